@@ -1,0 +1,18 @@
+"""Role-based CrewAI crews whose every LLM call is tracked in MLflow.
+
+Importing this package switches CrewAI's telemetry and cloud tracing off for the
+whole process before crewai itself is imported. It imports nothing heavy, so DAG
+files may import constants from it.
+"""
+
+import os
+
+_QUIET_CREWAI = {
+    "CREWAI_DISABLE_TELEMETRY": "true",
+    "CREWAI_DISABLE_TRACKING": "true",
+    "CREWAI_TRACING_ENABLED": "false",
+    "OTEL_SDK_DISABLED": "true",
+    "CREWAI_TESTING": "true",
+}
+for _key, _value in _QUIET_CREWAI.items():
+    os.environ.setdefault(_key, _value)

@@ -1,0 +1,66 @@
+"""The fact-checking crew: fact checker, copywriter and editor, configured in YAML."""
+
+from __future__ import annotations
+
+from crewai import Agent, Crew, Process, Task
+from crewai.llms.base_llm import BaseLLM
+from crewai.project import CrewBase, agent, task
+
+from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
+
+
+@CrewBase
+class FactCheckCrew:
+    """Two crews over one set of agents, with the deterministic checks in between.
+
+    ``extraction_crew`` finds the claims; the pipeline verifies them with tools;
+    ``revision_crew`` rewrites the copy and decides whether it can be published.
+    """
+
+    agents_config = "config/agents.yaml"
+    tasks_config = "config/tasks.yaml"
+
+    def __init__(self, llm: BaseLLM) -> None:
+        self.llm = llm
+
+    @agent
+    def fact_checker(self) -> Agent:
+        return Agent(config=self.agents_config["fact_checker"], llm=self.llm, allow_delegation=False)
+
+    @agent
+    def copywriter(self) -> Agent:
+        return Agent(config=self.agents_config["copywriter"], llm=self.llm, allow_delegation=False)
+
+    @agent
+    def editor(self) -> Agent:
+        return Agent(config=self.agents_config["editor"], llm=self.llm, allow_delegation=False)
+
+    @task
+    def extract_claims(self) -> Task:
+        return Task(config=self.tasks_config["extract_claims"], output_pydantic=ExtractedClaims)
+
+    @task
+    def revise_copy(self) -> Task:
+        return Task(config=self.tasks_config["revise_copy"], output_pydantic=RevisedCopy)
+
+    @task
+    def review_copy(self) -> Task:
+        return Task(config=self.tasks_config["review_copy"], output_pydantic=EditorReview)
+
+    def extraction_crew(self) -> Crew:
+        return Crew(
+            name="fact_check.extract",
+            agents=[self.fact_checker()],
+            tasks=[self.extract_claims()],
+            process=Process.sequential,
+            verbose=False,
+        )
+
+    def revision_crew(self) -> Crew:
+        return Crew(
+            name="fact_check.revise",
+            agents=[self.copywriter(), self.editor()],
+            tasks=[self.revise_copy(), self.review_copy()],
+            process=Process.sequential,
+            verbose=False,
+        )

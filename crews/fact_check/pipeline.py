@@ -1,0 +1,119 @@
+"""Fact-check one draft: agents find claims and rewrite, tools decide the facts.
+
+1. the fact checker extracts the claims (``extraction_crew``);
+2. code grounds them in the copy, adds checkable sentences the model missed,
+   and gives every claim a verdict with evidence (:mod:`crews.fact_check.tools`);
+3. if any claim is not supported, code applies the fixes (correct the value,
+   drop the unverifiable sentence), the copywriter polishes that draft and the
+   editor reviews it (``revision_crew``);
+4. code re-checks the revised copy: it is approved only if the editor approves
+   and no unsupported claim remains.
+"""
+
+from __future__ import annotations
+
+from crewai.llms.base_llm import BaseLLM
+
+from crews.fact_check.crew import FactCheckCrew
+from crews.fact_check.schemas import (
+    ClaimCheck,
+    DraftInput,
+    EditorReview,
+    ExtractedClaims,
+    FactCheckReport,
+    FactSheet,
+    RevisedCopy,
+)
+from crews.fact_check.tools import (
+    apply_fixes,
+    check_claim,
+    ground_claims,
+    is_checkable,
+    missed_claims,
+    resembles_any,
+    split_sentences,
+    suggested_fix,
+)
+
+
+def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
+    """Ground the model's claims, add missed checkable sentences, and check each one."""
+    grounded = ground_claims(claims, copy_text)
+    missed = missed_claims(grounded, copy_text, sheet)
+    found = [(c, "model") for c in grounded] + [(c, "tools") for c in missed]
+    return [check_claim(i, claim, sheet, found_by) for i, (claim, found_by) in enumerate(found, 1)]
+
+
+def remaining_problems(
+    revised_copy: str, original: list[ClaimCheck], sheet: FactSheet
+) -> list[ClaimCheck]:
+    """Unsupported claims in the revised copy.
+
+    Every revised sentence that the tools can judge, or that still resembles a
+    claim flagged in the original, is checked again.
+    """
+    flagged = [c.claim for c in original if c.verdict != "supported"]
+    problems: list[ClaimCheck] = []
+    for i, sentence in enumerate(split_sentences(revised_copy), 1):
+        if is_checkable(sentence, sheet) or resembles_any(sentence, flagged):
+            check = check_claim(i, sentence, sheet, "tools")
+            if check.verdict != "supported":
+                problems.append(check)
+    return problems
+
+
+def format_findings(checks: list[ClaimCheck]) -> str:
+    return "\n".join(f"{c.claim_id}. [{c.verdict}] {c.claim} -- {c.reason}" for c in checks) or "(no claims)"
+
+
+def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
+    """Run the crew on one draft and return the full report."""
+    sheet = draft.fact_sheet
+    crew = FactCheckCrew(llm)
+    inputs = {"product": sheet.product, "copy": draft.copy_text}
+    extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
+    claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
+    checks = verify_claims(claims, draft.copy_text, sheet)
+    flagged = [c for c in checks if c.verdict != "supported"]
+    if not flagged:
+        return FactCheckReport(
+            draft_id=draft.draft_id,
+            product=sheet.product,
+            claims=checks,
+            revised_copy=draft.copy_text,
+            approved=True,
+            approval_reason=f"all {len(checks)} claims are supported by the fact sheet; no revision needed",
+        )
+    output = crew.revision_crew().kickoff(
+        inputs={
+            **inputs,
+            "findings": format_findings(checks),
+            "fixes": "\n".join(f"- {suggested_fix(c)}" for c in flagged),
+            "corrected_copy": apply_fixes(draft.copy_text, checks),
+        }
+    )
+    revised = output.tasks_output[0].pydantic
+    review = output.pydantic
+    if not isinstance(revised, RevisedCopy) or not isinstance(review, EditorReview):
+        raise ValueError("revision crew returned no structured output")
+    problems = remaining_problems(revised.revised_copy, checks, sheet)
+    if not revised.revised_copy.strip():
+        approved, reason = False, "the copywriter returned empty copy"
+    elif problems:
+        approved = False
+        reason = f"{len(problems)} claim(s) in the revised copy are still not supported"
+    elif not review.approved:
+        approved, reason = False, "the editor did not approve the revised copy"
+    else:
+        approved, reason = True, "editor approved and every checkable claim in the revised copy is supported"
+    return FactCheckReport(
+        draft_id=draft.draft_id,
+        product=sheet.product,
+        claims=checks,
+        revised_copy=revised.revised_copy,
+        changes=revised.changes,
+        approved=approved,
+        approval_reason=reason,
+        editor_notes=review.notes,
+        remaining_problems=problems,
+    )

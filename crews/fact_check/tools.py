@@ -1,0 +1,271 @@
+"""Deterministic fact work: find the facts a claim is about and compare the values.
+
+No LLM here. A claim is matched to facts by subject/alias phrases and by the
+units of the quantities it states; numbers are compared after unit conversion,
+coded values (such as ``IPX4``) with the fact's regex. The verdict rules:
+
+* any matched fact whose value differs from the claimed one -> ``contradicted``;
+* else any matched fact whose value equals the claimed one -> ``supported``;
+* else (no fact, or a fact mentioned without a value) -> ``unverifiable``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from crews.fact_check.schemas import ClaimCheck, Evidence, Fact, FactSheet
+
+# canonical unit -> (aliases, factor to the canonical unit)
+_UNITS: dict[str, tuple[tuple[str, ...], float]] = {
+    "hours": (("h", "hr", "hrs", "hour", "hours"), 1.0),
+    "minutes": (("min", "mins", "minute", "minutes"), 1.0),
+    "seconds": (("s", "sec", "secs", "second", "seconds"), 1.0),
+    "g": (("g", "gram", "grams"), 1.0),
+    "kg": (("kg", "kilogram", "kilograms"), 1.0),
+    "db": (("db", "decibel", "decibels"), 1.0),
+    "bar": (("bar",), 1.0),
+    "l": (("l", "liter", "liters", "litre", "litres"), 1.0),
+    "ml": (("ml", "milliliter", "milliliters", "millilitre", "millilitres"), 1.0),
+    "w": (("w", "watt", "watts"), 1.0),
+    "years": (("year", "years", "yr", "yrs"), 1.0),
+    "months": (("month", "months"), 1.0),
+    "usd": (("usd", "dollar", "dollars"), 1.0),
+    "percent": (("%", "percent"), 1.0),
+    "mah": (("mah",), 1.0),
+}
+# units that convert into another canonical unit
+_CONVERT = {"kg": ("g", 1000.0), "ml": ("l", 0.001), "months": ("years", 1 / 12)}
+_ALIAS_TO_UNIT = {alias: unit for unit, (aliases, _) in _UNITS.items() for alias in aliases}
+# units a claim may leave implicit ("Bluetooth 5.3", "six presets")
+_UNITLESS = {"version", "count", None}
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+_QUANTITY = re.compile(
+    r"(?P<cur>\$)?(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:"
+    + "|".join(_NUMBER_WORDS)
+    + r")\b)(?:\s*-\s*|\s*)(?P<unit>%|[a-z]+)?",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str | None
+    text: str
+
+
+def canonical_unit(unit: str | None) -> str | None:
+    """The canonical name of ``unit`` (``"hrs"`` -> ``"hours"``), or the lower-cased word."""
+    if unit is None:
+        return None
+    word = unit.lower()
+    name = _ALIAS_TO_UNIT.get(word, word)
+    return _CONVERT.get(name, (name, 1.0))[0]
+
+
+def _to_canonical(value: float, unit: str | None) -> tuple[float, str | None]:
+    if unit is None:
+        return value, None
+    name = _ALIAS_TO_UNIT.get(unit.lower(), unit.lower())
+    target, factor = _CONVERT.get(name, (name, 1.0))
+    return value * factor, target
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split copy into sentences without breaking decimals such as ``1.8``."""
+    parts = _SENTENCE_END.split(" ".join(text.split()))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def extract_quantities(text: str) -> list[Quantity]:
+    """Numbers stated in ``text`` with their canonical units."""
+    found = []
+    for match in _QUANTITY.finditer(text):
+        raw = match.group("num").lower()
+        value = float(_NUMBER_WORDS[raw]) if raw in _NUMBER_WORDS else float(raw.replace(",", ""))
+        unit = "usd" if match.group("cur") else match.group("unit")
+        if unit and unit.lower() not in _ALIAS_TO_UNIT:
+            unit = None  # "40 countries", "two devices": a count, not a unit
+        value, canon = _to_canonical(value, unit)
+        text = match.group(0) if unit or match.group("cur") else match.group("num")
+        found.append(Quantity(value=value, unit=canon, text=text.strip()))
+    return found
+
+
+def _phrase_in(phrase: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text.lower()) is not None
+
+
+def find_facts(claim: str, sheet: FactSheet) -> list[Fact]:
+    """Facts the claim is about: by subject or alias phrase, or by a unit only one fact uses."""
+    matched = [f for f in sheet.facts if any(_phrase_in(p, claim) for p in [f.subject, *f.aliases])]
+    units = {q.unit for q in extract_quantities(claim)} - _UNITLESS
+    for unit in units:
+        owners = [f for f in sheet.facts if canonical_unit(f.unit) == unit]
+        if len(owners) == 1 and owners[0] not in matched:
+            matched.append(owners[0])
+    return matched
+
+
+_NUMBER_TEXT = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+
+
+def corrected_value(claimed: str, fact: Fact) -> str:
+    """``claimed`` rewritten to the fact's value, keeping the claim's own wording of the unit."""
+    if fact.pattern or isinstance(fact.value, str):
+        return str(fact.value)
+    value = f"{fact.value:g}" if isinstance(fact.value, float) else str(fact.value)
+    match = _QUANTITY.search(claimed)
+    claimed_unit = "usd" if match and match.group("cur") else _ALIAS_TO_UNIT.get((match and match.group("unit") or "").lower())
+    fact_unit = _ALIAS_TO_UNIT.get((fact.unit or "").lower(), fact.unit)
+    if match and (claimed_unit == fact_unit or (claimed_unit is None and fact_unit in _UNITLESS)):
+        return _NUMBER_TEXT.sub(value, claimed, count=1)
+    return f"{value} {fact.unit}" if fact.unit and fact.unit not in _UNITLESS else value
+
+
+def compare_fact(claim: str, fact: Fact) -> tuple[str, str | None]:
+    """``("supports"|"contradicts"|"mentions", claimed value)`` for one fact."""
+    if fact.pattern:
+        claimed = [m.group(0) for m in re.finditer(fact.pattern, claim, re.IGNORECASE)]
+        if not claimed:
+            return "mentions", None
+        wrong = [c for c in claimed if c.lower() != str(fact.value).lower()]
+        return ("contradicts", wrong[0]) if wrong else ("supports", claimed[0])
+    if isinstance(fact.value, str):
+        return ("supports", fact.value) if _phrase_in(fact.value, claim) else ("mentions", None)
+    reference, unit = _to_canonical(float(fact.value), fact.unit)
+    unit = canonical_unit(unit)
+    candidates = [
+        q for q in extract_quantities(claim)
+        if q.unit == unit or (q.unit is None and unit in _UNITLESS)
+    ]
+    if not candidates:
+        return "mentions", None
+    tolerance = max(abs(reference) * fact.tolerance, 1e-9)
+    for quantity in candidates:
+        if abs(quantity.value - reference) <= tolerance:
+            return "supports", quantity.text
+    return "contradicts", candidates[0].text
+
+
+def check_claim(claim_id: int, claim: str, sheet: FactSheet, found_by: str = "model") -> ClaimCheck:
+    """The verdict on one claim, with the facts that decided it as evidence."""
+    facts = find_facts(claim, sheet)
+    results = [(fact, *compare_fact(claim, fact)) for fact in facts]
+    contradicting = [r for r in results if r[1] == "contradicts"]
+    supporting = [r for r in results if r[1] == "supports"]
+    if contradicting:
+        verdict, deciding = "contradicted", contradicting
+        reason = "; ".join(
+            f"claims {claimed}, fact sheet says: {fact.statement}" for fact, _, claimed in contradicting
+        )
+    elif supporting:
+        verdict, deciding = "supported", supporting
+        reason = "; ".join(f"matches: {fact.statement}" for fact, _, _ in supporting)
+    elif results:
+        verdict, deciding = "unverifiable", results
+        reason = "mentions " + ", ".join(f.subject for f, _, _ in results) + " but states no value the fact sheet confirms"
+    else:
+        verdict, deciding = "unverifiable", []
+        reason = "no fact in the fact sheet covers this claim"
+    evidence = [
+        Evidence(
+            fact_id=fact.id,
+            statement=fact.statement,
+            reference_value=f"{fact.value}{' ' + fact.unit if fact.unit else ''}",
+            claimed_value=claimed,
+        )
+        for fact, _, claimed in deciding
+    ]
+    corrected = None
+    if verdict == "contradicted":
+        corrected = claim
+        for fact, _, claimed in contradicting:
+            if claimed:
+                corrected = corrected.replace(claimed, corrected_value(claimed, fact), 1)
+    return ClaimCheck(
+        claim_id=claim_id,
+        claim=claim,
+        verdict=verdict,
+        evidence=evidence,
+        reason=reason,
+        found_by=found_by,
+        corrected_claim=corrected,
+    )
+
+
+def is_checkable(sentence: str, sheet: FactSheet) -> bool:
+    """A sentence the tools can judge: it names a fact or states a quantity."""
+    return bool(find_facts(sentence, sheet)) or bool(extract_quantities(sentence))
+
+
+def resembles_any(sentence: str, claims: list[str], threshold: float = 0.85) -> bool:
+    """Whether ``sentence`` contains one of ``claims`` or is worded almost like one."""
+    low = sentence.lower()
+    return any(
+        c.lower() in low or difflib.SequenceMatcher(None, c.lower(), low).ratio() >= threshold
+        for c in claims
+    )
+
+
+def ground_claims(claims: list[str], copy_text: str, threshold: float = 0.75) -> list[str]:
+    """Keep the model's claims that really occur in the copy, snapped to the copy's wording.
+
+    A claim counts as found when it is a substring of the copy or close enough
+    (difflib ratio >= ``threshold``) to one sentence; invented claims are dropped.
+    """
+    sentences = split_sentences(copy_text)
+    normalized_copy = " ".join(copy_text.split()).lower()
+    grounded: list[str] = []
+    for claim in claims:
+        text = " ".join(str(claim).split()).strip()
+        if not text:
+            continue
+        if text.lower() in normalized_copy:
+            candidate = text
+        else:
+            scored = [(difflib.SequenceMatcher(None, text.lower(), s.lower()).ratio(), s) for s in sentences]
+            best = max(scored, default=(0.0, ""))
+            if best[0] < threshold:
+                continue
+            candidate = best[1]
+        if candidate not in grounded:
+            grounded.append(candidate)
+    return grounded
+
+
+def missed_claims(grounded: list[str], copy_text: str, sheet: FactSheet) -> list[str]:
+    """Checkable sentences that none of the grounded claims overlaps (recall safety net)."""
+    missing = []
+    for sentence in split_sentences(copy_text):
+        low = sentence.lower()
+        covered = any(c.lower() in low or low in c.lower() for c in grounded)
+        if not covered and is_checkable(sentence, sheet):
+            missing.append(sentence)
+    return missing
+
+
+def suggested_fix(check: ClaimCheck) -> str:
+    """What the copywriter should do with a claim that is not supported."""
+    if check.verdict == "contradicted":
+        return f'Replace "{check.claim}" with "{check.corrected_claim}"'
+    if check.verdict == "unverifiable":
+        return f'Remove "{check.claim}"'
+    return f'Keep "{check.claim}"'
+
+
+def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
+    """The copy with contradicted claims corrected and unverifiable ones removed."""
+    text = " ".join(copy_text.split())
+    for check in checks:
+        if check.verdict == "contradicted" and check.corrected_claim:
+            text = text.replace(check.claim, check.corrected_claim, 1)
+        elif check.verdict == "unverifiable":
+            text = text.replace(check.claim, "", 1)
+    return " ".join(text.split())

@@ -1,0 +1,1 @@
+"""Runtime services shared by every crew: LLM factory, local model, pricing."""

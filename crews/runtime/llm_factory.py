@@ -1,0 +1,52 @@
+"""The one place that turns :class:`LLMSettings` into a CrewAI LLM."""
+
+from __future__ import annotations
+
+from crewai.llms.base_llm import BaseLLM
+
+from crews.runtime.settings import LLMSettings
+
+
+def build_llm(settings: LLMSettings) -> BaseLLM:
+    """Build the LLM every agent of a crew shares.
+
+    ``local``, ``openai``, ``ollama`` and ``openai_compatible`` go through one
+    OpenAI-compatible client with the provider's structured-output mode;
+    ``anthropic`` uses CrewAI's native Anthropic provider; ``scripted`` is the
+    offline test double.
+    """
+    common = {
+        "model": settings.model,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "provider": settings.provider,
+    }
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if settings.provider == "scripted":
+        from crews.runtime.scripted_llm import ScriptedLLM, load_responder
+
+        return ScriptedLLM(**common).with_responder(load_responder(settings.script or ""))
+    if settings.provider == "anthropic":
+        if not key:
+            raise ValueError("provider 'anthropic' needs an API key (ANTHROPIC_API_KEY or the connection password)")
+        from crewai import LLM
+
+        return LLM(
+            model=f"anthropic/{settings.model}",
+            api_key=key,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+        )
+    if settings.provider == "openai" and not key:
+        raise ValueError("provider 'openai' needs an API key (OPENAI_API_KEY or the connection password)")
+    from crews.runtime.openai_compatible import OpenAICompatibleLLM
+
+    return OpenAICompatibleLLM(
+        **common,
+        base_url=settings.base_url,
+        structured_mode=settings.structured_mode,
+        timeout_s=settings.timeout_s,
+        max_retries=settings.max_retries,
+    ).with_api_key(key)

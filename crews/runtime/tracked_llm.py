@@ -1,0 +1,155 @@
+"""Base for our CrewAI LLMs: events, token accounting and schema-checked JSON output.
+
+Subclasses only implement :meth:`TrackedLLM._complete` (one request, one
+answer). This class emits CrewAI's ``LLMCall*`` events (which the tracking
+layer records), counts tokens for ``CrewOutput.token_usage``, and, when CrewAI
+asks for a Pydantic ``response_model``, validates the answer and re-asks a
+bounded number of times with the validation error before failing clearly.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from crewai.events.types.llm_events import LLMCallType
+from crewai.llms.base_llm import BaseLLM, llm_call_context
+from pydantic import BaseModel, ValidationError
+
+
+@dataclass
+class Completion:
+    """One raw answer from a model endpoint."""
+
+    text: str
+    usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str | None = None
+    response_id: str | None = None
+
+
+class StructuredOutputError(ValueError):
+    """The model kept answering with JSON that does not fit the requested schema."""
+
+
+def parse_structured(text: str, response_model: type[BaseModel]) -> BaseModel:
+    """Parse ``text`` as JSON for ``response_model``; tolerate code fences around it."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`")
+        body = body.split("\n", 1)[1] if "\n" in body else body
+    start = min((i for i in (body.find("{"), body.find("[")) if i >= 0), default=-1)
+    if start > 0:
+        body = body[start:]
+    return response_model.model_validate_json(body.strip().rstrip("`").strip())
+
+
+class TrackedLLM(BaseLLM):
+    """A CrewAI LLM whose calls are observable on the CrewAI event bus."""
+
+    max_repairs: int = 1
+
+    @abstractmethod
+    def _complete(
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None
+    ) -> Completion:
+        """Send one chat request and return the raw answer."""
+
+    def supports_function_calling(self) -> bool:
+        return False
+
+    def call(
+        self,
+        messages: str | list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        callbacks: list[Any] | None = None,
+        available_functions: dict[str, Any] | None = None,
+        from_task: Any | None = None,
+        from_agent: Any | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> str | BaseModel:
+        chat = [{"role": "user", "content": messages}] if isinstance(messages, str) else list(messages)
+        attempts = 1 + (self.max_repairs if response_model is not None else 0)
+        last_error: Exception | None = None
+        for _ in range(attempts):
+            completion = self._tracked_complete(chat, response_model, from_task, from_agent)
+            if response_model is None:
+                return completion.text
+            try:
+                return parse_structured(completion.text, response_model)
+            except (ValidationError, ValueError) as exc:
+                last_error = exc
+                chat = [
+                    *chat,
+                    {"role": "assistant", "content": completion.text},
+                    {
+                        "role": "user",
+                        "content": "Your answer did not match the required JSON schema: "
+                        f"{_short_error(exc)}\nReply again with only the corrected JSON object.",
+                    },
+                ]
+        raise StructuredOutputError(
+            f"{self.model} gave no valid {response_model.__name__} after {attempts} attempts: "
+            f"{_short_error(last_error)}"
+        )
+
+    def _tracked_complete(
+        self,
+        chat: list[dict[str, Any]],
+        response_model: type[BaseModel] | None,
+        from_task: Any | None,
+        from_agent: Any | None,
+    ) -> Completion:
+        with llm_call_context():
+            return self._complete_in_context(chat, response_model, from_task, from_agent)
+
+    def _complete_in_context(
+        self,
+        chat: list[dict[str, Any]],
+        response_model: type[BaseModel] | None,
+        from_task: Any | None,
+        from_agent: Any | None,
+    ) -> Completion:
+        self._emit_call_started_event(messages=chat, from_task=from_task, from_agent=from_agent)
+        try:
+            completion = self._complete(chat, response_model)
+        except Exception as exc:
+            self._emit_call_failed_event(
+                error=f"{type(exc).__name__}: {exc}", from_task=from_task, from_agent=from_agent
+            )
+            raise
+        usage = {
+            "prompt_tokens": int(completion.usage.get("prompt_tokens", 0)),
+            "completion_tokens": int(completion.usage.get("completion_tokens", 0)),
+        }
+        usage["total_tokens"] = int(completion.usage.get("total_tokens", sum(usage.values())))
+        self._track_token_usage_internal({**usage, "successful_requests": 1})
+        self._emit_call_completed_event(
+            response=completion.text,
+            call_type=LLMCallType.LLM_CALL,
+            from_task=from_task,
+            from_agent=from_agent,
+            messages=chat,
+            usage=usage,
+            finish_reason=completion.finish_reason,
+            response_id=completion.response_id,
+        )
+        return completion
+
+
+def schema_for(response_model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema sent to the server for ``response_model``."""
+    return response_model.model_json_schema()
+
+
+def schema_instruction(response_model: type[BaseModel]) -> str:
+    """A system-prompt line for servers that only honour plain JSON mode."""
+    return "Answer with one JSON object that follows this JSON schema:\n" + json.dumps(
+        schema_for(response_model)
+    )
+
+
+def _short_error(exc: Exception | None, limit: int = 400) -> str:
+    text = str(exc) if exc else "unknown error"
+    return text if len(text) <= limit else text[:limit] + "..."

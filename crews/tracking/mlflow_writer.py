@@ -1,0 +1,121 @@
+"""The only module that talks to MLflow: writes one run record as a run plus a trace.
+
+A *run record* is a JSON-serialisable dict built by :mod:`crews.tracking.tracker`
+(experiment, run name, tags, params, metrics, text artifacts, spans). Writing
+it afterwards, in one go, keeps MLflow off the crew's hot path and lets a record
+that could not be written be spooled and replayed unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import httpx
+
+# Fail fast when the server is gone; the record is spooled instead.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+
+_SPAN_TYPES = {"root": "CHAIN", "crew": "CHAIN", "task": "CHAIN", "agent": "AGENT", "llm": "CHAT_MODEL"}
+
+
+class TrackingUnavailable(RuntimeError):
+    """The MLflow server did not answer its health check."""
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+
+
+def check_server(uri: str, timeout_s: float = 2.0) -> None:
+    """Raise :class:`TrackingUnavailable` quickly if an HTTP tracking server is down."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        response = httpx.get(uri.rstrip("/") + "/health", timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise TrackingUnavailable(f"MLflow server {uri} unreachable: {type(exc).__name__}") from exc
+    if response.status_code != 200:
+        raise TrackingUnavailable(f"MLflow server {uri} health check answered {response.status_code}")
+
+
+def write_run(record: dict[str, Any], uri: str | None = None) -> str:
+    """Write ``record`` to MLflow and return the new run id."""
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    uri = uri or tracking_uri()
+    check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name(record["experiment"])
+    experiment_id = (
+        experiment.experiment_id if experiment else client.create_experiment(record["experiment"])
+    )
+    tags = {**record["tags"], "mlflow.runName": record["run_name"]}
+    run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags)
+    run_id = run.info.run_id
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
+        params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
+        tags=[RunTag("record_id", record["record_id"])],
+    )
+    for name, text in record["artifacts"].items():
+        client.log_text(run_id, text, name)
+    trace_id = _write_trace(record, experiment_id, run_id)
+    if trace_id:
+        client.set_tag(run_id, "trace_id", trace_id)
+    client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
+    return run_id
+
+
+def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str | None:
+    import mlflow
+
+    spans = record["spans"]
+    if not spans:
+        return None
+    root_start = min(s["start_ns"] for s in spans)
+    root_end = max((s["end_ns"] or s["start_ns"]) for s in spans)
+    root = mlflow.start_span_no_context(
+        name=record["tags"].get("crew", "crew"),
+        span_type=_SPAN_TYPES["root"],
+        inputs=record.get("trace_inputs"),
+        attributes={k: v for k, v in record["tags"].items()},
+        tags={k: v for k, v in record["tags"].items() if k in {"crew", "dag_id", "item_id", "model"}},
+        metadata={"mlflow.sourceRun": run_id},
+        experiment_id=experiment_id,
+        start_time_ns=root_start,
+    )
+    live = {}
+    for span in spans:
+        parent = live.get(span["parent_id"], root)
+        live[span["span_id"]] = mlflow.start_span_no_context(
+            name=span["name"],
+            span_type=_SPAN_TYPES.get(span["kind"], "UNKNOWN"),
+            parent_span=parent,
+            inputs=span["inputs"],
+            attributes={k: v for k, v in span["attributes"].items() if v is not None},
+            experiment_id=experiment_id,
+            start_time_ns=span["start_ns"],
+        )
+    for span in reversed(spans):
+        status = "OK" if span["ok"] is not False else "ERROR"
+        live[span["span_id"]].end(
+            outputs=span["outputs"] if span["ok"] is not False else {"error": span["error"]},
+            status=status,
+            end_time_ns=span["end_ns"] or root_end,
+        )
+    root.end(
+        outputs=record.get("trace_outputs"),
+        status="OK" if record["status"] == "FINISHED" else "ERROR",
+        end_time_ns=root_end,
+    )
+    return root.trace_id

@@ -1,0 +1,45 @@
+"""Local spool for run records that could not reach MLflow, replayed when it is back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def spool_dir() -> Path:
+    return Path(os.environ.get("CREWS_SPOOL_DIR", Path.home() / ".cache" / "crews" / "spool"))
+
+
+def spool(record: dict[str, Any], directory: Path | None = None) -> Path:
+    """Persist ``record`` atomically; the file name is its record id."""
+    directory = directory or spool_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{record['record_id']}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, default=str))
+    tmp.replace(path)
+    return path
+
+
+def replay(write: Callable[[dict[str, Any]], str], directory: Path | None = None) -> tuple[int, int]:
+    """Write every spooled record with ``write``; remove those written. Returns (written, left)."""
+    directory = directory or spool_dir()
+    if not directory.exists():
+        return 0, 0
+    written = left = 0
+    for path in sorted(directory.glob("*.json")):
+        try:
+            write(json.loads(path.read_text()))
+        except Exception as exc:  # keep the record for the next attempt
+            log.warning("spooled tracking record %s not replayed yet: %s", path.name, exc)
+            left += 1
+            continue
+        path.unlink()
+        written += 1
+    return written, left

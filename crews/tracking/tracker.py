@@ -1,0 +1,140 @@
+"""One tracked crew run: records events while the crew works, then writes one MLflow run.
+
+Usage::
+
+    with CrewRunTracker(context, llm_params, prompt_hash, inputs) as tracker:
+        result = run_the_crew(...)
+        tracker.set_output(result_dict, {"claims": 5})
+
+Nothing here can fail the crew: if MLflow cannot be reached the run record is
+spooled to disk (see :mod:`crews.tracking.spool`) and replayed by the next run
+that reaches the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from crews.runtime.pricing import PricingTable, pricing_table
+from crews.tracking import spool
+from crews.tracking.context import RunContext
+from crews.tracking.recorder import EventRecorder
+from crews.tracking.summary import llm_call_rows, metrics_from_calls
+
+log = logging.getLogger(__name__)
+
+Writer = Callable[[dict[str, Any]], str]
+
+
+def _default_writer(record: dict[str, Any]) -> str:
+    from crews.tracking.mlflow_writer import write_run
+
+    return write_run(record)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+
+class CrewRunTracker:
+    """Context manager around one crew run; see the module docstring."""
+
+    def __init__(
+        self,
+        context: RunContext,
+        llm_params: dict[str, Any],
+        prompt_hash: str,
+        inputs: dict[str, Any] | None = None,
+        writer: Writer | None = None,
+        pricing: PricingTable | None = None,
+    ) -> None:
+        self.context = context
+        self.llm_params = llm_params
+        self.prompt_hash = prompt_hash
+        self.inputs = inputs
+        self.writer = writer or _default_writer
+        self.pricing = pricing or pricing_table()
+        self.output: Any = None
+        self.output_metrics: dict[str, float] = {}
+        self.record: dict[str, Any] | None = None
+        self.mlflow_run_id: str | None = None
+        self.spooled_to: str | None = None
+        self.tracking_seconds = 0.0
+        self._recorder = EventRecorder()
+        self._start = 0.0
+
+    def __enter__(self) -> CrewRunTracker:
+        self._start = time.time()
+        self._recorder.start()
+        return self
+
+    def set_output(self, output: Any, metrics: dict[str, float] | None = None) -> None:
+        self.output = output
+        self.output_metrics = dict(metrics or {})
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        end = time.time()
+        spans = self._recorder.stop()
+        began = time.perf_counter()
+        self.record = self.build_record(spans, end, exc)
+        self.publish(self.record)
+        self.tracking_seconds = time.perf_counter() - began
+        return False
+
+    def build_record(self, spans: list, end: float, exc: BaseException | None) -> dict[str, Any]:
+        provider = str(self.llm_params.get("provider", ""))
+        rows = llm_call_rows(spans, self.pricing, provider)
+        metrics = metrics_from_calls(rows)
+        metrics.update(self.output_metrics)
+        metrics["wall_time_s"] = end - self._start
+        tags = {
+            **self.context.tags(),
+            "provider": provider,
+            "model": str(self.llm_params.get("model", "")),
+            "prompt_hash": self.prompt_hash,
+            "status": "failed" if exc else "succeeded",
+            "price_known": str(all(r["price_known"] for r in rows)).lower(),
+        }
+        artifacts = {
+            "llm_calls.jsonl": "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows) + "\n",
+        }
+        if self.inputs is not None:
+            artifacts["inputs.json"] = _dumps(self.inputs)
+        if self.output is not None:
+            artifacts["output.json"] = _dumps(self.output)
+        if exc is not None:
+            artifacts["error.txt"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            tags["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        return {
+            "record_id": uuid.uuid4().hex,
+            "experiment": self.context.experiment,
+            "run_name": self.context.run_name,
+            "tags": tags,
+            "params": {"crew": self.context.crew, **{f"llm.{k}": v for k, v in self.llm_params.items()}},
+            "metrics": metrics,
+            "artifacts": artifacts,
+            "spans": [s.to_dict() for s in spans],
+            "trace_inputs": self.inputs,
+            "trace_outputs": self.output if exc is None else {"error": str(exc)},
+            "status": "FAILED" if exc else "FINISHED",
+            "start_ms": int(self._start * 1000),
+            "end_ms": int(end * 1000),
+        }
+
+    def publish(self, record: dict[str, Any]) -> None:
+        """Write the record, or spool it; then replay older spooled records."""
+        try:
+            self.mlflow_run_id = self.writer(record)
+        except Exception as exc:  # tracking must never fail the crew
+            self.spooled_to = str(spool.spool(record))
+            log.warning("MLflow unavailable (%s); tracking record spooled to %s", exc, self.spooled_to)
+            return
+        written, left = spool.replay(self.writer)
+        if written or left:
+            log.info("replayed %d spooled tracking records (%d left)", written, left)
