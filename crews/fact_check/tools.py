@@ -217,16 +217,14 @@ def resembles_any(sentence: str, claims: list[str], threshold: float = 0.85) -> 
 def ground_claims(claims: list[str], copy_text: str, threshold: float = 0.75) -> list[str]:
     """Keep the model's claims that really occur in the copy, snapped to the copy's wording.
 
-    A claim counts as found when it is a substring of the copy or close enough
+    Claims are split into sentences first. A sentence counts as found when it is a substring of the copy or close enough
     (difflib ratio >= ``threshold``) to one sentence; invented claims are dropped.
     """
     sentences = split_sentences(copy_text)
     normalized_copy = " ".join(copy_text.split()).lower()
     grounded: list[str] = []
-    for claim in claims:
-        text = " ".join(str(claim).split()).strip()
-        if not text:
-            continue
+    pieces = [piece for claim in claims for piece in split_sentences(str(claim))]
+    for text in pieces:
         if text.lower() in normalized_copy:
             candidate = text
         else:

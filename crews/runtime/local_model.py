@@ -13,6 +13,8 @@ import importlib
 import os
 from pathlib import Path
 
+from crews.paths import state_dir
+
 MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_SIZE = 491_400_064
@@ -46,7 +48,7 @@ def sha256_of(path: Path, chunk: int = 1 << 22) -> str:
 
 
 def default_model_dir() -> Path:
-    return Path(os.environ.get("CREWS_MODEL_DIR", Path.home() / ".cache" / "crews-models"))
+    return Path(os.environ.get("CREWS_MODEL_DIR", state_dir() / "models"))
 
 
 def ensure_model(target_dir: Path | None = None) -> Path:

@@ -19,6 +19,8 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+# The CLI prints JSON on stdout; keep MLflow's "View run at" banner off it.
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 _SPAN_TYPES = {"root": "CHAIN", "crew": "CHAIN", "task": "CHAIN", "agent": "AGENT", "llm": "CHAT_MODEL"}
 

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crews.paths import state_dir
+
 log = logging.getLogger(__name__)
 
 
 def spool_dir() -> Path:
-    return Path(os.environ.get("CREWS_SPOOL_DIR", Path.home() / ".cache" / "crews" / "spool"))
+    return Path(os.environ.get("CREWS_SPOOL_DIR", state_dir() / "spool"))
 
 
 def spool(record: dict[str, Any], directory: Path | None = None) -> Path:

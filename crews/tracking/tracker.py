@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import traceback
 import uuid
@@ -30,6 +31,15 @@ from crews.tracking.summary import llm_call_rows, metrics_from_calls
 log = logging.getLogger(__name__)
 
 Writer = Callable[[dict[str, Any]], str]
+
+
+def _prefetch_writer() -> None:
+    """Import MLflow in the background while the crew waits on the LLM."""
+    try:
+        import crews.tracking.mlflow_writer  # noqa: F401
+        import mlflow  # noqa: F401
+    except Exception as exc:  # the real write reports it
+        log.debug("MLflow prefetch failed: %s", exc)
 
 
 def _default_writer(record: dict[str, Any]) -> str:
@@ -72,6 +82,8 @@ class CrewRunTracker:
     def __enter__(self) -> CrewRunTracker:
         self._start = time.time()
         self._recorder.start()
+        if self.writer is _default_writer:
+            threading.Thread(target=_prefetch_writer, name="mlflow-prefetch", daemon=True).start()
         return self
 
     def set_output(self, output: Any, metrics: dict[str, float] | None = None) -> None:

@@ -1,0 +1,75 @@
+"""Command line: ``python -m crews run <crew> --input FILE.json``.
+
+The input file holds one item (a JSON object) or a list of items; each item is
+run with the same tracking as in Airflow and the results are printed as JSON.
+The LLM comes from the ``CREWS_LLM_*`` environment variables (default: the
+local llama.cpp server). Exit status 1 if any item failed, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import crews  # noqa: F401  (switches CrewAI telemetry off before it is imported)
+from crews.errors import InputError
+from crews.registry import CREWS
+
+
+def _run(args: argparse.Namespace) -> int:
+    from crews.runner import run_item
+    from crews.runtime.settings import LLMSettings
+
+    path = Path(args.input)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read input file {path}: {exc}", file=sys.stderr)
+        return 2
+    items = data if isinstance(data, list) else [data]
+    settings = LLMSettings.from_env()
+    results, failed = [], 0
+    for index, item in enumerate(items):
+        try:
+            results.append(run_item(args.crew, item, settings, base_dir=path.resolve().parent))
+        except InputError as exc:
+            failed += 1
+            results.append({"crew": args.crew, "index": index, "error": str(exc)})
+            print(f"error: item {index}: {exc}", file=sys.stderr)
+        except Exception as exc:  # one failing item must not lose the others
+            failed += 1
+            results.append({"crew": args.crew, "index": index, "error": f"{type(exc).__name__}: {exc}"})
+            print(f"error: item {index} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    output = results[0] if not isinstance(data, list) else results
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def _replay(_: argparse.Namespace) -> int:
+    from crews.tracking import spool
+    from crews.tracking.mlflow_writer import write_run
+
+    written, left = spool.replay(write_run)
+    print(f"replayed {written} spooled tracking records; {left} left in {spool.spool_dir()}")
+    return 0 if left == 0 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crews", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a crew on the items in a JSON file")
+    run.add_argument("crew", choices=sorted(CREWS))
+    run.add_argument("--input", required=True, help="JSON file with one item or a list of items")
+    run.set_defaults(func=_run)
+    replay = sub.add_parser("replay-tracking", help="send spooled tracking records to MLflow")
+    replay.set_defaults(func=_replay)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

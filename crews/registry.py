@@ -1,0 +1,49 @@
+"""Which crews exist and how to run them; specs are imported lazily by name."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+CREWS: dict[str, str] = {
+    "fact_check": "crews.fact_check.spec:SPEC",
+}
+
+
+@dataclass(frozen=True)
+class CrewSpec:
+    """How the runner drives one crew.
+
+    ``load_input`` turns a JSON payload (inline values or file references) into
+    the crew's validated input; ``run`` executes the crew with an LLM;
+    ``metrics`` and ``summary`` describe a result for MLflow and result tables.
+    """
+
+    name: str
+    config_dir: Path
+    load_input: Callable[..., BaseModel]
+    item_id: Callable[[BaseModel], str]
+    run: Callable[[BaseModel, Any], BaseModel]
+    metrics: Callable[[BaseModel], dict[str, float]]
+    summary: Callable[[BaseModel], dict[str, Any]]
+
+
+def get_spec(name: str) -> CrewSpec:
+    if name not in CREWS:
+        raise KeyError(f"unknown crew {name!r}; known crews: {', '.join(sorted(CREWS))}")
+    module_name, _, attr = CREWS[name].partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def prompt_hash(config_dir: Path) -> str:
+    """sha256 (first 16 hex digits) over the crew's YAML prompt files, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(config_dir.glob("*.y*ml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,70 @@
+"""Run one crew item with tracking: the single entry point for the CLI and the DAGs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from crews.registry import get_spec, prompt_hash
+from crews.runtime.settings import LLMSettings
+from crews.tracking.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def run_item(
+    crew: str,
+    payload: dict[str, Any],
+    settings: LLMSettings,
+    context: dict[str, Any] | None = None,
+    base_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Validate ``payload``, run the crew on it inside one tracked MLflow run.
+
+    ``context`` carries the Airflow identifiers (dag_id, run_id, task_id,
+    map_index, try_number) or is empty for the CLI. Returns a JSON-safe dict:
+    the item id, a one-line summary, the full result and where it was tracked.
+    Raises :class:`crews.errors.InputError` for invalid input before any LLM call.
+    """
+    from crews.runtime.llm_factory import build_llm
+    from crews.tracking.tracker import CrewRunTracker
+
+    spec = get_spec(crew)
+    item = spec.load_input(payload, base_dir=base_dir)
+    item_id = spec.item_id(item)
+    run_context = RunContext(crew=crew, item_id=item_id, **(context or {}))
+    llm = build_llm(settings)
+    started = time.perf_counter()
+    with CrewRunTracker(
+        run_context,
+        settings.public_dict(),
+        prompt_hash(spec.config_dir),
+        inputs=item.model_dump(mode="json"),
+    ) as tracker:
+        result = spec.run(item, llm)
+        tracker.set_output(result.model_dump(mode="json"), spec.metrics(result))
+    crew_seconds = time.perf_counter() - started - tracker.tracking_seconds
+    metrics = tracker.record["metrics"] if tracker.record else {}
+    log.info(
+        "crew %s item %s: %.1fs, %d LLM calls, %d tokens, tracking %.3fs, mlflow run %s",
+        crew, item_id, crew_seconds, metrics.get("llm_calls", 0), metrics.get("total_tokens", 0),
+        tracker.tracking_seconds, tracker.mlflow_run_id or f"spooled to {tracker.spooled_to}",
+    )
+    return {
+        "crew": crew,
+        "item_id": item_id,
+        "summary": spec.summary(result),
+        "result": result.model_dump(mode="json"),
+        "mlflow_run_id": tracker.mlflow_run_id,
+        "mlflow_experiment": run_context.experiment,
+        "tracking_spooled_to": tracker.spooled_to,
+        "usage": {
+            "llm_calls": int(metrics.get("llm_calls", 0)),
+            "total_tokens": int(metrics.get("total_tokens", 0)),
+            "cost_usd": float(metrics.get("cost_usd", 0.0)),
+            "crew_seconds": round(crew_seconds, 3),
+            "tracking_seconds": round(tracker.tracking_seconds, 3),
+        },
+    }

@@ -1,0 +1,1 @@
+"""Light helpers shared by the crew DAGs (no DAGs here; see .airflowignore)."""

@@ -1,0 +1,128 @@
+"""The glue between Airflow task instances and the crews runtime.
+
+Everything heavy (crewai, mlflow) is imported inside these functions, so a DAG
+file that imports this module stays fast to parse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
+LLM_POOL = "llm_pool"
+INCLUDE_DIR = Path(os.environ.get("CREWS_INCLUDE_DIR", Path(__file__).resolve().parents[2] / "include"))
+
+log = logging.getLogger(__name__)
+
+
+def llm_settings() -> Any:
+    """Settings from the ``llm_default`` connection, or ``CREWS_LLM_*`` if it does not exist."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from crews.runtime.settings import LLMSettings
+
+    try:
+        conn = Connection.get(LLM_CONN_ID)
+    except AirflowNotFoundException:
+        log.info("no Airflow connection %r; using CREWS_LLM_* environment variables", LLM_CONN_ID)
+        return LLMSettings.from_env()
+    return LLMSettings.from_connection(
+        {
+            "conn_type": conn.conn_type,
+            "host": conn.host,
+            "schema": conn.schema,
+            "port": conn.port,
+            "password": conn.password,
+            "extra": conn.extra_dejson,
+        }
+    )
+
+
+def task_identity() -> dict[str, Any]:
+    """dag_id, run_id, task_id, map_index and try_number of the running task."""
+    from airflow.sdk import get_current_context
+
+    ti = get_current_context()["ti"]
+    return {
+        "source": "airflow",
+        "dag_id": ti.dag_id,
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "try_number": ti.try_number,
+    }
+
+
+def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Run one mapped item; invalid input fails the task at once, without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    import crews  # noqa: F401  (CrewAI telemetry off before crewai loads)
+    from crews.errors import InputError
+    from crews.runner import run_item
+
+    try:
+        result = run_item(crew, item, llm_settings(), context=task_identity())
+    except InputError as exc:
+        raise AirflowFailException(str(exc)) from exc
+    usage = result["usage"]
+    log.info(
+        "item %s: %s | %d LLM calls, %d tokens, $%.6f | MLflow run %s (experiment %s)",
+        result["item_id"], result["summary"].get("status"), usage["llm_calls"], usage["total_tokens"],
+        usage["cost_usd"], result["mlflow_run_id"] or "spooled", result["mlflow_experiment"],
+    )
+    return result
+
+
+def default_items(crew_folder: str, key: str) -> list[dict[str, Any]]:
+    """The sample items listed in ``include/<crew_folder>/<key>/index.yaml``-style catalogs."""
+    catalog = INCLUDE_DIR / crew_folder / key / "index.yaml"
+    return list((yaml.safe_load(catalog.read_text()) or {}).get(key, []))
+
+
+def store_results(results: list[dict[str, Any]]) -> int:
+    """Upsert the mapped results of this DAG run into the results table."""
+    from airflow.sdk import get_current_context
+
+    from crews.results import upsert_results
+
+    ctx = get_current_context()
+    rows = [r for r in results if r]
+    written = upsert_results(rows, dag_id=ctx["dag"].dag_id, dag_run_id=ctx["run_id"])
+    log.info("upserted %d result rows for run %s", written, ctx["run_id"])
+    return written
+
+
+def publish_copy(crew: str, asset: Any) -> list[str]:
+    """Write this run's approved copy to the published folder and emit an asset event.
+
+    Skips (no asset event) when nothing in the run was approved.
+    """
+    import json
+
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from crews.paths import state_dir
+    from crews.results import fetch_results
+
+    ctx = get_current_context()
+    approved = [r for r in fetch_results(crew, dag_run_id=ctx["run_id"]) if r.passed]
+    if not approved:
+        raise AirflowSkipException("no draft was approved in this run; nothing to publish")
+    folder = state_dir() / "published" / crew
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for row in approved:
+        path = folder / f"{row.item_id}.md"
+        path.write_text(json.loads(row.result_json)["revised_copy"] + "\n", encoding="utf-8")
+        paths.append(str(path))
+    ctx["outlet_events"][asset].extra = {"dag_run_id": ctx["run_id"], "items": [r.item_id for r in approved]}
+    log.info("published %d approved drafts to %s", len(paths), folder)
+    return paths

@@ -1,0 +1,111 @@
+"""
+### Fact-check marketing copy
+
+Checks every claim in marketing drafts against the product's approved fact sheet,
+rewrites the copy, and publishes approved copy.
+
+**Inputs** (trigger form or REST `conf`): `drafts`, a list of objects with
+`draft_id` plus the copy (`copy_text`, or `copy_file` under `include/fact_check/`)
+and the fact sheet (`fact_sheet` object, or `fact_sheet_file`). An empty list
+checks the samples in `include/fact_check/drafts/index.yaml`.
+
+**Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
+fact checker, copywriter, editor; deterministic tools decide each verdict) ->
+`collect_results` upserts into the `crew_results` table -> `publish_approved`
+writes approved copy and updates the `fact_check_approved_copy` asset.
+
+**Reading results**: each `check_draft` log ends with the item's status, LLM calls,
+tokens, cost and its MLflow run (experiment `crews/fact_check`), where the trace
+shows every agent prompt and answer. An invalid draft fails its own task only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from common.crew_tasks import LLM_POOL
+
+APPROVED_COPY = Asset("fact_check_approved_copy")
+
+DRAFT_SCHEMA = {
+    "type": "object",
+    "required": ["draft_id"],
+    "additionalProperties": False,
+    "properties": {
+        "draft_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
+        "copy_text": {"type": "string", "minLength": 1, "maxLength": 20000},
+        "copy_file": {"type": "string", "minLength": 1},
+        "fact_sheet": {"type": "object"},
+        "fact_sheet_file": {"type": "string", "minLength": 1},
+    },
+    "oneOf": [{"required": ["copy_text"]}, {"required": ["copy_file"]}],
+}
+
+
+@dag(
+    dag_id="fact_check_copy",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=2,
+    doc_md=__doc__,
+    tags=["crews", "fact_check", "llm"],
+    default_args={
+        "owner": "crews",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=20),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=20),
+    },
+    params={
+        "drafts": Param(
+            [],
+            type="array",
+            items=DRAFT_SCHEMA,
+            maxItems=200,
+            title="Drafts",
+            description="Drafts to check; leave empty for the samples in include/fact_check.",
+        ),
+    },
+)
+def fact_check_copy():
+    @task
+    def list_drafts() -> list[dict]:
+        """The drafts from `conf`, or the sample catalog when none are given."""
+        from common.crew_tasks import default_items
+
+        drafts = get_current_context()["params"]["drafts"] or default_items("fact_check", "drafts")
+        print(f"{len(drafts)} drafts to check: {[d.get('draft_id') for d in drafts]}")
+        return drafts
+
+    @task(pool=LLM_POOL, map_index_template="{{ draft_id }}")
+    def check_draft(draft: dict) -> dict:
+        """Run the fact-check crew on one draft (one MLflow run)."""
+        from common.crew_tasks import run_crew_item
+
+        get_current_context()["draft_id"] = str(draft.get("draft_id", "?"))
+        return run_crew_item("fact_check", draft)
+
+    @task(trigger_rule="all_done")
+    def collect_results(results: list[dict]) -> list[dict]:
+        """Upsert every finished draft's report into the results table."""
+        from common.crew_tasks import store_results
+
+        rows = [r for r in results if r]
+        store_results(rows)
+        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"]} for r in rows]
+
+    @task(outlets=[APPROVED_COPY])
+    def publish_approved(summaries: list[dict]) -> list[str]:
+        """Publish approved copy as the `fact_check_approved_copy` asset."""
+        from common.crew_tasks import publish_copy
+
+        return publish_copy("fact_check", APPROVED_COPY)
+
+    publish_approved(collect_results(check_draft.expand(draft=list_drafts())))
+
+
+fact_check_copy()

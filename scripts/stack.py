@@ -1,0 +1,386 @@
+"""The local stack: llama.cpp LLM server, MLflow server and Airflow standalone.
+
+    python scripts/stack.py up                       start what is not running yet
+    python scripts/stack.py trigger DAG [--conf JSON] trigger over the REST API and wait
+    python scripts/stack.py down                     stop everything
+    python scripts/stack.py status
+
+All servers bind to 127.0.0.1; state (Airflow home, MLflow DB and artifacts,
+model file, logs, pids) lives in the git-ignored ``.stack/`` folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("CREWS_STATE_DIR", ROOT / ".stack"))
+VENV_BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+LLM_PORT = int(os.environ.get("CREWS_LLM_PORT", "8001"))
+MLFLOW_PORT = int(os.environ.get("CREWS_MLFLOW_PORT", "5000"))
+AIRFLOW_PORT = int(os.environ.get("CREWS_AIRFLOW_PORT", "8080"))
+AIRFLOW_URL = f"http://{HOST}:{AIRFLOW_PORT}"
+MLFLOW_URL = f"http://{HOST}:{MLFLOW_PORT}"
+LLM_URL = f"http://{HOST}:{LLM_PORT}/v1"
+AIRFLOW_HOME = STATE / "airflow"
+sys.path.insert(0, str(ROOT))
+
+
+def log(message: str) -> None:
+    print(f"[stack {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- processes -------------------------------------------------------------------
+
+
+def _pid_file(name: str) -> Path:
+    return STATE / "pids" / f"{name}.pid"
+
+
+def _alive(name: str) -> bool:
+    path = _pid_file(name)
+    if not path.exists():
+        return False
+    try:
+        os.kill(int(path.read_text()), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    return True
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> None:
+    (STATE / "logs").mkdir(parents=True, exist_ok=True)
+    _pid_file(name).parent.mkdir(parents=True, exist_ok=True)
+    with (STATE / "logs" / f"{name}.log").open("ab") as out:
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True
+        )
+    _pid_file(name).write_text(str(process.pid))
+    log(f"started {name} (pid {process.pid}, log .stack/logs/{name}.log)")
+
+
+def _wait(name: str, url: str, timeout_s: float, ok: Any = lambda r: r.status_code == 200) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        try:
+            if ok(httpx.get(url, timeout=3)):
+                return time.monotonic() - began
+        except httpx.HTTPError:
+            pass
+        if not _alive(name):
+            tail = (STATE / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise SystemExit(f"{name} exited during start-up; last log lines:\n{tail}")
+        time.sleep(1)
+    raise SystemExit(f"{name} did not answer {url} within {timeout_s:.0f}s; see .stack/logs/{name}.log")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        CREWS_STATE_DIR=str(STATE),
+        MLFLOW_TRACKING_URI=MLFLOW_URL,
+        CREWAI_DISABLE_TELEMETRY="true",
+        CREWAI_TRACING_ENABLED="false",
+        OTEL_SDK_DISABLED="true",
+        CREWAI_TESTING="true",
+    )
+    return env
+
+
+def start_llm() -> None:
+    if _answers(f"{LLM_URL}/models"):
+        log(f"LLM server already up at {LLM_URL}")
+        return
+    from crews.runtime.local_model import ensure_model
+    from crews.runtime.settings import LOCAL_MODEL
+
+    model = ensure_model(STATE / "models")
+    threads = os.environ.get("CREWS_LLM_THREADS", str(os.cpu_count() or 2))
+    _spawn(
+        "llm",
+        [
+            str(VENV_BIN / "python"), "-m", "llama_cpp.server", "--model", str(model),
+            "--model_alias", LOCAL_MODEL, "--host", HOST, "--port", str(LLM_PORT),
+            "--n_ctx", os.environ.get("CREWS_LLM_CTX", "4096"), "--n_threads", threads,
+        ],
+        base_env(),
+    )
+    log(f"LLM server ready in {_wait('llm', f'{LLM_URL}/models', 180):.1f}s")
+
+
+def start_mlflow() -> None:
+    if _answers(f"{MLFLOW_URL}/health"):
+        log(f"MLflow already up at {MLFLOW_URL}")
+        return
+    (STATE / "mlflow").mkdir(parents=True, exist_ok=True)
+    _spawn(
+        "mlflow",
+        [
+            str(VENV_BIN / "mlflow"), "server",
+            "--backend-store-uri", f"sqlite:///{STATE / 'mlflow' / 'mlflow.db'}",
+            "--artifacts-destination", str(STATE / "mlflow" / "artifacts"),
+            "--host", HOST, "--port", str(MLFLOW_PORT), "--workers", "1",
+        ],
+        base_env(),
+    )
+    log(f"MLflow ready in {_wait('mlflow', f'{MLFLOW_URL}/health', 240):.1f}s")
+
+
+def airflow_env() -> dict[str, str]:
+    env = base_env()
+    env.update(
+        AIRFLOW_HOME=str(AIRFLOW_HOME),
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PARALLELISM=os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        AIRFLOW__API__HOST=HOST,
+        AIRFLOW__API__PORT=str(AIRFLOW_PORT),
+        AIRFLOW__API__BASE_URL=AIRFLOW_URL,
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{AIRFLOW_URL}/execution/",
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="30",
+        AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
+    )
+    return env
+
+
+def start_airflow() -> None:
+    if _answers(f"{AIRFLOW_URL}/api/v2/monitor/health"):
+        log(f"Airflow already up at {AIRFLOW_URL}")
+        return
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    _spawn("airflow", [str(VENV_BIN / "airflow"), "standalone"], airflow_env())
+    log(f"Airflow API ready in {_wait('airflow', f'{AIRFLOW_URL}/api/v2/monitor/health', 600):.1f}s")
+
+
+def stop(name: str) -> None:
+    path = _pid_file(name)
+    if not _alive(name):
+        path.unlink(missing_ok=True)
+        return
+    pid = int(path.read_text())
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    for _ in range(30):
+        if not _alive(name):
+            break
+        time.sleep(0.5)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    path.unlink(missing_ok=True)
+    log(f"stopped {name}")
+
+
+# --- Airflow REST API --------------------------------------------------------------
+
+
+def api_client() -> httpx.Client:
+    """An authenticated client for the Airflow REST API (simple auth manager admin)."""
+    passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated"
+    for _ in range(60):
+        if passwords.exists():
+            break
+        time.sleep(1)
+    password = json.loads(passwords.read_text())["admin"]
+    response = httpx.post(
+        f"{AIRFLOW_URL}/auth/token", json={"username": "admin", "password": password}, timeout=30
+    )
+    response.raise_for_status()
+    token = response.json()["access_token"]
+    return httpx.Client(base_url=AIRFLOW_URL, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def _upsert(client: httpx.Client, collection: str, key: str, body: dict[str, Any]) -> None:
+    response = client.post(f"/api/v2/{collection}", json=body)
+    if response.status_code == 409:
+        response = client.patch(f"/api/v2/{collection}/{key}", json=body)
+    if response.status_code >= 400:
+        raise SystemExit(f"loading {collection}/{key} failed: {response.status_code} {response.text}")
+
+
+def load_settings(client: httpx.Client, path: Path = ROOT / "airflow_settings.yaml") -> None:
+    """Load connections, pools and variables from the Astro CLI's settings file."""
+    settings = (yaml.safe_load(path.read_text()) or {}).get("airflow", {}) or {}
+    for conn in settings.get("connections") or []:
+        extra = conn.get("conn_extra")
+        _upsert(
+            client,
+            "connections",
+            conn["conn_id"],
+            {
+                "connection_id": conn["conn_id"],
+                "conn_type": conn.get("conn_type") or "generic",
+                "host": conn.get("conn_host"),
+                "schema": conn.get("conn_schema"),
+                "login": conn.get("conn_login"),
+                "password": conn.get("conn_password"),
+                "port": conn.get("conn_port"),
+                "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
+            },
+        )
+    for pool in settings.get("pools") or []:
+        _upsert(
+            client,
+            "pools",
+            pool["pool_name"],
+            {
+                "name": pool["pool_name"],
+                "slots": int(pool["pool_slot"]),
+                "description": pool.get("pool_description") or "",
+            },
+        )
+    for variable in settings.get("variables") or []:
+        _upsert(
+            client,
+            "variables",
+            variable["variable_name"],
+            {"key": variable["variable_name"], "value": str(variable.get("variable_value") or "")},
+        )
+    log(
+        f"loaded airflow_settings.yaml: {len(settings.get('connections') or [])} connections, "
+        f"{len(settings.get('pools') or [])} pools, {len(settings.get('variables') or [])} variables"
+    )
+
+
+def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> None:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        if client.get(f"/api/v2/dags/{dag_id}").status_code == 200:
+            return
+        errors = client.get("/api/v2/importErrors").json().get("import_errors", [])
+        for error in errors:
+            if dag_id in error.get("filename", ""):
+                raise SystemExit(f"DAG file has an import error:\n{error.get('stack_trace')}")
+        time.sleep(2)
+    raise SystemExit(f"DAG {dag_id} did not appear within {timeout_s:.0f}s")
+
+
+def trigger_and_wait(client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float) -> dict:
+    client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+    response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
+    if response.status_code >= 400:
+        raise SystemExit(f"trigger refused: {response.status_code} {response.text}")
+    run_id = response.json()["dag_run_id"]
+    log(f"triggered {dag_id} run {run_id} over the REST API")
+    began, last = time.monotonic(), ""
+    while time.monotonic() - began < timeout_s:
+        run = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()
+        tis = client.get(
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
+        ).json().get("task_instances", [])
+        done = sum(t["state"] in {"success", "failed", "skipped", "upstream_failed"} for t in tis)
+        progress = f"run {run['state']}: {done}/{len(tis)} task instances finished"
+        if progress != last:
+            log(progress)
+            last = progress
+        if run["state"] in {"success", "failed"}:
+            run["task_instances"] = tis
+            run["elapsed_s"] = time.monotonic() - began
+            return run
+        time.sleep(3)
+    raise SystemExit(f"run {run_id} did not finish within {timeout_s:.0f}s")
+
+
+def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
+    run_id = run["dag_run_id"]
+    response = client.get(
+        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/collect_results/xcomEntries/return_value"
+    )
+    rows = response.json().get("value") if response.status_code == 200 else None
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    print()
+    print(f"DAG run {run_id}: {run['state']} in {run['elapsed_s']:.0f}s")
+    failed = [t for t in run["task_instances"] if t["state"] == "failed"]
+    for ti in failed:
+        print(f"  FAILED {ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]")
+    if rows:
+        columns = [c for c in rows[0] if c != "mlflow_run_id"]
+        widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
+        print("  ".join(c.ljust(widths[c]) for c in columns))
+        for row in rows:
+            print("  ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
+    print()
+    print(f"Airflow UI:  {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}   (user admin, password in "
+          f".stack/airflow/simple_auth_manager_passwords.json.generated)")
+    print(f"MLflow UI:   {MLFLOW_URL}/#/experiments  (experiment crews/{dag_id.split('_copy')[0]})")
+    print(f"Results DB:  {STATE / 'results.db'} (table crew_results)")
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+def cmd_up(_: argparse.Namespace) -> None:
+    began = time.monotonic()
+    start_llm()
+    start_mlflow()
+    start_airflow()
+    with api_client() as client:
+        load_settings(client)
+    log(f"stack up in {time.monotonic() - began:.1f}s")
+
+
+def cmd_trigger(args: argparse.Namespace) -> None:
+    with api_client() as client:
+        wait_for_dag(client, args.dag_id)
+        run = trigger_and_wait(client, args.dag_id, json.loads(args.conf), args.timeout)
+        print_results(client, args.dag_id, run)
+    if run["state"] != "success":
+        raise SystemExit(1)
+
+
+def cmd_down(_: argparse.Namespace) -> None:
+    for name in ("airflow", "mlflow", "llm"):
+        stop(name)
+
+
+def cmd_status(_: argparse.Namespace) -> None:
+    for name, url in (
+        ("llm", f"{LLM_URL}/models"),
+        ("mlflow", f"{MLFLOW_URL}/health"),
+        ("airflow", f"{AIRFLOW_URL}/api/v2/monitor/health"),
+    ):
+        print(f"{name:8} {'up' if _answers(url) else 'down':5} {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up").set_defaults(func=cmd_up)
+    trigger = sub.add_parser("trigger")
+    trigger.add_argument("dag_id")
+    trigger.add_argument("--conf", default="{}")
+    trigger.add_argument("--timeout", type=float, default=1800)
+    trigger.set_defaults(func=cmd_trigger)
+    sub.add_parser("down").set_defaults(func=cmd_down)
+    sub.add_parser("status").set_defaults(func=cmd_status)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
