@@ -1,7 +1,8 @@
 """Role-based CrewAI crews whose every LLM call is tracked in MLflow.
 
 Importing this package switches CrewAI's telemetry and cloud tracing off for the
-whole process before crewai itself is imported. It imports nothing heavy, so DAG
+whole process before crewai itself is imported. (Not with ``OTEL_SDK_DISABLED``:
+that also turns MLflow tracing into a no-op.) It imports nothing heavy, so DAG
 files may import constants from it.
 """
 
@@ -11,7 +12,6 @@ _QUIET_CREWAI = {
     "CREWAI_DISABLE_TELEMETRY": "true",
     "CREWAI_DISABLE_TRACKING": "true",
     "CREWAI_TRACING_ENABLED": "false",
-    "OTEL_SDK_DISABLED": "true",
     "CREWAI_TESTING": "true",
 }
 for _key, _value in _QUIET_CREWAI.items():

@@ -102,7 +102,7 @@ def base_env() -> dict[str, str]:
         MLFLOW_TRACKING_URI=MLFLOW_URL,
         CREWAI_DISABLE_TELEMETRY="true",
         CREWAI_TRACING_ENABLED="false",
-        OTEL_SDK_DISABLED="true",
+        CREWAI_DISABLE_TRACKING="true",
         CREWAI_TESTING="true",
     )
     return env

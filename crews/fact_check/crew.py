@@ -23,17 +23,22 @@ class FactCheckCrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
 
+    def _agent(self, name: str) -> Agent:
+        # Retries belong to the LLM client (transport) and to Airflow (task);
+        # CrewAI's own agent retry would multiply them.
+        return Agent(config=self.agents_config[name], llm=self.llm, allow_delegation=False, max_retry_limit=0)
+
     @agent
     def fact_checker(self) -> Agent:
-        return Agent(config=self.agents_config["fact_checker"], llm=self.llm, allow_delegation=False)
+        return self._agent("fact_checker")
 
     @agent
     def copywriter(self) -> Agent:
-        return Agent(config=self.agents_config["copywriter"], llm=self.llm, allow_delegation=False)
+        return self._agent("copywriter")
 
     @agent
     def editor(self) -> Agent:
-        return Agent(config=self.agents_config["editor"], llm=self.llm, allow_delegation=False)
+        return self._agent("editor")
 
     @task
     def extract_claims(self) -> Task:

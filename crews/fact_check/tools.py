@@ -103,8 +103,14 @@ def _phrase_in(phrase: str, text: str) -> bool:
 
 
 def find_facts(claim: str, sheet: FactSheet) -> list[Fact]:
-    """Facts the claim is about: by subject or alias phrase, or by a unit only one fact uses."""
-    matched = [f for f in sheet.facts if any(_phrase_in(p, claim) for p in [f.subject, *f.aliases])]
+    """Facts the claim is about: by subject or alias phrase, by the fact's value pattern,
+    or by a unit that only one fact uses."""
+    matched = [
+        f
+        for f in sheet.facts
+        if any(_phrase_in(p, claim) for p in [f.subject, *f.aliases])
+        or (f.pattern and re.search(f.pattern, claim, re.IGNORECASE))
+    ]
     units = {q.unit for q in extract_quantities(claim)} - _UNITLESS
     for unit in units:
         owners = [f for f in sheet.facts if canonical_unit(f.unit) == unit]
@@ -217,18 +223,20 @@ def resembles_any(sentence: str, claims: list[str], threshold: float = 0.85) -> 
 def ground_claims(claims: list[str], copy_text: str, threshold: float = 0.75) -> list[str]:
     """Keep the model's claims that really occur in the copy, snapped to the copy's wording.
 
-    Claims are split into sentences first. A sentence counts as found when it is a substring of the copy or close enough
-    (difflib ratio >= ``threshold``) to one sentence; invented claims are dropped.
+    Claims are split into sentences first; each is replaced by the copy's sentence
+    that contains it, or by the sentence it matches with a difflib ratio of at
+    least ``threshold``. Claims found nowhere in the copy are dropped.
     """
     sentences = split_sentences(copy_text)
-    normalized_copy = " ".join(copy_text.split()).lower()
     grounded: list[str] = []
     pieces = [piece for claim in claims for piece in split_sentences(str(claim))]
     for text in pieces:
-        if text.lower() in normalized_copy:
-            candidate = text
+        low = text.lower()
+        containing = [s for s in sentences if low in s.lower()]
+        if containing:
+            candidate = containing[0]
         else:
-            scored = [(difflib.SequenceMatcher(None, text.lower(), s.lower()).ratio(), s) for s in sentences]
+            scored = [(difflib.SequenceMatcher(None, low, s.lower()).ratio(), s) for s in sentences]
             best = max(scored, default=(0.0, ""))
             if best[0] < threshold:
                 continue

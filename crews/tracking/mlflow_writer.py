@@ -19,6 +19,10 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+# MLflow traces are OpenTelemetry spans: OTEL_SDK_DISABLED=true would silently turn
+# them into no-ops. CrewAI's telemetry is kept off by its own CREWAI_* switches.
+if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+    os.environ["OTEL_SDK_DISABLED"] = "false"
 # The CLI prints JSON on stdout; keep MLflow's "View run at" banner off it.
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
@@ -105,7 +109,6 @@ def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str
             parent_span=parent,
             inputs=span["inputs"],
             attributes={k: v for k, v in span["attributes"].items() if v is not None},
-            experiment_id=experiment_id,
             start_time_ns=span["start_ns"],
         )
     for span in reversed(spans):
@@ -120,4 +123,6 @@ def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str
         status="OK" if record["status"] == "FINISHED" else "ERROR",
         end_time_ns=root_end,
     )
+    if root.trace_id.startswith("MLFLOW_NO_OP"):
+        raise RuntimeError("MLflow tracing is disabled in this process; the trace was not recorded")
     return root.trace_id

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create .venv and install the pinned dependencies; a no-op when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON_BIN="${PYTHON:-}"
+if [ -z "$PYTHON_BIN" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PYTHON_BIN="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PYTHON_BIN" ] || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ -f .venv/.installed ] && [ "$(cat .venv/.installed)" = "$stamp_input" ]; then
+  echo "[install] .venv is up to date"
+  exit 0
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON_BIN" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+echo "[install] installing pinned packages (the first time builds llama-cpp-python: about 5-8 minutes)"
+.venv/bin/uv pip install --python .venv/bin/python \
+  -r requirements.txt -r requirements-local.txt -r requirements-dev.txt -c constraints.txt
+.venv/bin/uv pip check --python .venv/bin/python
+echo "$stamp_input" > .venv/.installed
+echo "[install] done"

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import yaml
+
+from crews.fact_check.pipeline import check_draft, remaining_problems, verify_claims
+from crews.fact_check.schemas import DraftInput, ExtractedClaims, FactSheet
+from crews.fact_check.tools import check_claim
+from crews.runtime.scripted_llm import ScriptedLLM
+
+SHEET = FactSheet.model_validate(
+    yaml.safe_load(
+        (Path(__file__).resolve().parents[3] / "include/fact_check/fact_sheets/aurora_x2.yaml").read_text()
+    )
+)
+COPY = (
+    "Meet the Aurora X2. Enjoy up to 40 hours of battery life. "
+    "Aurora X2 is the most loved headphone brand among audiophiles. Backed by a 2-year warranty."
+)
+
+
+def test_check_draft_with_scripted_agents(scripted_llm):
+    report = check_draft(DraftInput(draft_id="d1", copy_text=COPY, fact_sheet=SHEET), scripted_llm)
+    verdicts = {c.claim: c.verdict for c in report.claims}
+    assert verdicts["Enjoy up to 40 hours of battery life."] == "contradicted"
+    assert verdicts["Backed by a 2-year warranty."] == "supported"
+    assert verdicts["Aurora X2 is the most loved headphone brand among audiophiles."] == "unverifiable"
+    assert "30 hours" in report.revised_copy and "40 hours" not in report.revised_copy
+    assert "most loved" not in report.revised_copy
+    assert report.approved, report.approval_reason
+    assert scripted_llm.calls == 3  # extract, revise, review
+
+
+def test_clean_copy_skips_revision(scripted_llm):
+    copy = "Up to 30 hours of playback. Backed by a 2-year warranty."
+    report = check_draft(DraftInput(draft_id="clean", copy_text=copy, fact_sheet=SHEET), scripted_llm)
+    assert report.approved and report.revised_copy == copy
+    assert scripted_llm.calls == 1
+
+
+def test_editor_approval_is_overruled_by_remaining_problems():
+    def lazy_copywriter(messages, response_model):
+        from crews.fact_check.schemas import EditorReview, RevisedCopy
+        from tests.support.scripted_fact_check import respond
+
+        if response_model is RevisedCopy:
+            return RevisedCopy(revised_copy="Enjoy up to 40 hours of battery life.", changes=[])
+        if response_model is EditorReview:
+            return EditorReview(approved=True, notes="looks fine")
+        return respond(messages, response_model)
+
+    llm = ScriptedLLM(model="scripted", provider="scripted").with_responder(lazy_copywriter)
+    report = check_draft(DraftInput(draft_id="d2", copy_text=COPY, fact_sheet=SHEET), llm)
+    assert not report.approved
+    assert [p.verdict for p in report.remaining_problems] == ["contradicted"]
+
+
+def test_verify_claims_marks_who_found_each_claim():
+    checks = verify_claims(["Backed by a 2-year warranty."], COPY, SHEET)
+    assert [(c.claim, c.found_by) for c in checks] == [
+        ("Backed by a 2-year warranty.", "model"),
+        ("Enjoy up to 40 hours of battery life.", "tools"),
+    ]
+
+
+def test_remaining_problems_sees_reworded_unverifiable_claim():
+    original = [check_claim(1, "Aurora X2 is the most loved headphone brand among audiophiles.", SHEET)]
+    revised = "Aurora X2 is the most loved headphone brand among all audiophiles."
+    assert [p.verdict for p in remaining_problems(revised, original, SHEET)] == ["unverifiable"]
+
+
+def test_extracted_claims_schema_round_trip():
+    assert ExtractedClaims.model_validate_json('{"claims": ["a"]}').claims == ["a"]

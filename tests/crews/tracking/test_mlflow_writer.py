@@ -1,0 +1,44 @@
+import json
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from crews.fact_check.pipeline import check_draft
+from crews.tracking.context import RunContext
+from crews.tracking.mlflow_writer import TrackingUnavailable, check_server, write_run
+from crews.tracking.tracker import CrewRunTracker
+
+
+@pytest.fixture
+def tracking_uri(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
+    context = RunContext(crew="fact_check", item_id="track_me")
+    with CrewRunTracker(context, {"provider": "local", "model": "qwen"}, "h1", inputs={"x": 1},
+                        writer=lambda r: write_run(r, tracking_uri)) as tracker:
+        tracker.set_output(check_draft(draft, scripted_llm).model_dump(mode="json"))
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(tracker.mlflow_run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "cli/track_me"
+    assert run.data.tags["prompt_hash"] == "h1" and run.data.tags["model"] == "qwen"
+    assert run.data.metrics["llm_calls"] == 3 and run.data.metrics["cost_usd"] == 0
+    assert run.data.metrics["agent.managing_editor.total_tokens"] > 0
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"llm_calls.jsonl", "output.json", "inputs.json"}
+    trace = mlflow.get_trace(run.data.tags["trace_id"])
+    assert trace.info.trace_metadata["mlflow.sourceRun"] == run.info.run_id
+    chat = [s for s in trace.data.spans if s.span_type == "CHAT_MODEL"]
+    assert len(chat) == 3
+    output = chat[0].outputs if isinstance(chat[0].outputs, dict) else json.loads(chat[0].outputs)
+    assert chat[0].inputs[0]["role"] == "system" and output["claims"]
+    assert {s.span_type for s in trace.data.spans} == {"CHAIN", "AGENT", "CHAT_MODEL"}
+
+
+def test_check_server_fails_fast_for_dead_http_server():
+    with pytest.raises(TrackingUnavailable, match="unreachable"):
+        check_server("http://127.0.0.1:9", timeout_s=1)
