@@ -12,7 +12,8 @@ checks the samples in `include/fact_check/drafts/index.yaml`.
 **Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
 `collect_results` upserts into the `crew_results` table -> `publish_approved`
-writes approved copy and updates the `fact_check_approved_copy` asset.
+writes approved copy and updates the `fact_check_approved_copy` asset ->
+`all_drafts_checked` fails the run if any draft failed (the others are kept).
 
 **Reading results**: each `check_draft` log ends with the item's status, LLM calls,
 tokens, cost and its MLflow run (experiment `crews/fact_check`), where the trace
@@ -105,7 +106,16 @@ def fact_check_copy():
 
         return publish_copy("fact_check", APPROVED_COPY)
 
-    publish_approved(collect_results(check_draft.expand(draft=list_drafts())))
+    @task(trigger_rule="all_done")
+    def all_drafts_checked(summaries: list[dict], drafts: list[dict]) -> None:
+        """Fail the run (after the others were stored) if any draft's crew task failed."""
+        from common.crew_tasks import require_all_items
+
+        require_all_items(summaries, drafts, key="draft_id")
+
+    drafts = list_drafts()
+    summaries = collect_results(check_draft.expand(draft=drafts))
+    publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
 
 
 fact_check_copy()

@@ -99,6 +99,20 @@ def store_results(results: list[dict[str, Any]]) -> int:
     return written
 
 
+def require_all_items(summaries: list[dict[str, Any]], items: list[dict[str, Any]], key: str) -> None:
+    """Raise naming every input item that produced no result (its task failed)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    done = {s["item_id"] for s in summaries or []}
+    missing = [str(item.get(key, f"#{i}")) for i, item in enumerate(items) if item.get(key) not in done]
+    if missing:
+        raise AirflowFailException(
+            f"{len(missing)} of {len(items)} items failed: {', '.join(missing)}; "
+            "see their mapped task logs. Results of the other items were stored."
+        )
+    log.info("all %d items produced results", len(items))
+
+
 def publish_copy(crew: str, asset: Any) -> list[str]:
     """Write this run's approved copy to the published folder and emit an asset event.
 

@@ -1,0 +1,56 @@
+import pytest
+
+from crews.errors import InputError
+from crews.fact_check.spec import SPEC, load_input
+
+SHEET = {"product": "P", "facts": [{"id": "w", "subject": "weight", "value": 1, "unit": "kg", "statement": "1 kg"}]}
+
+
+def test_loads_sample_files_from_include():
+    item = load_input({"draft_id": "a", "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"})
+    assert item.fact_sheet.product.startswith("Aurora") and "40 hours" in item.copy_text
+
+
+def test_relative_files_resolve_against_base_dir(tmp_path):
+    (tmp_path / "copy.md").write_text("It weighs 1 kg.")
+    item = load_input({"draft_id": "a", "copy_file": "copy.md", "fact_sheet": SHEET}, base_dir=tmp_path)
+    assert item.copy_text == "It weighs 1 kg."
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("not an object", "must be a JSON object"),
+        ({"copy_text": "x", "fact_sheet": SHEET}, "draft_id: Field required"),
+        ({"draft_id": "a", "fact_sheet": SHEET}, "copy_text: Field required"),
+        ({"draft_id": "a", "copy_text": "   ", "fact_sheet": SHEET}, "copy_text is blank"),
+        ({"draft_id": "a", "copy_text": "x" * 20_001, "fact_sheet": SHEET}, "at most 20000 characters"),
+        ({"draft_id": "a b", "copy_text": "x", "fact_sheet": SHEET}, "draft_id: String should match pattern"),
+        ({"draft_id": "a", "copy_text": "x", "fact_sheet": {"product": "P", "facts": []}}, "fact_sheet.facts"),
+        ({"draft_id": "a", "copy_text": "x", "copy_file": "drafts/aurora_launch.md", "fact_sheet": SHEET}, "not both"),
+        ({"draft_id": "a", "copy_file": "drafts/missing.md", "fact_sheet": SHEET}, "not found"),
+        ({"draft_id": "a", "copy_file": "../../../etc/passwd", "fact_sheet": SHEET}, "outside the allowed folders"),
+        ({"draft_id": "a", "copy_file": "/etc/passwd", "fact_sheet": SHEET}, "outside the allowed folders"),
+        ({"draft_id": "a", "copy_text": "x", "fact_sheet": {**SHEET, "facts": SHEET["facts"] * 2}}, "duplicate fact ids: w"),
+    ],
+)
+def test_bad_input_is_refused_with_a_named_problem(payload, message):
+    with pytest.raises(InputError, match=message):
+        load_input(payload)
+
+
+def test_non_utf8_and_bad_yaml_files(tmp_path):
+    (tmp_path / "bin.md").write_bytes(b"\xff\xfe\x00binary")
+    (tmp_path / "bad.yaml").write_text("facts: [unclosed")
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_input({"draft_id": "a", "copy_file": "bin.md", "fact_sheet": SHEET}, base_dir=tmp_path)
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_input({"draft_id": "a", "copy_text": "x", "fact_sheet_file": "bad.yaml"}, base_dir=tmp_path)
+
+
+def test_spec_summary_and_metrics(scripted_llm):
+    item = load_input({"draft_id": "a", "copy_file": "drafts/brewmaster_promo.md", "fact_sheet_file": "fact_sheets/brewmaster_pro.yaml"})
+    report = SPEC.run(item, scripted_llm)
+    summary, metrics = SPEC.summary(report), SPEC.metrics(report)
+    assert summary["contradicted"] == metrics["claims_contradicted"] == 1
+    assert summary["claims"] == metrics["claims"] == len(report.claims)

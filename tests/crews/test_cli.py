@@ -1,0 +1,39 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(tmp_path, payload, *extra_env):
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(payload))
+    env = {
+        "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+        "CREWS_STATE_DIR": str(tmp_path / "state"), "CREWS_LLM_PROVIDER": "scripted",
+        "CREWS_LLM_SCRIPT": "tests.support.scripted_fact_check:respond",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "crews", "run", "fact_check", "--input", str(path)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )
+
+
+def test_cli_runs_items_and_prints_json(tmp_path):
+    good = {"draft_id": "ok", "copy_file": "drafts/aurora_spec_card.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+    bad = {"draft_id": "bad", "copy_text": "x"}
+    result = _cli(tmp_path, [good, bad])
+    assert result.returncode == 1, result.stderr
+    output = json.loads(result.stdout)
+    assert output[0]["summary"]["approved"] is True and output[0]["mlflow_run_id"]
+    assert "fact_sheet: Field required" in output[1]["error"]
+    assert "error: item 1" in result.stderr
+
+
+def test_cli_single_item_exit_zero(tmp_path):
+    item = {"draft_id": "ok", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+    result = _cli(tmp_path, item)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["supported"] == 1

@@ -1,0 +1,71 @@
+"""DagBag checks in the style of the Astro project template."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.definitions.param import ParamValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+DAG_FILES = sorted(p for p in DAGS.glob("*.py"))
+HEAVY = ("crewai", "mlflow", "openai", "llama_cpp", "litellm", "anthropic")
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}, "\n".join(f"{k}: {v}" for k, v in dagbag.import_errors.items())
+
+
+def test_every_dag_file_defines_a_dag(dagbag):
+    assert {Path(d.fileloc).name for d in dagbag.dags.values()} == {p.name for p in DAG_FILES}
+    assert "fact_check_copy" in dagbag.dags
+
+
+@pytest.mark.parametrize("dag_id", ["fact_check_copy"])
+def test_dag_conventions(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.tags, "DAG needs tags"
+    assert dag.doc_md and dag.doc_md.strip(), "DAG needs doc_md"
+    assert dag.catchup is False
+    for task in dag.tasks:
+        assert task.retries >= 2, f"{task.task_id} retries={task.retries}"
+        assert task.execution_timeout is not None, f"{task.task_id} has no execution_timeout"
+    crew_tasks = [t for t in dag.tasks if t.pool == "llm_pool"]
+    assert crew_tasks, "crew tasks must run in the llm_pool"
+
+
+def test_fact_check_params_validate_conf(dagbag):
+    params = dagbag.dags["fact_check_copy"].params
+    schema = params.get_param("drafts").schema
+    assert schema["type"] == "array" and schema["items"]["required"] == ["draft_id"]
+    params.validate()  # the default is valid
+    drafts = params.get_param("drafts")
+    assert drafts.resolve([{"draft_id": "a", "copy_file": "drafts/a.md"}])
+    for bad in ([{"draft_id": "x"}], [{"draft_id": "x", "copy_text": ""}], [{"draft_id": "x y", "copy_text": "c"}],
+                [{"draft_id": "x", "copy_text": "c", "extra": 1}], "not a list"):
+        with pytest.raises(ParamValidationError):
+            drafts.resolve(bad)
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_imports_nothing_heavy(path):
+    code = (
+        "import json, runpy, sys, time\n"
+        f"sys.path[:0] = [{str(DAGS)!r}, {str(ROOT)!r}]\n"
+        "import airflow.sdk\n"
+        "t = time.perf_counter()\n"
+        f"runpy.run_path({str(path)!r})\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'modules': sorted(sys.modules)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded = [m for m in report["modules"] if m.split(".")[0] in HEAVY]
+    assert loaded == [], f"{path.name} imports heavy modules at parse time: {loaded[:10]}"
