@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, String, Text, create_engine, select
@@ -56,7 +56,7 @@ def upsert_results(
     rows: list[dict[str, Any]], dag_id: str, dag_run_id: str, url: str | None = None
 ) -> int:
     """Upsert runner outputs (see :func:`crews.runner.run_item`); returns rows written."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Session(engine_for(url)) as session, session.begin():
         for row in rows:
             summary = row["summary"]

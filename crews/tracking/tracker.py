@@ -36,8 +36,9 @@ Writer = Callable[[dict[str, Any]], str]
 def _prefetch_writer() -> None:
     """Import MLflow in the background while the crew waits on the LLM."""
     try:
-        import crews.tracking.mlflow_writer  # noqa: F401
         import mlflow  # noqa: F401
+
+        import crews.tracking.mlflow_writer  # noqa: F401
     except Exception as exc:  # the real write reports it
         log.debug("MLflow prefetch failed: %s", exc)
 

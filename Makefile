@@ -1,0 +1,32 @@
+# The two commands of the README are `make run` and `make test`.
+PY := .venv/bin/python
+
+.PHONY: install run up trigger stop status test test-fast lint
+
+install:            ## create .venv and install the pinned dependencies (no-op when current)
+	bash scripts/install.sh
+
+run: install        ## start LLM + MLflow + Airflow, trigger fact_check_copy over REST, print results
+	$(PY) scripts/stack.py up
+	$(PY) scripts/stack.py trigger fact_check_copy
+
+up: install
+	$(PY) scripts/stack.py up
+
+trigger:            ## make trigger DAG=fact_check_copy CONF='{"drafts": [...]}'
+	$(PY) scripts/stack.py trigger $(or $(DAG),fact_check_copy) --conf '$(or $(CONF),{})'
+
+stop:               ## stop every server of the local stack
+	$(PY) scripts/stack.py down
+
+status:
+	$(PY) scripts/stack.py status
+
+test: install       ## the whole suite: unit, DAG (dag.test), and end-to-end against the real stack
+	$(PY) -m pytest
+
+test-fast: install  ## everything except the end-to-end tests
+	$(PY) -m pytest -m "not e2e"
+
+lint:
+	$(PY) -m ruff check crews dags plugins scripts tests

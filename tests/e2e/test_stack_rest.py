@@ -1,0 +1,76 @@
+"""End to end: the real local LLM server, MLflow server and Airflow, driven over the REST API.
+
+The stack is started by ``scripts/stack.py up`` if it is not running (and stopped
+again afterwards); a stack that was already up is left running.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from mlflow import MlflowClient
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+DAG = "fact_check_copy"
+
+
+@pytest.fixture(scope="module")
+def api():
+    was_up = stack._answers(f"{stack.AIRFLOW_URL}/api/v2/monitor/health")
+    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500)
+    client = stack.api_client()
+    stack.wait_for_dag(client, DAG)
+    yield client
+    client.close()
+    if not was_up:
+        subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
+
+
+def test_rest_api_refuses_requests_without_token(api):
+    response = httpx.get(f"{stack.AIRFLOW_URL}/api/v2/dags/{DAG}", timeout=10)
+    assert response.status_code == 401
+
+
+def test_rest_api_rejects_invalid_conf_with_clear_message(api):
+    api.patch(f"/api/v2/dags/{DAG}", json={"is_paused": False}).raise_for_status()
+    response = api.post(f"/api/v2/dags/{DAG}/dagRuns", json={"logical_date": None, "conf": {"drafts": [{"draft_id": "x"}]}})
+    assert response.status_code == 400, response.text
+    assert "drafts" in response.text
+
+
+def test_triggered_run_tracks_every_draft_in_mlflow(api):
+    conf = {"drafts": [
+        {"draft_id": "e2e_launch", "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
+        {"draft_id": "e2e_clean", "copy_text": "Aurora X2 gives up to 30 hours of playback. Backed by a 2-year warranty.",
+         "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
+    ]}
+    run = stack.trigger_and_wait(api, DAG, conf, timeout_s=1500)
+    assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"]) for t in run["task_instances"]]
+    mapped = [t for t in run["task_instances"] if t["task_id"] == "check_draft"]
+    assert sorted(t["rendered_map_index"] for t in mapped) == ["e2e_clean", "e2e_launch"]
+
+    xcom = api.get(f"/api/v2/dags/{DAG}/dagRuns/{run['dag_run_id']}/taskInstances/collect_results/xcomEntries/return_value")
+    summaries = {s["item_id"]: s for s in xcom.json()["value"]}
+    assert summaries["e2e_launch"]["contradicted"] >= 2  # 40 h battery, IPX7
+    assert summaries["e2e_clean"]["supported"] == 2 and summaries["e2e_clean"]["approved"] is True
+
+    client = MlflowClient(stack.MLFLOW_URL)
+    experiment = client.get_experiment_by_name("crews/fact_check")
+    runs = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.run_id = '{run['dag_run_id']}'"
+    )
+    assert sorted(r.data.tags["item_id"] for r in runs) == ["e2e_clean", "e2e_launch"]
+    for mlflow_run in runs:
+        assert mlflow_run.info.run_id == summaries[mlflow_run.data.tags["item_id"]]["mlflow_run_id"]
+        metrics, tags = mlflow_run.data.metrics, mlflow_run.data.tags
+        assert metrics["llm_calls"] >= 1 and metrics["total_tokens"] > 0 and metrics["cost_usd"] == 0
+        assert tags["provider"] == "local" and tags["model"].startswith("qwen2.5") and tags["trace_id"].startswith("tr-")
+        assert {a.path for a in client.list_artifacts(mlflow_run.info.run_id)} >= {"llm_calls.jsonl", "output.json"}
