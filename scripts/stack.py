@@ -214,10 +214,12 @@ def api_client() -> httpx.Client:
     return httpx.Client(base_url=AIRFLOW_URL, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-def _upsert(client: httpx.Client, collection: str, key: str, body: dict[str, Any]) -> None:
+def _upsert(
+    client: httpx.Client, collection: str, key: str, body: dict[str, Any], patch: dict[str, Any] | None = None
+) -> None:
     response = client.post(f"/api/v2/{collection}", json=body)
     if response.status_code == 409:
-        response = client.patch(f"/api/v2/{collection}/{key}", json=body)
+        response = client.patch(f"/api/v2/{collection}/{key}", json=patch or body)
     if response.status_code >= 400:
         raise SystemExit(f"loading {collection}/{key} failed: {response.status_code} {response.text}")
 
@@ -243,15 +245,13 @@ def load_settings(client: httpx.Client, path: Path = ROOT / "airflow_settings.ya
             },
         )
     for pool in settings.get("pools") or []:
+        fields = {
+            "slots": int(pool["pool_slot"]),
+            "description": pool.get("pool_description") or "",
+            "include_deferred": bool(pool.get("include_deferred", False)),
+        }
         _upsert(
-            client,
-            "pools",
-            pool["pool_name"],
-            {
-                "name": pool["pool_name"],
-                "slots": int(pool["pool_slot"]),
-                "description": pool.get("pool_description") or "",
-            },
+            client, "pools", pool["pool_name"], {"name": pool["pool_name"], **fields}, {"pool": pool["pool_name"], **fields}
         )
     for variable in settings.get("variables") or []:
         _upsert(
