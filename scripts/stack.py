@@ -112,17 +112,11 @@ def start_llm() -> None:
     if _answers(f"{LLM_URL}/models"):
         log(f"LLM server already up at {LLM_URL}")
         return
-    from crews.runtime.local_model import ensure_model
-    from crews.runtime.settings import LOCAL_MODEL
-
-    model = ensure_model(STATE / "models")
-    threads = os.environ.get("CREWS_LLM_THREADS", str(os.cpu_count() or 2))
     _spawn(
         "llm",
         [
-            str(VENV_BIN / "python"), "-m", "llama_cpp.server", "--model", str(model),
-            "--model_alias", LOCAL_MODEL, "--host", HOST, "--port", str(LLM_PORT),
-            "--n_ctx", os.environ.get("CREWS_LLM_CTX", "4096"), "--n_threads", threads,
+            str(VENV_BIN / "python"), "-m", "crews.runtime.local_server",
+            "--host", HOST, "--port", str(LLM_PORT), "--model-dir", str(STATE / "models"),
         ],
         base_env(),
     )

