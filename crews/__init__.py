@@ -8,11 +8,11 @@ files may import constants from it.
 
 import os
 
-_QUIET_CREWAI = {
+QUIET_CREWAI = {
     "CREWAI_DISABLE_TELEMETRY": "true",
     "CREWAI_DISABLE_TRACKING": "true",
     "CREWAI_TRACING_ENABLED": "false",
     "CREWAI_TESTING": "true",
 }
-for _key, _value in _QUIET_CREWAI.items():
+for _key, _value in QUIET_CREWAI.items():
     os.environ.setdefault(_key, _value)

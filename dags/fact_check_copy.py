@@ -97,7 +97,7 @@ def fact_check_copy():
 
         rows = [r for r in results if r]
         store_results(rows)
-        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"]} for r in rows]
+        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]} for r in rows]
 
     @task(outlets=[APPROVED_COPY])
     def publish_approved(summaries: list[dict]) -> list[str]:

@@ -37,6 +37,8 @@ LLM_URL = f"http://{HOST}:{LLM_PORT}/v1"
 AIRFLOW_HOME = STATE / "airflow"
 sys.path.insert(0, str(ROOT))
 
+from crews import QUIET_CREWAI  # noqa: E402  (telemetry switches for every process)
+
 
 def log(message: str) -> None:
     print(f"[stack {time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -100,45 +102,37 @@ def base_env() -> dict[str, str]:
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         CREWS_STATE_DIR=str(STATE),
         MLFLOW_TRACKING_URI=MLFLOW_URL,
-        CREWAI_DISABLE_TELEMETRY="true",
-        CREWAI_TRACING_ENABLED="false",
-        CREWAI_DISABLE_TRACKING="true",
-        CREWAI_TESTING="true",
     )
+    env.update(QUIET_CREWAI)
     return env
 
 
-def start_llm() -> None:
-    if _answers(f"{LLM_URL}/models"):
-        log(f"LLM server already up at {LLM_URL}")
+def _ensure(name: str, health_url: str, command: list[str], env: dict[str, str], timeout_s: float) -> None:
+    """Start ``name`` unless ``health_url`` already answers, then wait until it does."""
+    if _answers(health_url):
+        log(f"{name} already up ({health_url})")
         return
-    _spawn(
-        "llm",
-        [
-            str(VENV_BIN / "python"), "-m", "crews.runtime.local_server",
-            "--host", HOST, "--port", str(LLM_PORT), "--model-dir", str(STATE / "models"),
-        ],
-        base_env(),
-    )
-    log(f"LLM server ready in {_wait('llm', f'{LLM_URL}/models', 180):.1f}s")
+    _spawn(name, command, env)
+    log(f"{name} ready in {_wait(name, health_url, timeout_s):.1f}s")
+
+
+def start_llm() -> None:
+    command = [
+        str(VENV_BIN / "python"), "-m", "crews.runtime.local_server",
+        "--host", HOST, "--port", str(LLM_PORT), "--model-dir", str(STATE / "models"),
+    ]
+    _ensure("llm", f"{LLM_URL}/models", command, base_env(), 180)
 
 
 def start_mlflow() -> None:
-    if _answers(f"{MLFLOW_URL}/health"):
-        log(f"MLflow already up at {MLFLOW_URL}")
-        return
     (STATE / "mlflow").mkdir(parents=True, exist_ok=True)
-    _spawn(
-        "mlflow",
-        [
-            str(VENV_BIN / "mlflow"), "server",
-            "--backend-store-uri", f"sqlite:///{STATE / 'mlflow' / 'mlflow.db'}",
-            "--artifacts-destination", str(STATE / "mlflow" / "artifacts"),
-            "--host", HOST, "--port", str(MLFLOW_PORT), "--workers", "1",
-        ],
-        base_env(),
-    )
-    log(f"MLflow ready in {_wait('mlflow', f'{MLFLOW_URL}/health', 240):.1f}s")
+    command = [
+        str(VENV_BIN / "mlflow"), "server",
+        "--backend-store-uri", f"sqlite:///{STATE / 'mlflow' / 'mlflow.db'}",
+        "--artifacts-destination", str(STATE / "mlflow" / "artifacts"),
+        "--host", HOST, "--port", str(MLFLOW_PORT), "--workers", "1",
+    ]
+    _ensure("mlflow", f"{MLFLOW_URL}/health", command, base_env(), 240)
 
 
 def airflow_env() -> dict[str, str]:
@@ -161,12 +155,9 @@ def airflow_env() -> dict[str, str]:
 
 
 def start_airflow() -> None:
-    if _answers(f"{AIRFLOW_URL}/api/v2/monitor/health"):
-        log(f"Airflow already up at {AIRFLOW_URL}")
-        return
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
-    _spawn("airflow", [str(VENV_BIN / "airflow"), "standalone"], airflow_env())
-    log(f"Airflow API ready in {_wait('airflow', f'{AIRFLOW_URL}/api/v2/monitor/health', 600):.1f}s")
+    command = [str(VENV_BIN / "airflow"), "standalone"]
+    _ensure("airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600)
 
 
 def stop(name: str) -> None:
@@ -312,17 +303,32 @@ def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
     failed = [t for t in run["task_instances"] if t["state"] == "failed"]
     for ti in failed:
         print(f"  FAILED {ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]")
+    links = []
     if rows:
-        columns = [c for c in rows[0] if c != "mlflow_run_id"]
+        columns = [c for c in rows[0] if not c.startswith("mlflow_")]
         widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
         print("  ".join(c.ljust(widths[c]) for c in columns))
         for row in rows:
             print("  ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
+            links.append((row.get("item_id"), mlflow_run_url(row.get("mlflow_run_id"))))
     print()
-    print(f"Airflow UI:  {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}   (user admin, password in "
-          f".stack/airflow/simple_auth_manager_passwords.json.generated)")
-    print(f"MLflow UI:   {MLFLOW_URL}/#/experiments  (experiment crews/{dag_id.split('_copy')[0]})")
+    print(f"Airflow UI:  {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}")
+    print("             (user admin, password in .stack/airflow/simple_auth_manager_passwords.json.generated)")
+    print(f"MLflow UI:   {MLFLOW_URL}  (experiments: {', '.join(sorted({r['mlflow_experiment'] for r in rows or []}))})")
+    for item_id, url in links:
+        print(f"  {item_id}: {url}")
     print(f"Results DB:  {STATE / 'results.db'} (table crew_results)")
+
+
+def mlflow_run_url(run_id: str | None) -> str:
+    """Link to a run in the MLflow UI (or why there is none)."""
+    if not run_id:
+        return "not written yet (tracking record spooled)"
+    try:
+        run = httpx.get(f"{MLFLOW_URL}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=5).json()
+        return f"{MLFLOW_URL}/#/experiments/{run['run']['info']['experiment_id']}/runs/{run_id}"
+    except (httpx.HTTPError, KeyError, ValueError):
+        return f"run {run_id}"
 
 
 # --- commands ----------------------------------------------------------------------

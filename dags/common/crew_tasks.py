@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from crews.paths import INCLUDE_DIR
+
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
 LLM_POOL = "llm_pool"
-INCLUDE_DIR = Path(os.environ.get("CREWS_INCLUDE_DIR", Path(__file__).resolve().parents[2] / "include"))
 
 log = logging.getLogger(__name__)
 
