@@ -40,17 +40,19 @@ class FactCheckCrew:
     def editor(self) -> Agent:
         return self._agent("editor")
 
+    # response_model hands the schema to the LLM layer (grammar / json_schema / system
+    # message per provider) instead of CrewAI pasting it into every task prompt.
     @task
     def extract_claims(self) -> Task:
-        return Task(config=self.tasks_config["extract_claims"], output_pydantic=ExtractedClaims)
+        return Task(config=self.tasks_config["extract_claims"], output_pydantic=ExtractedClaims, response_model=ExtractedClaims)
 
     @task
     def revise_copy(self) -> Task:
-        return Task(config=self.tasks_config["revise_copy"], output_pydantic=RevisedCopy)
+        return Task(config=self.tasks_config["revise_copy"], output_pydantic=RevisedCopy, response_model=RevisedCopy)
 
     @task
     def review_copy(self) -> Task:
-        return Task(config=self.tasks_config["review_copy"], output_pydantic=EditorReview)
+        return Task(config=self.tasks_config["review_copy"], output_pydantic=EditorReview, response_model=EditorReview)
 
     def extraction_crew(self) -> Crew:
         return Crew(

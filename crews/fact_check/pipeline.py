@@ -28,7 +28,7 @@ from crews.fact_check.tools import (
     apply_fixes,
     check_claim,
     ground_claims,
-    is_checkable,
+    looks_like_claim,
     missed_claims,
     resembles_any,
     split_sentences,
@@ -49,13 +49,13 @@ def remaining_problems(
 ) -> list[ClaimCheck]:
     """Unsupported claims in the revised copy.
 
-    Every revised sentence that the tools can judge, or that still resembles a
+    Every revised sentence that looks like a claim, or that still resembles a
     claim flagged in the original, is checked again.
     """
     flagged = [c.claim for c in original if c.verdict != "supported"]
     problems: list[ClaimCheck] = []
     for i, sentence in enumerate(split_sentences(revised_copy), 1):
-        if is_checkable(sentence, sheet) or resembles_any(sentence, flagged):
+        if looks_like_claim(sentence, sheet) or resembles_any(sentence, flagged):
             check = check_claim(i, sentence, sheet, "tools")
             if check.verdict != "supported":
                 problems.append(check)

@@ -25,6 +25,9 @@ class Fact(BaseModel):
         default=None, description="regex that finds the claimed value of a non-numeric fact"
     )
     statement: str = Field(min_length=1)
+    prohibited: list[str] = Field(
+        default_factory=list, description="phrases the copy must not use about this fact (e.g. 'waterproof')"
+    )
     tolerance: float = Field(default=0.0, ge=0, description="relative tolerance for numbers")
 
 

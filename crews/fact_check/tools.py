@@ -4,7 +4,8 @@ No LLM here. A claim is matched to facts by subject/alias phrases and by the
 units of the quantities it states; numbers are compared after unit conversion,
 coded values (such as ``IPX4``) with the fact's regex. The verdict rules:
 
-* any matched fact whose value differs from the claimed one -> ``contradicted``;
+* any matched fact whose value differs from the claimed one, or whose
+  ``prohibited`` phrases the claim uses -> ``contradicted``;
 * else any matched fact whose value equals the claimed one -> ``supported``;
 * else (no fact, or a fact mentioned without a value) -> ``unverifiable``.
 """
@@ -48,6 +49,14 @@ _QUANTITY = re.compile(
     r"(?P<cur>\$)?(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|(?:"
     + "|".join(_NUMBER_WORDS)
     + r")\b)(?:\s*-\s*|\s*)(?P<unit>%|[a-z]+)?",
+    re.IGNORECASE,
+)
+# Words that make a sentence a claim even without a number: superlatives, rankings,
+# endorsements and guarantees ("the most loved brand", "recommended by baristas").
+_CLAIM_MARKERS = re.compile(
+    r"\b(most|best|fastest|longest|lightest|strongest|leading|number one|#1|world'?s|"
+    r"unbeatable|guaranteed?|proven|clinically|certified|award[- ]winning|recommended?|"
+    r"loved by|trusted by|only|first|never|always|every|all)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -137,6 +146,9 @@ def corrected_value(claimed: str, fact: Fact) -> str:
 
 def compare_fact(claim: str, fact: Fact) -> tuple[str, str | None]:
     """``("supports"|"contradicts"|"mentions", claimed value)`` for one fact."""
+    banned = [p for p in fact.prohibited if _phrase_in(p, claim)]
+    if banned:
+        return "contradicts", banned[0]
     if fact.pattern:
         claimed = [m.group(0) for m in re.finditer(fact.pattern, claim, re.IGNORECASE)]
         if not claimed:
@@ -190,7 +202,7 @@ def check_claim(claim_id: int, claim: str, sheet: FactSheet, found_by: str = "mo
         for fact, _, claimed in deciding
     ]
     corrected = None
-    if verdict == "contradicted":
+    if verdict == "contradicted" and not any(claimed in fact.prohibited for fact, _, claimed in contradicting):
         corrected = claim
         for fact, _, claimed in contradicting:
             if claimed:
@@ -209,6 +221,11 @@ def check_claim(claim_id: int, claim: str, sheet: FactSheet, found_by: str = "mo
 def is_checkable(sentence: str, sheet: FactSheet) -> bool:
     """A sentence the tools can judge: it names a fact or states a quantity."""
     return bool(find_facts(sentence, sheet)) or bool(extract_quantities(sentence))
+
+
+def looks_like_claim(sentence: str, sheet: FactSheet) -> bool:
+    """Checkable, or worded as a claim (superlative, ranking, endorsement, guarantee)."""
+    return is_checkable(sentence, sheet) or bool(_CLAIM_MARKERS.search(sentence))
 
 
 def resembles_any(sentence: str, claims: list[str], threshold: float = 0.85) -> bool:
@@ -247,31 +264,31 @@ def ground_claims(claims: list[str], copy_text: str, threshold: float = 0.75) ->
 
 
 def missed_claims(grounded: list[str], copy_text: str, sheet: FactSheet) -> list[str]:
-    """Checkable sentences that none of the grounded claims overlaps (recall safety net)."""
+    """Claim-like sentences that none of the grounded claims covers (recall safety net)."""
     missing = []
     for sentence in split_sentences(copy_text):
         low = sentence.lower()
         covered = any(c.lower() in low or low in c.lower() for c in grounded)
-        if not covered and is_checkable(sentence, sheet):
+        if not covered and looks_like_claim(sentence, sheet):
             missing.append(sentence)
     return missing
 
 
 def suggested_fix(check: ClaimCheck) -> str:
     """What the copywriter should do with a claim that is not supported."""
-    if check.verdict == "contradicted":
+    if check.verdict == "contradicted" and check.corrected_claim:
         return f'Replace "{check.claim}" with "{check.corrected_claim}"'
-    if check.verdict == "unverifiable":
+    if check.verdict != "supported":
         return f'Remove "{check.claim}"'
     return f'Keep "{check.claim}"'
 
 
 def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
-    """The copy with contradicted claims corrected and unverifiable ones removed."""
+    """The copy with contradicted claims corrected and the rest of the unsupported ones removed."""
     text = " ".join(copy_text.split())
     for check in checks:
         if check.verdict == "contradicted" and check.corrected_claim:
             text = text.replace(check.claim, check.corrected_claim, 1)
-        elif check.verdict == "unverifiable":
+        elif check.verdict != "supported":
             text = text.replace(check.claim, "", 1)
     return " ".join(text.split())

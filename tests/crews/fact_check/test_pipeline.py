@@ -59,6 +59,7 @@ def test_verify_claims_marks_who_found_each_claim():
     assert [(c.claim, c.found_by) for c in checks] == [
         ("Backed by a 2-year warranty.", "model"),
         ("Enjoy up to 40 hours of battery life.", "tools"),
+        ("Aurora X2 is the most loved headphone brand among audiophiles.", "tools"),
     ]
 
 

@@ -10,6 +10,7 @@ from crews.fact_check.tools import (
     corrected_value,
     extract_quantities,
     find_facts,
+    looks_like_claim,
     ground_claims,
     missed_claims,
     split_sentences,
@@ -78,6 +79,14 @@ def test_contradicted_claim_carries_correction(brewmaster):
     assert check.corrected_claim == "The BrewMaster Pro brings espresso home with a 15-bar pump."
 
 
+def test_prohibited_phrase_contradicts_and_removes_the_sentence(aurora):
+    check = check_claim(1, "Rated IPX4, so you can swim with them.", aurora)
+    assert check.verdict == "contradicted" and check.evidence[0].claimed_value == "swim"
+    assert check.corrected_claim is None
+    copy = "Rated IPX4, so you can swim with them. Weighs 250 g."
+    assert apply_fixes(copy, [check]) == "Weighs 250 g."
+
+
 def test_corrected_value_converts_units_only_when_needed():
     fact = Fact(id="w", subject="weight", value=250, unit="g", statement="250 g")
     assert corrected_value("300 grams", fact) == "250 grams"
@@ -103,6 +112,21 @@ def test_ground_claims_drops_inventions_and_splits_sentences():
 def test_missed_claims_recovers_checkable_sentences(aurora):
     copy = "Meet the Aurora X2. Enjoy up to 40 hours of battery life. Backed by a 2-year warranty."
     assert missed_claims(["Backed by a 2-year warranty."], copy, aurora) == ["Enjoy up to 40 hours of battery life."]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claim_like"),
+    [
+        ("Aurora X2 is the most loved headphone brand.", True),
+        ("Recommended by baristas.", True),
+        ("Enjoy up to 40 hours.", True),
+        ("Incredible battery life.", True),
+        ("Meet the Aurora X2 wireless headphones.", False),
+        ("Your music, your way.", False),
+    ],
+)
+def test_looks_like_claim(aurora, sentence, claim_like):
+    assert looks_like_claim(sentence, aurora) is claim_like
 
 
 def test_apply_fixes(aurora):
