@@ -10,8 +10,8 @@ from crews.fact_check.tools import (
     corrected_value,
     extract_quantities,
     find_facts,
-    looks_like_claim,
     ground_claims,
+    looks_like_claim,
     missed_claims,
     split_sentences,
 )
