@@ -13,7 +13,7 @@ if [ -z "$PYTHON_BIN" ]; then
 fi
 [ -n "$PYTHON_BIN" ] || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
-stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt scripts/install.sh | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f .venv/.installed ] && [ "$(cat .venv/.installed)" = "$stamp_input" ]; then
   echo "[install] .venv is up to date"
   exit 0
@@ -21,8 +21,20 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON_BIN" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-echo "[install] installing pinned packages (the first time builds llama-cpp-python: about 5-8 minutes)"
-.venv/bin/uv pip install --python .venv/bin/python \
+
+# llama-cpp-python ships only as source: build its wheel once per machine and keep
+# it outside the clone, so new clones (and CI) install it in seconds.
+WHEELS="${CREWS_WHEEL_CACHE:-$HOME/.cache/crews/wheels}"
+LLAMA_PIN=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' requirements-local.txt | sed 's/\[server\]//')
+LLAMA_VERSION=${LLAMA_PIN#*==}
+mkdir -p "$WHEELS"
+if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+  echo "[install] building $LLAMA_PIN once for this machine (about 7 minutes on 2 cores) into $WHEELS"
+  .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$WHEELS" "$LLAMA_PIN"
+fi
+
+echo "[install] installing pinned packages"
+.venv/bin/uv pip install --python .venv/bin/python --find-links "$WHEELS" \
   -r requirements.txt -r requirements-local.txt -r requirements-dev.txt -c constraints.txt
 .venv/bin/uv pip check --python .venv/bin/python
 echo "$stamp_input" > .venv/.installed

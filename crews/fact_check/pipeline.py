@@ -32,7 +32,6 @@ from crews.fact_check.tools import (
     missed_claims,
     resembles_any,
     split_sentences,
-    suggested_fix,
 )
 
 
@@ -62,10 +61,6 @@ def remaining_problems(
     return problems
 
 
-def format_findings(checks: list[ClaimCheck]) -> str:
-    return "\n".join(f"{c.claim_id}. [{c.verdict}] {c.claim} -- {c.reason}" for c in checks) or "(no claims)"
-
-
 def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     """Run the crew on one draft and return the full report."""
     sheet = draft.fact_sheet
@@ -81,15 +76,15 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
             product=sheet.product,
             claims=checks,
             revised_copy=draft.copy_text,
+            fact_checked_copy=draft.copy_text,
             approved=True,
             approval_reason=f"all {len(checks)} claims are supported by the fact sheet; no revision needed",
         )
+    fact_checked = apply_fixes(draft.copy_text, checks)
     output = crew.revision_crew().kickoff(
         inputs={
             **inputs,
-            "findings": format_findings(checks),
-            "fixes": "\n".join(f"- {suggested_fix(c)}" for c in flagged),
-            "corrected_copy": apply_fixes(draft.copy_text, checks),
+            "corrected_copy": fact_checked,
         }
     )
     revised = output.tasks_output[0].pydantic
@@ -111,6 +106,7 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
         product=sheet.product,
         claims=checks,
         revised_copy=revised.revised_copy,
+        fact_checked_copy=fact_checked,
         changes=revised.changes,
         approved=approved,
         approval_reason=reason,

@@ -118,6 +118,9 @@ class FactCheckReport(BaseModel):
     product: str
     claims: list[ClaimCheck]
     revised_copy: str
+    fact_checked_copy: str = Field(
+        description="the copy with the tools' fixes applied, before the copywriter's polish"
+    )
     changes: list[str] = Field(default_factory=list)
     approved: bool
     approval_reason: str

@@ -274,15 +274,6 @@ def missed_claims(grounded: list[str], copy_text: str, sheet: FactSheet) -> list
     return missing
 
 
-def suggested_fix(check: ClaimCheck) -> str:
-    """What the copywriter should do with a claim that is not supported."""
-    if check.verdict == "contradicted" and check.corrected_claim:
-        return f'Replace "{check.claim}" with "{check.corrected_claim}"'
-    if check.verdict != "supported":
-        return f'Remove "{check.claim}"'
-    return f'Keep "{check.claim}"'
-
-
 def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
     """The copy with contradicted claims corrected and the rest of the unsupported ones removed."""
     text = " ".join(copy_text.split())
