@@ -107,24 +107,15 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def _ensure(name: str, health_url: str, command: list[str], env: dict[str, str], timeout_s: float) -> None:
-    """Start ``name`` unless ``health_url`` already answers, then wait until it does."""
-    if _answers(health_url):
-        log(f"{name} already up ({health_url})")
-        return
-    _spawn(name, command, env)
-    log(f"{name} ready in {_wait(name, health_url, timeout_s):.1f}s")
-
-
-def start_llm() -> None:
+def llm_service() -> tuple[str, str, list[str], dict[str, str], float]:
     command = [
         str(VENV_BIN / "python"), "-m", "crews.runtime.local_server",
         "--host", HOST, "--port", str(LLM_PORT), "--model-dir", str(STATE / "models"),
     ]
-    _ensure("llm", f"{LLM_URL}/models", command, base_env(), 180)
+    return "llm", f"{LLM_URL}/models", command, base_env(), 180
 
 
-def start_mlflow() -> None:
+def mlflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
     (STATE / "mlflow").mkdir(parents=True, exist_ok=True)
     command = [
         str(VENV_BIN / "mlflow"), "server",
@@ -132,7 +123,7 @@ def start_mlflow() -> None:
         "--artifacts-destination", str(STATE / "mlflow" / "artifacts"),
         "--host", HOST, "--port", str(MLFLOW_PORT), "--workers", "1",
     ]
-    _ensure("mlflow", f"{MLFLOW_URL}/health", command, base_env(), 240)
+    return "mlflow", f"{MLFLOW_URL}/health", command, base_env(), 240
 
 
 def airflow_env() -> dict[str, str]:
@@ -154,10 +145,25 @@ def airflow_env() -> dict[str, str]:
     return env
 
 
-def start_airflow() -> None:
+def airflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
     command = [str(VENV_BIN / "airflow"), "standalone"]
-    _ensure("airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600)
+    return "airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600
+
+
+def start(services: list[tuple[str, str, list[str], dict[str, str], float]]) -> None:
+    """Start every service that does not answer yet, all at once, then wait for each."""
+    began = time.monotonic()
+    pending = []
+    for name, health_url, command, env, timeout_s in services:
+        if _answers(health_url):
+            log(f"{name} already up ({health_url})")
+            continue
+        _spawn(name, command, env)
+        pending.append((name, health_url, timeout_s))
+    for name, health_url, timeout_s in pending:
+        _wait(name, health_url, timeout_s - (time.monotonic() - began))
+        log(f"{name} ready after {time.monotonic() - began:.1f}s")
 
 
 def stop(name: str) -> None:
@@ -336,9 +342,7 @@ def mlflow_run_url(run_id: str | None) -> str:
 
 def cmd_up(_: argparse.Namespace) -> None:
     began = time.monotonic()
-    start_llm()
-    start_mlflow()
-    start_airflow()
+    start([llm_service(), mlflow_service(), airflow_service()])
     with api_client() as client:
         load_settings(client)
     log(f"stack up in {time.monotonic() - began:.1f}s")
