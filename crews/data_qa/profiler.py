@@ -1,0 +1,231 @@
+"""Deterministic table profiling in SQL over a read-only connection.
+
+Counts, null rates, distinct counts, min/max, negatives, duplicate keys and
+orphan foreign keys are aggregated by the database; pattern and date checks look
+at a bounded sample (``sample_limit`` rows), so a large table is never loaded
+whole. :func:`findings` turns a profile and the declared expectations into
+problems (table, column, kind, count, evidence); :func:`schema_drift` compares
+a profile with the previous one of the same dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, MetaData, Table, and_, func, or_, select
+from sqlalchemy.sql.sqltypes import Numeric
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}"),
+}
+
+
+class ColumnRule(BaseModel):
+    """What a column must satisfy (declared per dataset)."""
+
+    pattern: Literal["email", "date"] | None = None
+    min: float | None = None
+    max: float | None = None
+    not_null: bool = False
+    not_negative: bool = False
+    not_future: bool = False
+
+
+class ForeignKey(BaseModel):
+    column: str
+    ref_table: str
+    ref_column: str
+
+
+class DatasetSpec(BaseModel):
+    """One dataset to check: where it is and what it must satisfy."""
+
+    dataset_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    url: str
+    table: str
+    key_columns: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    foreign_keys: list[ForeignKey] = Field(default_factory=list)
+    sample_limit: int = Field(default=10_000, gt=0, le=1_000_000)
+    baseline: str | None = Field(default=None, description="file with the previous profile (schema drift)")
+
+
+class ColumnProfile(BaseModel):
+    name: str
+    type: str
+    nulls: int
+    null_rate: float
+    distinct: int
+    min: Any = None
+    max: Any = None
+    negatives: int | None = None
+    pattern_violations: int | None = None
+    pattern_examples: list[str] = Field(default_factory=list)
+    out_of_range: int | None = None
+    future_values: int | None = None
+
+
+class TableProfile(BaseModel):
+    dataset_id: str
+    table: str
+    row_count: int
+    columns: dict[str, ColumnProfile]
+    duplicate_keys: int = 0
+    orphans: dict[str, int] = Field(default_factory=dict)
+    sampled_rows: int = 0
+
+
+class Finding(BaseModel):
+    table: str
+    column: str | None
+    kind: str
+    count: int
+    evidence: str
+
+
+def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) -> TableProfile:
+    """Profile ``spec.table`` with aggregate queries and one bounded sample."""
+    today = today or date.today()
+    metadata = MetaData()
+    table = Table(spec.table, metadata, autoload_with=engine)
+    with engine.connect() as conn:
+        row_count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        columns: dict[str, ColumnProfile] = {}
+        for column in table.columns:
+            numeric = isinstance(column.type, Numeric) or "INT" in str(column.type).upper()
+            stats = [func.count(column), func.count(column.distinct()), func.min(column), func.max(column)]
+            if numeric:
+                stats.append(func.sum((column < 0).cast(Numeric)))
+            row = conn.execute(select(*stats)).one()
+            rule = spec.columns.get(column.name, ColumnRule())
+            profile = ColumnProfile(
+                name=column.name,
+                type=str(column.type),
+                nulls=row_count - row[0],
+                null_rate=(row_count - row[0]) / row_count if row_count else 0.0,
+                distinct=row[1],
+                min=row[2],
+                max=row[3],
+                negatives=int(row[4] or 0) if numeric else None,
+            )
+            if numeric and (rule.min is not None or rule.max is not None):
+                conditions = []
+                if rule.min is not None:
+                    conditions.append(column < rule.min)
+                if rule.max is not None:
+                    conditions.append(column > rule.max)
+                profile.out_of_range = conn.execute(
+                    select(func.count()).select_from(table).where(or_(*conditions))
+                ).scalar_one()
+            columns[column.name] = profile
+        sample = conn.execute(select(table).limit(spec.sample_limit)).mappings().all()
+        for name, rule in spec.columns.items():
+            if name not in columns:
+                continue
+            values = [r[name] for r in sample if r[name] is not None]
+            if rule.pattern:
+                bad = [str(v) for v in values if not PATTERNS[rule.pattern].match(str(v))]
+                columns[name].pattern_violations = len(bad)
+                columns[name].pattern_examples = bad[:5]
+            if rule.not_future:
+                columns[name].future_values = sum(1 for v in values if _as_date(v) and _as_date(v) > today)
+        duplicates = 0
+        if spec.key_columns:
+            keys = [table.c[k] for k in spec.key_columns]
+            grouped = select(*keys).group_by(*keys).having(func.count() > 1).subquery()
+            duplicates = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
+        orphans = {}
+        for fk in spec.foreign_keys:
+            ref = Table(fk.ref_table, metadata, autoload_with=engine)
+            missing = (
+                select(func.count())
+                .select_from(table.outerjoin(ref, table.c[fk.column] == ref.c[fk.ref_column]))
+                .where(and_(table.c[fk.column].is_not(None), ref.c[fk.ref_column].is_(None)))
+            )
+            orphans[fk.column] = conn.execute(missing).scalar_one()
+    return TableProfile(
+        dataset_id=spec.dataset_id,
+        table=spec.table,
+        row_count=row_count,
+        columns=columns,
+        duplicate_keys=duplicates,
+        orphans=orphans,
+        sampled_rows=len(sample),
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
+    """Every rule the profile breaks, with the numbers as evidence."""
+    found: list[Finding] = []
+    table = profile.table
+    for name, rule in spec.columns.items():
+        column = profile.columns.get(name)
+        if column is None:
+            found.append(Finding(table=table, column=name, kind="missing_column", count=1,
+                                 evidence=f"declared column {name!r} is not in the table"))
+            continue
+        if rule.not_null and column.nulls:
+            found.append(Finding(table=table, column=name, kind="nulls", count=column.nulls,
+                                 evidence=f"{column.nulls} of {profile.row_count} rows are null ({column.null_rate:.1%})"))
+        if column.pattern_violations:
+            found.append(Finding(table=table, column=name, kind="pattern", count=column.pattern_violations,
+                                 evidence=f"{column.pattern_violations} values are not valid {rule.pattern}s, e.g. {column.pattern_examples[:3]}"))
+        if column.out_of_range:
+            found.append(Finding(table=table, column=name, kind="out_of_range", count=column.out_of_range,
+                                 evidence=f"{column.out_of_range} values outside [{rule.min}, {rule.max}]; min {column.min}, max {column.max}"))
+        if rule.not_negative and column.negatives:
+            found.append(Finding(table=table, column=name, kind="negative_values", count=column.negatives,
+                                 evidence=f"{column.negatives} negative values; min {column.min}"))
+        if column.future_values:
+            found.append(Finding(table=table, column=name, kind="future_dates", count=column.future_values,
+                                 evidence=f"{column.future_values} dates after today; max {column.max}"))
+    if profile.duplicate_keys:
+        found.append(Finding(table=table, column=",".join(spec.key_columns), kind="duplicate_keys",
+                             count=profile.duplicate_keys,
+                             evidence=f"{profile.duplicate_keys} key values occur more than once"))
+    for column, count in profile.orphans.items():
+        if count:
+            fk = next(f for f in spec.foreign_keys if f.column == column)
+            found.append(Finding(table=table, column=column, kind="orphan_keys", count=count,
+                                 evidence=f"{count} rows reference a missing {fk.ref_table}.{fk.ref_column}"))
+    return found
+
+
+def schema_drift(previous: TableProfile | None, current: TableProfile, volume_tolerance: float = 0.5) -> list[Finding]:
+    """Columns dropped, added or retyped since the previous profile, and large volume changes."""
+    if previous is None:
+        return []
+    table = current.table
+    found = [
+        Finding(table=table, column=name, kind="dropped_column", count=1, evidence=f"{name!r} was in the previous profile")
+        for name in previous.columns if name not in current.columns
+    ]
+    found += [
+        Finding(table=table, column=name, kind="added_column", count=1, evidence=f"{name!r} is new since the previous profile")
+        for name in current.columns if name not in previous.columns
+    ]
+    found += [
+        Finding(table=table, column=name, kind="retyped_column", count=1,
+                evidence=f"type changed from {previous.columns[name].type} to {col.type}")
+        for name, col in current.columns.items()
+        if name in previous.columns and previous.columns[name].type != col.type
+    ]
+    if previous.row_count and abs(current.row_count - previous.row_count) / previous.row_count > volume_tolerance:
+        found.append(Finding(table=table, column=None, kind="volume_change", count=abs(current.row_count - previous.row_count),
+                             evidence=f"rows went from {previous.row_count} to {current.row_count}"))
+    return found
