@@ -1,0 +1,1 @@
+"""Data-QA crew: deterministic profiling decides pass/fail; an analyst and a reviewer explain."""

@@ -1,0 +1,43 @@
+"""The data-QA crew: analyst and reviewer, configured in YAML."""
+
+from __future__ import annotations
+
+from crewai import Agent, Crew, Process, Task
+from crewai.llms.base_llm import BaseLLM
+from crewai.project import CrewBase, agent, crew, task
+
+from crews.data_qa.schemas import AnalystFixes, ReviewSummary
+
+
+@CrewBase
+class DataQACrew:
+    """Explains a verdict that the profiler and the severity rules already reached."""
+
+    agents_config = "config/agents.yaml"
+    tasks_config = "config/tasks.yaml"
+
+    def __init__(self, llm: BaseLLM) -> None:
+        self.llm = llm
+
+    def _agent(self, name: str) -> Agent:
+        return Agent(config=self.agents_config[name], llm=self.llm, allow_delegation=False, max_retry_limit=0)
+
+    @agent
+    def analyst(self) -> Agent:
+        return self._agent("analyst")
+
+    @agent
+    def reviewer(self) -> Agent:
+        return self._agent("reviewer")
+
+    @task
+    def explain_issues(self) -> Task:
+        return Task(config=self.tasks_config["explain_issues"], output_pydantic=AnalystFixes, response_model=AnalystFixes)
+
+    @task
+    def summarize(self) -> Task:
+        return Task(config=self.tasks_config["summarize"], output_pydantic=ReviewSummary, response_model=ReviewSummary)
+
+    @crew
+    def crew(self) -> Crew:
+        return Crew(name="data_qa", agents=self.agents, tasks=self.tasks, process=Process.sequential, verbose=False)

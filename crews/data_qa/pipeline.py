@@ -1,0 +1,84 @@
+"""Check one dataset: profile in SQL, decide with severity rules, let the agents explain.
+
+The verdict is reproducible from the evidence: ``passed`` is false exactly when a
+finding's kind has severity ``error`` in ``config/severity.yaml``. The analyst
+suggests fixes and the reviewer writes the summary; a fix the analyst leaves out
+falls back to a fixed suggestion for that kind of problem.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from crewai.llms.base_llm import BaseLLM
+
+from crews.data_qa.crew import DataQACrew
+from crews.data_qa.profiler import Finding, findings, profile_table, schema_drift
+from crews.data_qa.readonly import readonly_engine
+from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Issue, ReviewSummary
+
+DEFAULT_FIXES = {
+    "nulls": "Make the column NOT NULL at the source and backfill the missing values.",
+    "pattern": "Validate the format on input and correct or quarantine the malformed values.",
+    "out_of_range": "Add a CHECK constraint for the allowed range and correct the outliers.",
+    "negative_values": "Add a CHECK (value >= 0) constraint and trace where negative values come from.",
+    "future_dates": "Reject dates after the load time on input and fix the clock or parsing that produced them.",
+    "duplicate_keys": "Declare the key UNIQUE and deduplicate the repeated rows.",
+    "orphan_keys": "Add a foreign key constraint and load parent rows before child rows.",
+    "dropped_column": "Restore the column or announce the schema change to its consumers.",
+    "missing_column": "Add the declared column or update the dataset's declaration.",
+    "retyped_column": "Restore the column type or migrate the consumers to the new type.",
+    "added_column": "Document the new column for its consumers.",
+    "volume_change": "Confirm that the change in row count is expected (backfill, deletion, partial load).",
+}
+
+
+@lru_cache(maxsize=1)
+def severity_rules() -> dict[str, str]:
+    rules = yaml.safe_load((Path(__file__).parent / "config" / "severity.yaml").read_text())
+    return {kind: severity for severity, kinds in rules.items() for kind in kinds}
+
+
+def classify(found: list[Finding]) -> list[Issue]:
+    """Numbered issues with their severity (unknown kinds are errors)."""
+    rules = severity_rules()
+    return [
+        Issue(issue_id=i, table=f.table, column=f.column, kind=f.kind, severity=rules.get(f.kind, "error"),
+              count=f.count, evidence=f.evidence, suggested_fix=DEFAULT_FIXES.get(f.kind, "Investigate at the source."))
+        for i, f in enumerate(found, 1)
+    ]
+
+
+def check_dataset(item: DataQAInput, llm: BaseLLM, today: date | None = None) -> DataQualityReport:
+    spec = item.spec
+    profile = profile_table(readonly_engine(spec.url), spec, today=today)
+    issues = classify(findings(profile, spec) + schema_drift(item.previous, profile))
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = sum(i.severity == "warning" for i in issues)
+    passed = errors == 0
+    listing = "\n".join(f"{i.issue_id}. [{i.severity}] {i.column or '(table)'}: {i.kind} -- {i.evidence}" for i in issues)
+    output = DataQACrew(llm).crew().kickoff(
+        inputs={
+            "dataset_id": spec.dataset_id,
+            "table": spec.table,
+            "row_count": profile.row_count,
+            "findings": listing or "(no problems found)",
+            "verdict": "passed" if passed else "failed",
+            "error_count": errors,
+            "warning_count": warnings,
+        }
+    )
+    fixes = output.tasks_output[0].pydantic
+    review = output.pydantic
+    by_id = {f.issue_id: f.suggested_fix for f in fixes.fixes} if isinstance(fixes, AnalystFixes) else {}
+    for issue in issues:
+        if by_id.get(issue.issue_id, "").strip():
+            issue.suggested_fix = by_id[issue.issue_id].strip()
+    summary = review.summary if isinstance(review, ReviewSummary) else ""
+    return DataQualityReport(
+        dataset_id=spec.dataset_id, table=spec.table, row_count=profile.row_count, passed=passed,
+        issues=issues, summary=summary, profile=profile,
+    )

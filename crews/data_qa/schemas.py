@@ -1,0 +1,62 @@
+"""Agent outputs and the final report of the data-QA crew."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from crews.data_qa.profiler import DatasetSpec, TableProfile
+
+Severity = Literal["error", "warning", "info"]
+
+
+class DataQAInput(BaseModel):
+    """One dataset to check, with the previous profile when there is one."""
+
+    spec: DatasetSpec
+    previous: TableProfile | None = None
+
+
+class IssueFix(BaseModel):
+    issue_id: int
+    suggested_fix: str
+
+
+class AnalystFixes(BaseModel):
+    """Analyst: one suggested fix per numbered issue."""
+
+    fixes: list[IssueFix] = Field(default_factory=list)
+
+
+class ReviewSummary(BaseModel):
+    """Reviewer: the verdict paragraph."""
+
+    summary: str
+
+
+class Issue(BaseModel):
+    issue_id: int
+    table: str
+    column: str | None
+    kind: str
+    severity: Severity
+    count: int
+    evidence: str
+    suggested_fix: str
+
+
+class DataQualityReport(BaseModel):
+    dataset_id: str
+    table: str
+    row_count: int
+    passed: bool
+    issues: list[Issue]
+    summary: str
+    profile: TableProfile
+
+    def counts_by_severity(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for issue in self.issues:
+            counts[issue.severity] += 1
+        return counts

@@ -1,0 +1,105 @@
+"""How the runner, the CLI and the DAG drive the data-QA crew.
+
+An input item is a dataset declaration (see ``include/data_qa/datasets.yaml``)::
+
+    {"dataset_id": "shop_orders", "url": "sqlite:///shop.db", "table": "orders",
+     "key_columns": ["order_id"], "columns": {"amount": {"not_negative": true}},
+     "foreign_keys": [...], "baseline": "baselines/shop_orders.json"}
+
+A relative SQLite path and the baseline file are resolved against ``base_dir``
+(the CLI passes the input file's folder) or ``include/data_qa/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from crews.data_qa.profiler import DatasetSpec, TableProfile
+from crews.data_qa.schemas import DataQAInput, DataQualityReport
+from crews.errors import InputError
+from crews.paths import INCLUDE_DIR
+from crews.registry import CrewSpec
+
+DATA_DIR = INCLUDE_DIR / "data_qa"
+
+
+def _resolve(relative: str, base_dir: Path | None, field: str) -> Path:
+    for root in (base_dir, DATA_DIR):
+        if root is not None and (root / relative).exists():
+            return (root / relative).resolve()
+    raise InputError(f"{field}: {relative!r} not found next to the input or in {DATA_DIR}")
+
+
+def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:
+    """Validate one dataset declaration; raises :class:`InputError` naming the problem."""
+    if not isinstance(payload, dict):
+        raise InputError(f"a dataset must be a JSON object, got {type(payload).__name__}")
+    try:
+        spec = DatasetSpec.model_validate(payload)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"dataset {payload.get('dataset_id', '?')!r} is invalid: {problems}") from exc
+    try:
+        url = make_url(spec.url)
+    except ArgumentError as exc:
+        raise InputError(f"url: {spec.url!r} is not a SQLAlchemy URL") from exc
+    if url.get_backend_name() == "sqlite":
+        if not url.database:
+            raise InputError("url: a SQLite URL needs a database file")
+        path = Path(url.database)
+        path = path if path.is_absolute() else _resolve(url.database, base_dir, "url")
+        if not path.is_file():
+            raise InputError(f"url: SQLite file {path} does not exist")
+        spec = spec.model_copy(update={"url": f"sqlite:///{path}"})
+    previous = None
+    if spec.baseline:
+        try:
+            previous = TableProfile.model_validate(json.loads(_resolve(spec.baseline, base_dir, "baseline").read_text()))
+        except (ValueError, ValidationError) as exc:
+            raise InputError(f"baseline {spec.baseline!r} is not a valid profile: {exc}") from exc
+    return DataQAInput(spec=spec, previous=previous)
+
+
+def _run(item: DataQAInput, llm: Any) -> DataQualityReport:
+    from crews.data_qa.pipeline import check_dataset
+
+    return check_dataset(item, llm)
+
+
+def _metrics(report: DataQualityReport) -> dict[str, float]:
+    counts = report.counts_by_severity()
+    return {
+        "passed": float(report.passed),
+        "rows": float(report.row_count),
+        "issues": float(len(report.issues)),
+        **{f"issues_{severity}": float(n) for severity, n in counts.items()},
+    }
+
+
+def _summary(report: DataQualityReport) -> dict[str, Any]:
+    counts = report.counts_by_severity()
+    return {
+        "item_id": report.dataset_id,
+        "status": "passed" if report.passed else "failed",
+        "passed": report.passed,
+        "rows": report.row_count,
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+    }
+
+
+SPEC = CrewSpec(
+    name="data_qa",
+    config_dir=Path(__file__).parent / "config",
+    load_input=load_input,
+    item_id=lambda item: item.spec.dataset_id,
+    run=_run,
+    metrics=_metrics,
+    summary=_summary,
+)

@@ -1,0 +1,39 @@
+import yaml
+
+from crews.data_qa.pipeline import check_dataset, classify
+from crews.data_qa.profiler import Finding
+from crews.data_qa.spec import DATA_DIR, SPEC, load_input
+from crews.runtime.llm_factory import build_llm
+from crews.runtime.settings import LLMSettings
+
+CATALOG = {d["dataset_id"]: d for d in yaml.safe_load((DATA_DIR / "datasets.yaml").read_text())["datasets"]}
+
+
+def _llm():
+    return build_llm(LLMSettings(provider="scripted", script="tests.support.scripted_data_qa:respond"))
+
+
+def test_clean_dataset_passes_and_dirty_ones_fail():
+    llm = _llm()
+    reports = {name: check_dataset(load_input(payload), llm) for name, payload in CATALOG.items()}
+    assert {name: r.passed for name, r in reports.items()} == {
+        "shop_products": True, "shop_customers": False, "shop_orders": False,
+    }
+    customers = reports["shop_customers"]
+    assert {(i.column, i.kind) for i in customers.issues} == {
+        ("email", "nulls"), ("email", "pattern"), ("age", "out_of_range"), ("signup_date", "future_dates"),
+        ("customer_id", "duplicate_keys"), ("loyalty_tier", "dropped_column"),
+    }
+    assert all(i.suggested_fix.startswith("scripted fix") for i in customers.issues)
+    assert customers.summary == "The dataset failed." and reports["shop_products"].summary == "The dataset passed."
+
+
+def test_verdict_comes_from_severity_rules_not_the_llm():
+    issues = classify([Finding(table="t", column=None, kind="volume_change", count=5, evidence="rows 10 -> 15"),
+                       Finding(table="t", column="c", kind="added_column", count=1, evidence="new")])
+    assert [i.severity for i in issues] == ["warning", "info"]
+
+
+def test_summary_and_metrics():
+    report = check_dataset(load_input(CATALOG["shop_orders"]), _llm())
+    assert SPEC.summary(report)["errors"] == SPEC.metrics(report)["issues_error"] == 2
