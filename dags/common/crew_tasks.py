@@ -140,3 +140,38 @@ def publish_copy(crew: str, asset: Any) -> list[str]:
     ctx["outlet_events"][asset].extra = {"dag_run_id": ctx["run_id"], "items": [r.item_id for r in approved]}
     log.info("published %d approved drafts to %s", len(paths), folder)
     return paths
+
+
+def publish_dataset(summary: dict[str, Any], alias: Any) -> str:
+    """Emit the asset event of one passing dataset through ``alias``."""
+    from airflow.sdk import Asset, get_current_context
+
+    ctx = get_current_context()
+    dataset_id = summary["item_id"]
+    asset = Asset(f"data_qa_passed/{dataset_id}")
+    ctx["outlet_events"][alias].add(
+        asset, extra={"dag_run_id": ctx["run_id"], "mlflow_run_id": summary.get("mlflow_run_id")}
+    )
+    log.info("dataset %s passed the gate; published asset %s", dataset_id, asset.name)
+    return asset.name
+
+
+def quarantine_item(crew: str, summary: dict[str, Any]) -> str:
+    """Write a failing item's full report to the quarantine folder; returns its path."""
+    import json
+
+    from airflow.sdk import get_current_context
+
+    from crews.paths import state_dir
+    from crews.results import fetch_results
+
+    ctx = get_current_context()
+    item_id = summary["item_id"]
+    rows = [r for r in fetch_results(crew, dag_run_id=ctx["run_id"]) if r.item_id == item_id]
+    folder = state_dir() / "quarantine" / crew
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{item_id}.json"
+    report = json.loads(rows[0].result_json) if rows else None
+    path.write_text(json.dumps({"dag_run_id": ctx["run_id"], "summary": summary, "report": report}, indent=2))
+    log.warning("dataset %s failed the gate; quarantined with its report at %s", item_id, path)
+    return str(path)

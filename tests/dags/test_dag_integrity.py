@@ -26,10 +26,10 @@ def test_no_import_errors(dagbag):
 
 def test_every_dag_file_defines_a_dag(dagbag):
     assert {Path(d.fileloc).name for d in dagbag.dags.values()} == {p.name for p in DAG_FILES}
-    assert "fact_check_copy" in dagbag.dags
+    assert {"fact_check_copy", "data_quality_qa"} <= set(dagbag.dags)
 
 
-@pytest.mark.parametrize("dag_id", ["fact_check_copy"])
+@pytest.mark.parametrize("dag_id", ["fact_check_copy", "data_quality_qa"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.tags, "DAG needs tags"

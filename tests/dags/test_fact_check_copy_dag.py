@@ -1,9 +1,6 @@
 """Runs fact_check_copy with dag.test() and the scripted LLM, then reads MLflow and the results table."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -11,46 +8,20 @@ import pytest
 from mlflow import MlflowClient
 
 from crews.results import fetch_results
+from tests.dags.dagtest_support import run_dag_test
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
-
-RUN_DAG = """
-import json, sys
-from airflow.dag_processing.dagbag import DagBag
-dag = DagBag(dag_folder=sys.argv[1]).dags["fact_check_copy"]
-run = dag.test(run_conf=json.loads(sys.argv[2]))
-print("DAGRUN_STATE=" + str(run.state))
-"""
 
 
 @pytest.fixture(scope="module")
 def dag_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("dagtest")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MLFLOW", "CREWS"))},
-        "AIRFLOW_HOME": str(tmp / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_LLM_DEFAULT": json.dumps(
-            {"conn_type": "generic", "extra": {"provider": "scripted", "script": "tests.support.scripted_fact_check:respond"}}
-        ),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
-        "CREWS_STATE_DIR": str(tmp / "state"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")]),
-    }
-    airflow = str(Path(sys.executable).parent / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
     conf = {"drafts": [
         {"draft_id": "aurora_launch", "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
         {"draft_id": "clean", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
         {"draft_id": "broken", "copy_file": "drafts/does_not_exist.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
     ]}
-    out = subprocess.run(
-        [sys.executable, "-c", RUN_DAG, str(ROOT / "dags"), json.dumps(conf)],
-        env=env, capture_output=True, text=True, timeout=900, cwd=tmp,
-    )
-    return {"tmp": tmp, "env": env, "stdout": out.stdout, "stderr": out.stderr}
+    return run_dag_test("fact_check_copy", conf, "tests.support.scripted_fact_check:respond",
+                        tmp_path_factory.mktemp("dagtest"))
 
 
 def test_bad_draft_fails_alone(dag_run):

@@ -1,0 +1,137 @@
+"""
+### Data quality gate
+
+Profiles each dataset through a read-only SQLAlchemy connection, decides pass/fail
+from severity rules, and lets an analyst and a reviewer agent explain the verdict.
+Only passing datasets are published downstream; failing ones are quarantined with
+their report and do not block the others.
+
+**Inputs** (trigger form or REST `conf`): `datasets`, a list of dataset
+declarations (`dataset_id`, SQLAlchemy `url`, `table`, `key_columns`, `columns`
+rules, `foreign_keys`, optional `baseline` profile). An empty list checks the
+catalog in `include/data_qa/datasets.yaml`.
+
+**Flow**: `list_datasets` -> one mapped `check_dataset` per dataset (one MLflow run
+each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
+-> `publish_passed` runs once per passing dataset and emits an asset
+`data_qa://<dataset_id>` through the `data_qa_passed` alias -> `quarantine_failed`
+records each failing dataset's report -> `all_datasets_checked` fails the run if a
+dataset could not be checked at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
+from common.crew_tasks import LLM_POOL
+
+PASSED = AssetAlias("data_qa_passed")
+
+DATASET_SCHEMA = {
+    "type": "object",
+    "required": ["dataset_id", "url", "table"],
+    "properties": {
+        "dataset_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
+        "url": {"type": "string", "minLength": 1},
+        "table": {"type": "string", "minLength": 1},
+        "key_columns": {"type": "array", "items": {"type": "string"}},
+        "columns": {"type": "object"},
+        "foreign_keys": {"type": "array", "items": {"type": "object"}},
+        "baseline": {"type": "string"},
+        "sample_limit": {"type": "integer", "minimum": 1, "maximum": 1000000},
+    },
+    "additionalProperties": False,
+}
+
+
+@dag(
+    dag_id="data_quality_qa",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["crews", "data_qa", "llm"],
+    default_args={
+        "owner": "crews",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=20),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=20),
+    },
+    params={
+        "datasets": Param(
+            [],
+            type="array",
+            items=DATASET_SCHEMA,
+            maxItems=200,
+            title="Datasets",
+            description="Dataset declarations; leave empty for include/data_qa/datasets.yaml.",
+        ),
+    },
+)
+def data_quality_qa():
+    @task
+    def list_datasets() -> list[dict]:
+        """The datasets from `conf`, or the sample catalog when none are given."""
+        from common.crew_tasks import default_items
+
+        return get_current_context()["params"]["datasets"] or default_items("data_qa", "datasets")
+
+    @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
+    def check_dataset(dataset: dict) -> dict:
+        """Profile one dataset and run the data-QA crew on it (one MLflow run)."""
+        from common.crew_tasks import run_crew_item
+
+        get_current_context()["dataset_id"] = str(dataset.get("dataset_id", "?"))
+        return run_crew_item("data_qa", dataset)
+
+    @task(trigger_rule="all_done")
+    def collect_results(results: list[dict]) -> list[dict]:
+        """Upsert every checked dataset's report into the results table."""
+        from common.crew_tasks import store_results
+
+        rows = [r for r in results if r]
+        store_results(rows)
+        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]} for r in rows]
+
+    @task
+    def passed(summaries: list[dict]) -> list[dict]:
+        return [s for s in summaries if s["passed"]]
+
+    @task
+    def failed(summaries: list[dict]) -> list[dict]:
+        return [s for s in summaries if not s["passed"]]
+
+    @task(outlets=[PASSED], map_index_template="{{ summary['item_id'] }}")
+    def publish_passed(summary: dict) -> str:
+        """Runs only for passing datasets: emits the dataset's asset event."""
+        from common.crew_tasks import publish_dataset
+
+        return publish_dataset(summary, PASSED)
+
+    @task(map_index_template="{{ summary['item_id'] }}")
+    def quarantine_failed(summary: dict) -> str:
+        """Records a failing dataset's report in the quarantine folder."""
+        from common.crew_tasks import quarantine_item
+
+        return quarantine_item("data_qa", summary)
+
+    @task(trigger_rule="all_done")
+    def all_datasets_checked(summaries: list[dict], datasets: list[dict]) -> None:
+        """Fail the run (after the others were handled) if any dataset could not be checked."""
+        from common.crew_tasks import require_all_items
+
+        require_all_items(summaries, datasets, key="dataset_id")
+
+    datasets = list_datasets()
+    summaries = collect_results(check_dataset.expand(dataset=datasets))
+    published = publish_passed.expand(summary=passed(summaries))
+    quarantined = quarantine_failed.expand(summary=failed(summaries))
+    [published, quarantined] >> all_datasets_checked(summaries, datasets)
+
+
+data_quality_qa()

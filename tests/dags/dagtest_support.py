@@ -1,0 +1,41 @@
+"""Run a DAG with dag.test() in a subprocess with its own Airflow DB, MLflow store and state."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUN_DAG = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags[sys.argv[2]]
+run = dag.test(run_conf=json.loads(sys.argv[3]))
+print("DAGRUN_STATE=" + str(run.state))
+"""
+
+
+def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path) -> dict[str, Any]:
+    """Returns the env used (for MLflow and state paths), stdout and stderr."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MLFLOW", "CREWS"))},
+        "AIRFLOW_HOME": str(tmp / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_LLM_DEFAULT": json.dumps({"conn_type": "generic", "extra": {"provider": "scripted", "script": script}}),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
+        "CREWS_STATE_DIR": str(tmp / "state"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")]),
+    }
+    airflow = str(Path(sys.executable).parent / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_DAG, str(ROOT / "dags"), dag_id, json.dumps(conf)],
+        env=env, capture_output=True, text=True, timeout=900, cwd=tmp,
+    )
+    return {"tmp": tmp, "env": env, "stdout": out.stdout, "stderr": out.stderr}
