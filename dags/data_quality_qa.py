@@ -79,7 +79,7 @@ def data_quality_qa():
         """The datasets from `conf`, or the sample catalog when none are given."""
         from common.crew_tasks import default_items
 
-        return get_current_context()["params"]["datasets"] or default_items("data_qa", "datasets")
+        return get_current_context()["params"]["datasets"] or default_items("data_qa/datasets.yaml", "datasets")
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
     def check_dataset(dataset: dict) -> dict:

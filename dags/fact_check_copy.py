@@ -78,7 +78,7 @@ def fact_check_copy():
         """The drafts from `conf`, or the sample catalog when none are given."""
         from common.crew_tasks import default_items
 
-        drafts = get_current_context()["params"]["drafts"] or default_items("fact_check", "drafts")
+        drafts = get_current_context()["params"]["drafts"] or default_items("fact_check/drafts/index.yaml", "drafts")
         print(f"{len(drafts)} drafts to check: {[d.get('draft_id') for d in drafts]}")
         return drafts
 

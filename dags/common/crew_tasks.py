@@ -80,10 +80,13 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def default_items(crew_folder: str, key: str) -> list[dict[str, Any]]:
-    """The sample items listed in ``include/<crew_folder>/<key>/index.yaml``-style catalogs."""
-    catalog = INCLUDE_DIR / crew_folder / key / "index.yaml"
-    return list((yaml.safe_load(catalog.read_text()) or {}).get(key, []))
+def default_items(catalog: str, key: str) -> list[dict[str, Any]]:
+    """The sample items under ``key`` in the YAML catalog ``include/<catalog>``."""
+    path = INCLUDE_DIR / catalog
+    items = (yaml.safe_load(path.read_text()) or {}).get(key) or []
+    if not items:
+        raise ValueError(f"catalog {path} lists no {key!r}")
+    return list(items)
 
 
 def store_results(results: list[dict[str, Any]]) -> int:
