@@ -21,11 +21,9 @@ dataset could not be checked at all.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
-from common.crew_tasks import LLM_POOL
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 PASSED = AssetAlias("data_qa_passed")
 
@@ -54,14 +52,7 @@ DATASET_SCHEMA = {
     max_active_runs=1,
     doc_md=__doc__,
     tags=["crews", "data_qa", "llm"],
-    default_args={
-        "owner": "crews",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=20),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-        "execution_timeout": timedelta(minutes=20),
-    },
+    default_args=CREW_DEFAULT_ARGS,
     params={
         "datasets": Param(
             [],
@@ -92,11 +83,9 @@ def data_quality_qa():
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict]) -> list[dict]:
         """Upsert every checked dataset's report into the results table."""
-        from common.crew_tasks import store_results
+        from common.crew_tasks import collect_results as collect
 
-        rows = [r for r in results if r]
-        store_results(rows)
-        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]} for r in rows]
+        return collect(results)
 
     @task
     def passed(summaries: list[dict]) -> list[dict]:

@@ -22,11 +22,9 @@ shows every agent prompt and answer. An invalid draft fails its own task only.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from common.crew_tasks import LLM_POOL
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 APPROVED_COPY = Asset("fact_check_approved_copy")
 
@@ -53,14 +51,7 @@ DRAFT_SCHEMA = {
     max_active_runs=2,
     doc_md=__doc__,
     tags=["crews", "fact_check", "llm"],
-    default_args={
-        "owner": "crews",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=20),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-        "execution_timeout": timedelta(minutes=20),
-    },
+    default_args=CREW_DEFAULT_ARGS,
     params={
         "drafts": Param(
             [],
@@ -93,11 +84,9 @@ def fact_check_copy():
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict]) -> list[dict]:
         """Upsert every finished draft's report into the results table."""
-        from common.crew_tasks import store_results
+        from common.crew_tasks import collect_results as collect
 
-        rows = [r for r in results if r]
-        store_results(rows)
-        return [r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]} for r in rows]
+        return collect(results)
 
     @task(outlets=[APPROVED_COPY])
     def publish_approved(summaries: list[dict]) -> list[str]:

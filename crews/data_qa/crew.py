@@ -7,6 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, crew, task
 
 from crews.data_qa.schemas import AnalystFixes, ReviewSummary
+from crews.runtime.agents import build_agent
 
 
 @CrewBase
@@ -19,16 +20,13 @@ class DataQACrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
 
-    def _agent(self, name: str) -> Agent:
-        return Agent(config=self.agents_config[name], llm=self.llm, allow_delegation=False, max_retry_limit=0)
-
     @agent
     def analyst(self) -> Agent:
-        return self._agent("analyst")
+        return build_agent(self.agents_config["analyst"], self.llm)
 
     @agent
     def reviewer(self) -> Agent:
-        return self._agent("reviewer")
+        return build_agent(self.agents_config["reviewer"], self.llm)
 
     @task
     def explain_issues(self) -> Task:

@@ -7,6 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
+from crews.runtime.agents import build_agent
 
 
 @CrewBase
@@ -23,22 +24,17 @@ class FactCheckCrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
 
-    def _agent(self, name: str) -> Agent:
-        # Retries belong to the LLM client (transport) and to Airflow (task);
-        # CrewAI's own agent retry would multiply them.
-        return Agent(config=self.agents_config[name], llm=self.llm, allow_delegation=False, max_retry_limit=0)
-
     @agent
     def fact_checker(self) -> Agent:
-        return self._agent("fact_checker")
+        return build_agent(self.agents_config["fact_checker"], self.llm)
 
     @agent
     def copywriter(self) -> Agent:
-        return self._agent("copywriter")
+        return build_agent(self.agents_config["copywriter"], self.llm)
 
     @agent
     def editor(self) -> Agent:
-        return self._agent("editor")
+        return build_agent(self.agents_config["editor"], self.llm)
 
     # response_model hands the schema to the LLM layer (grammar / json_schema / system
     # message per provider) instead of CrewAI pasting it into every task prompt.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 import yaml
@@ -16,6 +17,16 @@ from crews.paths import INCLUDE_DIR
 
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
 LLM_POOL = "llm_pool"
+
+# Retry and timeout policy shared by every crew DAG.
+CREW_DEFAULT_ARGS = {
+    "owner": "crews",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(minutes=20),
+}
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +100,8 @@ def default_items(catalog: str, key: str) -> list[dict[str, Any]]:
     return list(items)
 
 
-def store_results(results: list[dict[str, Any]]) -> int:
-    """Upsert the mapped results of this DAG run into the results table."""
+def collect_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Upsert this run's finished items into the results table; return their summaries."""
     from airflow.sdk import get_current_context
 
     from crews.results import upsert_results
@@ -99,7 +110,10 @@ def store_results(results: list[dict[str, Any]]) -> int:
     rows = [r for r in results if r]
     written = upsert_results(rows, dag_id=ctx["dag"].dag_id, dag_run_id=ctx["run_id"])
     log.info("upserted %d result rows for run %s", written, ctx["run_id"])
-    return written
+    return [
+        r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]}
+        for r in rows
+    ]
 
 
 def require_all_items(summaries: list[dict[str, Any]], items: list[dict[str, Any]], key: str) -> None:
