@@ -18,27 +18,27 @@ from dataclasses import dataclass
 
 from crews.fact_check.schemas import ClaimCheck, Evidence, Fact, FactSheet
 
-# canonical unit -> (aliases, factor to the canonical unit)
-_UNITS: dict[str, tuple[tuple[str, ...], float]] = {
-    "hours": (("h", "hr", "hrs", "hour", "hours"), 1.0),
-    "minutes": (("min", "mins", "minute", "minutes"), 1.0),
-    "seconds": (("s", "sec", "secs", "second", "seconds"), 1.0),
-    "g": (("g", "gram", "grams"), 1.0),
-    "kg": (("kg", "kilogram", "kilograms"), 1.0),
-    "db": (("db", "decibel", "decibels"), 1.0),
-    "bar": (("bar",), 1.0),
-    "l": (("l", "liter", "liters", "litre", "litres"), 1.0),
-    "ml": (("ml", "milliliter", "milliliters", "millilitre", "millilitres"), 1.0),
-    "w": (("w", "watt", "watts"), 1.0),
-    "years": (("year", "years", "yr", "yrs"), 1.0),
-    "months": (("month", "months"), 1.0),
-    "usd": (("usd", "dollar", "dollars"), 1.0),
-    "percent": (("%", "percent"), 1.0),
-    "mah": (("mah",), 1.0),
+# unit name -> the words that name it
+_UNITS: dict[str, tuple[str, ...]] = {
+    "hours": ("h", "hr", "hrs", "hour", "hours"),
+    "minutes": ("min", "mins", "minute", "minutes"),
+    "seconds": ("s", "sec", "secs", "second", "seconds"),
+    "g": ("g", "gram", "grams"),
+    "kg": ("kg", "kilogram", "kilograms"),
+    "db": ("db", "decibel", "decibels"),
+    "bar": ("bar",),
+    "l": ("l", "liter", "liters", "litre", "litres"),
+    "ml": ("ml", "milliliter", "milliliters", "millilitre", "millilitres"),
+    "w": ("w", "watt", "watts"),
+    "years": ("year", "years", "yr", "yrs"),
+    "months": ("month", "months"),
+    "usd": ("usd", "dollar", "dollars"),
+    "percent": ("%", "percent"),
+    "mah": ("mah",),
 }
 # units that convert into another canonical unit
 _CONVERT = {"kg": ("g", 1000.0), "ml": ("l", 0.001), "months": ("years", 1 / 12)}
-_ALIAS_TO_UNIT = {alias: unit for unit, (aliases, _) in _UNITS.items() for alias in aliases}
+_ALIAS_TO_UNIT = {alias: unit for unit, aliases in _UNITS.items() for alias in aliases}
 # units a claim may leave implicit ("Bluetooth 5.3", "six presets")
 _UNITLESS = {"version", "count", None}
 _NUMBER_WORDS = {
@@ -71,11 +71,7 @@ class Quantity:
 
 def canonical_unit(unit: str | None) -> str | None:
     """The canonical name of ``unit`` (``"hrs"`` -> ``"hours"``), or the lower-cased word."""
-    if unit is None:
-        return None
-    word = unit.lower()
-    name = _ALIAS_TO_UNIT.get(word, word)
-    return _CONVERT.get(name, (name, 1.0))[0]
+    return _to_canonical(0.0, unit)[1]
 
 
 def _to_canonical(value: float, unit: str | None) -> tuple[float, str | None]:
@@ -158,7 +154,6 @@ def compare_fact(claim: str, fact: Fact) -> tuple[str, str | None]:
     if isinstance(fact.value, str):
         return ("supports", fact.value) if _phrase_in(fact.value, claim) else ("mentions", None)
     reference, unit = _to_canonical(float(fact.value), fact.unit)
-    unit = canonical_unit(unit)
     candidates = [
         q for q in extract_quantities(claim)
         if q.unit == unit or (q.unit is None and unit in _UNITLESS)
