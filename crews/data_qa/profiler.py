@@ -132,7 +132,8 @@ def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) 
                 columns[name].pattern_violations = len(bad)
                 columns[name].pattern_examples = bad[:5]
             if rule.not_future:
-                columns[name].future_values = sum(1 for v in values if _as_date(v) and _as_date(v) > today)
+                dates = [d for d in map(_as_date, values) if d is not None]
+                columns[name].future_values = sum(d > today for d in dates)
         duplicates = 0
         if spec.key_columns:
             keys = [table.c[k] for k in spec.key_columns]

@@ -94,7 +94,7 @@ def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str
         name=record["tags"].get("crew", "crew"),
         span_type=_SPAN_TYPES["root"],
         inputs=record.get("trace_inputs"),
-        attributes={k: v for k, v in record["tags"].items()},
+        attributes=dict(record["tags"]),
         tags={k: v for k, v in record["tags"].items() if k in {"crew", "dag_id", "item_id", "model"}},
         metadata={"mlflow.sourceRun": run_id},
         experiment_id=experiment_id,
