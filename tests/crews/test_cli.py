@@ -17,7 +17,7 @@ def _cli(tmp_path, payload, *extra_env):
     }
     return subprocess.run(
         [sys.executable, "-m", "crews", "run", "fact_check", "--input", str(path)],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
     )
 
 

@@ -11,7 +11,8 @@ from crews.tracking.tracker import CrewRunTracker
 
 
 @pytest.fixture
-def tracking_uri(tmp_path):
+def tracking_uri(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow puts a SQLite store's artifacts in ./mlruns
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     yield uri
