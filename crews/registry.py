@@ -23,7 +23,8 @@ class CrewSpec:
 
     ``load_input`` turns a JSON payload (inline values or file references) into
     the crew's validated input; ``run`` executes the crew with an LLM;
-    ``metrics`` and ``summary`` describe a result for MLflow and result tables.
+    ``metrics`` and ``summary`` describe a result for MLflow and result tables;
+    ``artifacts`` names extra files (JSON-able values) to attach to the MLflow run.
     """
 
     name: str
@@ -33,6 +34,7 @@ class CrewSpec:
     run: Callable[[BaseModel, Any], BaseModel]
     metrics: Callable[[BaseModel], dict[str, float]]
     summary: Callable[[BaseModel], dict[str, Any]]
+    artifacts: Callable[[BaseModel], dict[str, Any]] | None = None
 
 
 def get_spec(name: str) -> CrewSpec:

@@ -83,3 +83,11 @@ def fetch_results(crew: str, dag_run_id: str | None = None, url: str | None = No
         if dag_run_id:
             query = query.where(CrewResult.dag_run_id == dag_run_id)
         return list(session.scalars(query.order_by(CrewResult.item_id)))
+
+
+def latest_result(crew: str, item_id: str, url: str | None = None) -> CrewResult | None:
+    """The most recently written result of one item, from any DAG run."""
+    with Session(engine_for(url)) as session:
+        query = (select(CrewResult).where(CrewResult.crew == crew, CrewResult.item_id == item_id)
+                 .order_by(CrewResult.updated_at.desc()).limit(1))
+        return session.scalars(query).first()

@@ -44,7 +44,8 @@ def run_item(
         inputs=item.model_dump(mode="json"),
     ) as tracker:
         result = spec.run(item, llm)
-        tracker.set_output(result.model_dump(mode="json"), spec.metrics(result))
+        tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
+                           spec.artifacts(result) if spec.artifacts else None)
     crew_seconds = time.perf_counter() - started - tracker.tracking_seconds
     metrics = tracker.record["metrics"] if tracker.record else {}
     log.info(

@@ -7,9 +7,12 @@ Only passing datasets are published downstream; failing ones are quarantined wit
 their report and do not block the others.
 
 **Inputs** (trigger form or REST `conf`): `datasets`, a list of dataset
-declarations (`dataset_id`, SQLAlchemy `url`, `table`, `key_columns`, `columns`
-rules, `foreign_keys`, optional `baseline` profile). An empty list checks the
-catalog in `include/data_qa/datasets.yaml`.
+declarations: `dataset_id`, either a SQLAlchemy `url` or `files` (table name ->
+CSV/Parquet file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
+`min`/`max`, `not_null`, `not_negative`, `not_future`, `max_age_hours`),
+`foreign_keys`, optional `baseline` profile (default: the profile from the
+dataset's previous run). An empty list checks the catalog in
+`include/data_qa/datasets.yaml`.
 
 **Flow**: `list_datasets` -> one mapped `check_dataset` per dataset (one MLflow run
 each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
@@ -29,10 +32,12 @@ PASSED = AssetAlias("data_qa_passed")
 
 DATASET_SCHEMA = {
     "type": "object",
-    "required": ["dataset_id", "url", "table"],
+    "required": ["dataset_id", "table"],
+    "oneOf": [{"required": ["url"]}, {"required": ["files"]}],
     "properties": {
         "dataset_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
         "url": {"type": "string", "minLength": 1},
+        "files": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
         "table": {"type": "string", "minLength": 1},
         "key_columns": {"type": "array", "items": {"type": "string"}},
         "columns": {"type": "object"},

@@ -8,7 +8,7 @@ falls back to a fixed suggestion for that kind of problem.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +32,7 @@ DEFAULT_FIXES = {
     "missing_column": "Add the declared column or update the dataset's declaration.",
     "retyped_column": "Restore the column type or migrate the consumers to the new type.",
     "added_column": "Document the new column for its consumers.",
+    "stale": "Check the loading job that feeds this table; it has not delivered new rows in time.",
     "volume_change": "Confirm that the change in row count is expected (backfill, deletion, partial load).",
 }
 
@@ -52,9 +53,9 @@ def classify(found: list[Finding]) -> list[Issue]:
     ]
 
 
-def check_dataset(item: DataQAInput, llm: BaseLLM, today: date | None = None) -> DataQualityReport:
+def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) -> DataQualityReport:
     spec = item.spec
-    profile = profile_table(readonly_engine(spec.url), spec, today=today)
+    profile = profile_table(readonly_engine(spec.url, spec.files), spec, now=now)
     issues = classify(findings(profile, spec) + schema_drift(item.previous, profile))
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)

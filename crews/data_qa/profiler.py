@@ -1,9 +1,10 @@
 """Deterministic table profiling in SQL over a read-only connection.
 
-Counts, null rates, distinct counts, min/max, negatives, duplicate keys and
-orphan foreign keys are aggregated by the database; pattern and date checks look
-at a bounded sample (``sample_limit`` rows), so a large table is never loaded
-whole. :func:`findings` turns a profile and the declared expectations into
+Counts, null rates, distinct counts, min/max, negatives, duplicate keys,
+orphan foreign keys and the newest timestamp (freshness) are aggregated by the
+database; pattern and date checks look at a bounded sample (``sample_limit``
+rows), so a large table is never loaded whole. CSV and Parquet files are
+queried the same way through DuckDB views (see :mod:`crews.data_qa.readonly`). :func:`findings` turns a profile and the declared expectations into
 problems (table, column, kind, count, evidence); :func:`schema_drift` compares
 a profile with the previous one of the same dataset.
 """
@@ -11,28 +12,52 @@ a profile with the previous one of the same dataset.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-from sqlalchemy import Engine, MetaData, Table, and_, func, or_, select
-from sqlalchemy.sql.sqltypes import Numeric
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, func, or_, select, text
+from sqlalchemy.sql.sqltypes import Float, NullType, Numeric
+from sqlalchemy.types import TypeEngine
+
+from crews.data_qa.readonly import FILE_SUFFIXES
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     "date": re.compile(r"^\d{4}-\d{2}-\d{2}"),
+    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
 }
 
 
 class ColumnRule(BaseModel):
     """What a column must satisfy (declared per dataset)."""
 
-    pattern: Literal["email", "date"] | None = None
+    pattern: Literal["email", "date", "uuid"] | None = None
+    regex: str | None = Field(default=None, description="custom format, e.g. ids: ^SKU-[0-9]{5}$")
     min: float | None = None
     max: float | None = None
     not_null: bool = False
     not_negative: bool = False
     not_future: bool = False
+    max_age_hours: float | None = Field(default=None, gt=0, description="freshness: newest value at most this old")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    def format_check(self) -> tuple[str, re.Pattern[str]] | None:
+        """(name, compiled pattern) of the declared format, if any."""
+        if self.regex:
+            return f"/{self.regex}/", re.compile(self.regex)
+        if self.pattern:
+            return self.pattern, PATTERNS[self.pattern]
+        return None
 
 
 class ForeignKey(BaseModel):
@@ -45,13 +70,34 @@ class DatasetSpec(BaseModel):
     """One dataset to check: where it is and what it must satisfy."""
 
     dataset_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    url: str
+    url: str | None = Field(default=None, description="SQLAlchemy URL; omit when the data are files")
+    files: dict[str, str] = Field(
+        default_factory=dict, description="table name -> CSV or Parquet file, queried through DuckDB"
+    )
     table: str
     key_columns: list[str] = Field(default_factory=list)
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     foreign_keys: list[ForeignKey] = Field(default_factory=list)
     sample_limit: int = Field(default=10_000, gt=0, le=1_000_000)
     baseline: str | None = Field(default=None, description="file with the previous profile (schema drift)")
+
+    @field_validator("files")
+    @classmethod
+    def _file_tables(cls, files: dict[str, str]) -> dict[str, str]:
+        for name, path in files.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"table name {name!r} must be a plain identifier")
+            if not path.lower().endswith(FILE_SUFFIXES):
+                raise ValueError(f"{path!r} is not a CSV or Parquet file ({', '.join(FILE_SUFFIXES)})")
+        return files
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if bool(self.url) == bool(self.files):
+            raise ValueError("give either url (a database) or files (CSV/Parquet), not both or neither")
+        if self.files and self.table not in self.files:
+            raise ValueError(f"table {self.table!r} is not one of the files: {', '.join(self.files)}")
+        return self
 
 
 class ColumnProfile(BaseModel):
@@ -67,6 +113,7 @@ class ColumnProfile(BaseModel):
     pattern_examples: list[str] = Field(default_factory=list)
     out_of_range: int | None = None
     future_values: int | None = None
+    age_hours: float | None = None
 
 
 class TableProfile(BaseModel):
@@ -87,12 +134,39 @@ class Finding(BaseModel):
     evidence: str
 
 
-def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) -> TableProfile:
+def reflect_table(conn: Connection, name: str, metadata: MetaData) -> Table:
+    """The table's columns and types (DuckDB views through information_schema)."""
+    if conn.dialect.name != "duckdb":
+        return Table(name, metadata, autoload_with=conn)
+    if name in metadata.tables:
+        return metadata.tables[name]
+    rows = conn.execute(
+        text("SELECT column_name, data_type FROM information_schema.columns "
+             "WHERE table_name = :name ORDER BY ordinal_position"),
+        {"name": name},
+    ).all()
+    if not rows:
+        raise LookupError(f"no table or file named {name!r}")
+    return Table(name, metadata, *(Column(column, _sql_type(conn, kind)) for column, kind in rows))
+
+
+_EXTRA_TYPES = {"double": Float, "decimal": Numeric}
+
+
+def _sql_type(conn: Connection, kind: str) -> TypeEngine:
+    """SQLAlchemy type for a type name such as ``DECIMAL(10,2)`` (unknown names: NullType)."""
+    name = kind.split("(")[0].strip().lower()
+    type_class = conn.dialect.ischema_names.get(name) or _EXTRA_TYPES.get(name)
+    return type_class() if type_class else NullType()
+
+
+def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None) -> TableProfile:
     """Profile ``spec.table`` with aggregate queries and one bounded sample."""
-    today = today or date.today()
+    now = now or datetime.now(UTC)
+    today = now.date()
     metadata = MetaData()
-    table = Table(spec.table, metadata, autoload_with=engine)
     with engine.connect() as conn:
+        table = reflect_table(conn, spec.table, metadata)
         row_count = conn.execute(select(func.count()).select_from(table)).scalar_one()
         columns: dict[str, ColumnProfile] = {}
         for column in table.columns:
@@ -127,13 +201,15 @@ def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) 
             if name not in columns:
                 continue
             values = [r[name] for r in sample if r[name] is not None]
-            if rule.pattern:
-                bad = [str(v) for v in values if not PATTERNS[rule.pattern].match(str(v))]
+            if check := rule.format_check():
+                bad = [str(v) for v in values if not check[1].match(str(v))]
                 columns[name].pattern_violations = len(bad)
                 columns[name].pattern_examples = bad[:5]
             if rule.not_future:
                 dates = [d for d in map(_as_date, values) if d is not None]
                 columns[name].future_values = sum(d > today for d in dates)
+            if rule.max_age_hours is not None and (newest := _as_datetime(columns[name].max)) is not None:
+                columns[name].age_hours = round((now - newest).total_seconds() / 3600, 1)
         duplicates = 0
         if spec.key_columns:
             keys = [table.c[k] for k in spec.key_columns]
@@ -141,7 +217,7 @@ def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) 
             duplicates = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
         orphans = {}
         for fk in spec.foreign_keys:
-            ref = Table(fk.ref_table, metadata, autoload_with=engine)
+            ref = reflect_table(conn, fk.ref_table, metadata)
             missing = (
                 select(func.count())
                 .select_from(table.outerjoin(ref, table.c[fk.column] == ref.c[fk.ref_column]))
@@ -157,6 +233,20 @@ def profile_table(engine: Engine, spec: DatasetSpec, today: date | None = None) 
         orphans=orphans,
         sampled_rows=len(sample),
     )
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A timestamp as an aware datetime (naive values and plain dates are taken as UTC)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _as_date(value: Any) -> date | None:
@@ -185,7 +275,8 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
                                  evidence=f"{column.nulls} of {profile.row_count} rows are null ({column.null_rate:.1%})"))
         if column.pattern_violations:
             found.append(Finding(table=table, column=name, kind="pattern", count=column.pattern_violations,
-                                 evidence=f"{column.pattern_violations} values are not valid {rule.pattern}s, e.g. {column.pattern_examples[:3]}"))
+                                 evidence=f"{column.pattern_violations} values do not match {rule.format_check()[0]}, "
+                                          f"e.g. {column.pattern_examples[:3]}"))
         if column.out_of_range:
             found.append(Finding(table=table, column=name, kind="out_of_range", count=column.out_of_range,
                                  evidence=f"{column.out_of_range} values outside [{rule.min}, {rule.max}]; min {column.min}, max {column.max}"))
@@ -195,6 +286,10 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
         if column.future_values:
             found.append(Finding(table=table, column=name, kind="future_dates", count=column.future_values,
                                  evidence=f"{column.future_values} dates after today; max {column.max}"))
+        if rule.max_age_hours is not None and column.age_hours is not None and column.age_hours > rule.max_age_hours:
+            found.append(Finding(table=table, column=name, kind="stale", count=1,
+                                 evidence=f"newest value {column.max} is {column.age_hours:.0f} h old; "
+                                          f"at most {rule.max_age_hours:g} h allowed"))
     if profile.duplicate_keys:
         found.append(Finding(table=table, column=",".join(spec.key_columns), kind="duplicate_keys",
                              count=profile.duplicate_keys,

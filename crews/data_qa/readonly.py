@@ -4,7 +4,11 @@ Three independent guards:
 
 1. the connection itself is read-only (SQLite opened with ``mode=ro`` and
    ``PRAGMA query_only``; PostgreSQL with ``default_transaction_read_only``;
-   MySQL with a read-only session);
+   MySQL with a read-only session; DuckDB files with ``read_only``). CSV and
+   Parquet files are exposed as views of an in-memory DuckDB database that is
+   then locked: external access off except reading exactly those files, and
+   the configuration frozen, so neither ``COPY ... TO`` nor ``ATTACH`` can
+   touch the file system;
 2. every statement SQLAlchemy sends is parsed with sqlglot and refused unless it
    is a plain query (``SELECT``/``WITH ... SELECT``/set operations of those);
 3. the profiler only builds ``SELECT`` statements with SQLAlchemy Core.
@@ -25,6 +29,7 @@ class WriteAttemptError(PermissionError):
 
 
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except)
+FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 
 
 def is_read_only_sql(sql: str) -> bool:
@@ -55,26 +60,60 @@ def _sqlite_read_only_url(url: Any) -> str:
     return f"sqlite:///file:{database}?mode=ro&uri=true"
 
 
-def readonly_engine(url: str) -> Engine:
-    """An engine on ``url`` that cannot write (see the module docstring)."""
-    parsed = make_url(url)
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duckdb_file_views(files: dict[str, str]) -> list[str]:
+    """Statements that expose each file as a view, then lock the database down."""
+    statements = []
+    for name, path in files.items():
+        reader = "read_parquet" if path.lower().endswith((".parquet", ".pq")) else "read_csv"
+        statements.append(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}({_quote(path)})')
+    allowed = ", ".join(_quote(path) for path in files.values())
+    return statements + [
+        f"SET allowed_paths = [{allowed}]",
+        "SET enable_external_access = false",
+        "SET memory_limit = '1GB'",
+        "SET lock_configuration = true",
+    ]
+
+
+def readonly_engine(url: str | None = None, files: dict[str, str] | None = None) -> Engine:
+    """An engine that cannot write (see the module docstring).
+
+    ``url`` is a SQLAlchemy database URL; ``files`` maps table names to CSV or
+    Parquet files (absolute paths) and uses an in-memory DuckDB database.
+    """
+    if bool(url) == bool(files):
+        raise ValueError("give either a database url or files")
+    parsed = make_url(url or "duckdb:///:memory:")
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any] = {}
+    setup: list[str] = []
     if backend == "sqlite":
         engine = create_engine(_sqlite_read_only_url(parsed))
+        setup = ["PRAGMA query_only = ON"]
+    elif backend == "duckdb":
+        if files:
+            setup = _duckdb_file_views(files)
+        else:
+            connect_args["read_only"] = True
+            setup = ["SET enable_external_access = false", "SET lock_configuration = true"]
+        engine = create_engine(parsed, connect_args=connect_args)
     else:
         if backend == "postgresql":
             connect_args["options"] = "-c default_transaction_read_only=on"
+        if backend in {"mysql", "mariadb"}:
+            setup = ["SET SESSION TRANSACTION READ ONLY"]
         engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
 
     @event.listens_for(engine, "connect")
     def _session_read_only(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            if backend == "sqlite":
-                cursor.execute("PRAGMA query_only = ON")
-            elif backend in {"mysql", "mariadb"}:
-                cursor.execute("SET SESSION TRANSACTION READ ONLY")
+            for statement in setup:
+                cursor.execute(statement)
         finally:
             cursor.close()
 

@@ -6,13 +6,17 @@ An input item is a dataset declaration (see ``include/data_qa/datasets.yaml``)::
      "key_columns": ["order_id"], "columns": {"amount": {"not_negative": true}},
      "foreign_keys": [...], "baseline": "baselines/shop_orders.json"}
 
-A relative SQLite path and the baseline file are resolved against ``base_dir``
-(the CLI passes the input file's folder) or ``include/data_qa/``.
+CSV and Parquet files are declared with ``files`` (table name -> file) instead
+of ``url``. A relative SQLite path, file and baseline are resolved against
+``base_dir`` (the CLI passes the input file's folder) or ``include/data_qa/``.
+Schema drift is checked against the declared ``baseline``, or else against the
+profile in the dataset's latest stored result (the previous run).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,9 @@ from crews.data_qa.schemas import DataQAInput, DataQualityReport
 from crews.errors import InputError
 from crews.paths import INCLUDE_DIR
 from crews.registry import CrewSpec
+from crews.results import latest_result
+
+log = logging.getLogger(__name__)
 
 DATA_DIR = INCLUDE_DIR / "data_qa"
 
@@ -45,6 +52,16 @@ def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAI
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise InputError(f"dataset {payload.get('dataset_id', '?')!r} is invalid: {problems}") from exc
+    if spec.files:
+        files = {}
+        for name, relative in spec.files.items():
+            path = Path(relative)
+            path = path if path.is_absolute() else _resolve(relative, base_dir, f"files.{name}")
+            if not path.is_file():
+                raise InputError(f"files.{name}: {path} does not exist")
+            files[name] = str(path)
+        spec = spec.model_copy(update={"files": files})
+        return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
     try:
         url = make_url(spec.url)
     except ArgumentError as exc:
@@ -57,13 +74,24 @@ def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAI
         if not path.is_file():
             raise InputError(f"url: SQLite file {path} does not exist")
         spec = spec.model_copy(update={"url": f"sqlite:///{path}"})
-    previous = None
+    return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
+
+
+def _previous_profile(spec: DatasetSpec, base_dir: Path | None) -> TableProfile | None:
+    """The declared baseline file, else the profile of the dataset's latest stored result."""
     if spec.baseline:
         try:
-            previous = TableProfile.model_validate(json.loads(_resolve(spec.baseline, base_dir, "baseline").read_text()))
+            return TableProfile.model_validate(json.loads(_resolve(spec.baseline, base_dir, "baseline").read_text()))
         except (ValueError, ValidationError) as exc:
             raise InputError(f"baseline {spec.baseline!r} is not a valid profile: {exc}") from exc
-    return DataQAInput(spec=spec, previous=previous)
+    latest = latest_result("data_qa", spec.dataset_id)
+    if latest is None:
+        return None
+    try:
+        return TableProfile.model_validate(json.loads(latest.result_json)["profile"])
+    except (KeyError, ValueError, ValidationError):
+        log.warning("stored result of %s has no readable profile; no schema drift check", spec.dataset_id)
+        return None
 
 
 def _run(item: DataQAInput, llm: Any) -> DataQualityReport:
@@ -80,6 +108,10 @@ def _metrics(report: DataQualityReport) -> dict[str, float]:
         "issues": float(len(report.issues)),
         **{f"issues_{severity}": float(n) for severity, n in counts.items()},
     }
+
+
+def _artifacts(report: DataQualityReport) -> dict[str, Any]:
+    return {"profile.json": report.profile.model_dump(mode="json")}
 
 
 def _summary(report: DataQualityReport) -> dict[str, Any]:
@@ -102,4 +134,5 @@ SPEC = CrewSpec(
     run=_run,
     metrics=_metrics,
     summary=_summary,
+    artifacts=_artifacts,
 )

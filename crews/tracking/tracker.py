@@ -73,6 +73,7 @@ class CrewRunTracker:
         self.pricing = pricing or pricing_table()
         self.output: Any = None
         self.output_metrics: dict[str, float] = {}
+        self.extra_artifacts: dict[str, Any] = {}
         self.record: dict[str, Any] | None = None
         self.mlflow_run_id: str | None = None
         self.spooled_to: str | None = None
@@ -87,9 +88,13 @@ class CrewRunTracker:
             threading.Thread(target=_prefetch_writer, name="mlflow-prefetch", daemon=True).start()
         return self
 
-    def set_output(self, output: Any, metrics: dict[str, float] | None = None) -> None:
+    def set_output(
+        self, output: Any, metrics: dict[str, float] | None = None, artifacts: dict[str, Any] | None = None
+    ) -> None:
+        """The crew's result, its metrics and extra JSON artifacts (name -> value)."""
         self.output = output
         self.output_metrics = dict(metrics or {})
+        self.extra_artifacts = dict(artifacts or {})
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         end = time.time()
@@ -121,6 +126,7 @@ class CrewRunTracker:
             artifacts["inputs.json"] = _dumps(self.inputs)
         if self.output is not None:
             artifacts["output.json"] = _dumps(self.output)
+        artifacts.update({name: _dumps(value) for name, value in self.extra_artifacts.items()})
         if exc is not None:
             artifacts["error.txt"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             tags["error"] = f"{type(exc).__name__}: {exc}"[:500]

@@ -1,8 +1,8 @@
-"""Build the data-QA sample database ``shop.db`` with planted problems (deterministic).
+"""Build the data-QA samples with planted problems (deterministic).
 
     python include/data_qa/build_samples.py
 
-Tables:
+SQLite database ``shop.db``:
 
 * ``products``: clean.
 * ``customers``: null emails, malformed emails, impossible ages (-3, 212),
@@ -11,15 +11,24 @@ Tables:
 * ``orders``: orders whose ``customer_id`` has no customer (orphan foreign keys),
   negative amounts.
 
+Files in ``files/`` (read through DuckDB):
+
+* ``sku_catalog.csv``: clean.
+* ``stock_levels.csv``: malformed warehouse codes, SKUs missing from the catalog.
+* ``web_events.parquet``: malformed event ids (not UUIDs); the newest event is
+  from the day before ``TODAY``, so the feed is stale.
+
 ``PLANTED`` lists every planted problem as (table, column, kind): the tests and
 the detection numbers are measured against it.
 """
 
 from __future__ import annotations
 
+import csv
 import random
 import sqlite3
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,7 +44,12 @@ PLANTED = [
     ("customers", "loyalty_tier", "dropped_column"),
     ("orders", "customer_id", "orphan_keys"),
     ("orders", "amount", "negative_values"),
+    ("stock_levels", "warehouse", "pattern"),
+    ("stock_levels", "sku", "orphan_keys"),
+    ("web_events", "event_id", "pattern"),
+    ("web_events", "occurred_at", "stale"),
 ]
+FILES = HERE / "files"
 
 
 def build(path: Path = DB, seed: int = 7) -> Path:
@@ -67,8 +81,8 @@ def build(path: Path = DB, seed: int = 7) -> Path:
         customers[i][1] = bad  # malformed emails
     customers[30][2] = -3
     customers[77][2] = 212  # impossible ages
-    customers[12][3] = str(TODAY + timedelta(days=400))
-    customers[140][3] = str(TODAY + timedelta(days=30))  # future sign-ups
+    customers[12][3] = "2206-03-14"
+    customers[140][3] = "2099-12-31"  # future sign-ups (far ahead, so they stay in the future)
     customers.append([50, "dup50@example.com", 40, str(TODAY - timedelta(days=10))])  # duplicate key
     con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", customers)
 
@@ -84,6 +98,47 @@ def build(path: Path = DB, seed: int = 7) -> Path:
     con.commit()
     con.close()
     return path
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def build_files(folder: Path = FILES, seed: int = 11) -> list[Path]:
+    """CSV and Parquet samples (the Parquet file is written by DuckDB)."""
+    import duckdb
+
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    catalog = [[f"SKU-{i:05d}", f"Item {i}", round(rng.uniform(1, 300), 2), rng.choice(["tools", "garden", "kitchen"])]
+               for i in range(1, 61)]
+    _write_csv(folder / "sku_catalog.csv", ["sku", "name", "unit_price", "category"], catalog)
+
+    warehouses = ["WH-BER", "WH-MUC", "WH-HAM"]
+    stock = [[i, f"SKU-{rng.randint(1, 60):05d}", rng.choice(warehouses), rng.randint(0, 500),
+              str(TODAY - timedelta(days=rng.randint(0, 20)))] for i in range(1, 301)]
+    stock[7][2], stock[150][2] = "wh-ber", "Berlin"  # malformed warehouse codes
+    stock[20][1], stock[99][1], stock[260][1] = "SKU-09999", "SKU-00777", "SKU-00061"  # not in the catalog
+    _write_csv(folder / "stock_levels.csv", ["stock_id", "sku", "warehouse", "quantity", "counted_at"], stock)
+
+    events = []
+    newest = datetime(TODAY.year, TODAY.month, TODAY.day) - timedelta(days=1)
+    for i in range(1000):
+        moment = newest - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
+        events.append([str(uuid.UUID(int=rng.getrandbits(128), version=4)), rng.randint(1, 200),
+                       rng.choice(["view", "cart", "purchase"]), moment.isoformat(sep=" ")])
+    events[0][3] = newest.isoformat(sep=" ")
+    events[3][0], events[500][0] = "evt-3", "12345"  # not UUIDs
+    staging = folder / "web_events.csv"
+    _write_csv(staging, ["event_id", "user_id", "event_type", "occurred_at"], events)
+    target = folder / "web_events.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{staging}', timestampformat='%Y-%m-%d %H:%M:%S') ORDER BY occurred_at) "
+               f"TO '{target}' (FORMAT parquet)")
+    staging.unlink()
+    return [folder / "sku_catalog.csv", folder / "stock_levels.csv", target]
 
 
 def write_baseline(path: Path = HERE / "baselines" / "shop_customers.json") -> Path:
@@ -109,4 +164,4 @@ def write_baseline(path: Path = HERE / "baselines" / "shop_customers.json") -> P
 
 
 if __name__ == "__main__":
-    print(f"wrote {build()} and {write_baseline()}")
+    print(f"wrote {build()}, {write_baseline()}, " + ", ".join(map(str, build_files())))

@@ -6,6 +6,7 @@ again afterwards); a stack that was already up is left running.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,40 @@ def test_triggered_run_tracks_every_draft_in_mlflow(api):
         assert metrics["llm_calls"] >= 1 and metrics["total_tokens"] > 0 and metrics["cost_usd"] == 0
         assert tags["provider"] == "local" and tags["model"].startswith("qwen2.5") and tags["trace_id"].startswith("tr-")
         assert {a.path for a in client.list_artifacts(mlflow_run.info.run_id)} >= {"llm_calls.jsonl", "output.json"}
+
+
+def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
+    """Two clean datasets (SQLite, CSV) publish; two dirty ones (SQLite, Parquet) are quarantined."""
+    import yaml
+
+    from crews.paths import INCLUDE_DIR
+
+    catalog = {d["dataset_id"]: d for d in yaml.safe_load((INCLUDE_DIR / "data_qa/datasets.yaml").read_text())["datasets"]}
+    chosen = ["shop_products", "warehouse_skus", "shop_orders", "web_events"]
+    stack.wait_for_dag(api, "data_quality_qa")
+    bad = api.post("/api/v2/dags/data_quality_qa/dagRuns",
+                   json={"logical_date": None, "conf": {"datasets": [{"dataset_id": "x", "table": "t"}]}})
+    assert bad.status_code == 400, bad.text  # neither url nor files
+
+    run = stack.trigger_and_wait(api, "data_quality_qa", {"datasets": [catalog[d] for d in chosen]}, timeout_s=1500)
+    states = {(t["task_id"], t["rendered_map_index"]): t["state"] for t in run["task_instances"]}
+    assert run["state"] == "success", states
+    assert {k[1] for k, s in states.items() if k[0] == "publish_passed" and s == "success"} == {"shop_products", "warehouse_skus"}
+    assert {k[1] for k, s in states.items() if k[0] == "quarantine_failed" and s == "success"} == {"shop_orders", "web_events"}
+
+    events = api.get("/api/v2/assets/events", params={"source_run_id": run["dag_run_id"], "limit": 100}).json()
+    published = sorted(e["name"] for e in events["asset_events"])
+    assert published == ["data_qa_passed/shop_products", "data_qa_passed/warehouse_skus"], events
+
+    xcom = api.get(f"/api/v2/dags/data_quality_qa/dagRuns/{run['dag_run_id']}/taskInstances/collect_results/xcomEntries/return_value")
+    summaries = {s["item_id"]: s for s in xcom.json()["value"]}
+    client = MlflowClient(stack.MLFLOW_URL)
+    for dataset_id, expected in {"shop_orders": {("customer_id", "orphan_keys"), ("amount", "negative_values")},
+                                 "web_events": {("event_id", "pattern"), ("occurred_at", "stale")}}.items():
+        run_id = summaries[dataset_id]["mlflow_run_id"]
+        report = json.loads(Path(client.download_artifacts(run_id, "output.json", str(tmp_path))).read_text())
+        assert {(i["column"], i["kind"]) for i in report["issues"]} == expected
+        assert all(i["suggested_fix"] for i in report["issues"]) and report["summary"]
+        metrics = client.get_run(run_id).data.metrics
+        assert metrics["issues_error"] == len(expected) and metrics["llm_calls"] >= 2 and metrics["total_tokens"] > 0
+        assert "profile.json" in {a.path for a in client.list_artifacts(run_id)}

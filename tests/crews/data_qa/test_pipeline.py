@@ -18,6 +18,7 @@ def test_clean_dataset_passes_and_dirty_ones_fail():
     reports = {name: check_dataset(load_input(payload), llm) for name, payload in CATALOG.items()}
     assert {name: r.passed for name, r in reports.items()} == {
         "shop_products": True, "shop_customers": False, "shop_orders": False,
+        "warehouse_skus": True, "warehouse_stock": False, "web_events": False,
     }
     customers = reports["shop_customers"]
     assert {(i.column, i.kind) for i in customers.issues} == {

@@ -1,16 +1,16 @@
-import json
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
-from crews.data_qa.profiler import DatasetSpec, TableProfile, findings, profile_table, schema_drift
+from crews.data_qa.profiler import DatasetSpec, findings, profile_table, schema_drift
 from crews.data_qa.readonly import readonly_engine
+from crews.data_qa.spec import load_input
 from crews.paths import INCLUDE_DIR
 
 DATA = INCLUDE_DIR / "data_qa"
-TODAY = date(2026, 11, 1)  # the samples' reference date
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # the samples' reference date
 sys_path = Path(DATA / "build_samples.py")
 
 
@@ -24,25 +24,26 @@ def _planted():
 
 
 @pytest.fixture(scope="module")
-def specs() -> dict[str, DatasetSpec]:
+def items():
     catalog = yaml.safe_load((DATA / "datasets.yaml").read_text())["datasets"]
-    return {d["dataset_id"]: DatasetSpec.model_validate(d) for d in catalog}
+    return {d["dataset_id"]: load_input(d) for d in catalog}
 
 
 @pytest.fixture(scope="module")
-def engine():
-    return readonly_engine(f"sqlite:///{DATA / 'shop.db'}")
+def specs(items) -> dict[str, DatasetSpec]:
+    return {name: item.spec for name, item in items.items()}
+
+
+def _profile(spec: DatasetSpec, now: datetime = NOW):
+    return profile_table(readonly_engine(spec.url, spec.files), spec, now=now)
 
 
 @pytest.fixture(scope="module")
-def found(specs, engine):
+def found(items):
     result = []
-    for spec in specs.values():
-        profile = profile_table(engine, spec, today=TODAY)
-        result += findings(profile, spec)
-        if spec.baseline:
-            previous = TableProfile.model_validate(json.loads((DATA / spec.baseline).read_text()))
-            result += schema_drift(previous, profile)
+    for item in items.values():
+        profile = _profile(item.spec)
+        result += findings(profile, item.spec) + schema_drift(item.previous, profile)
     return result
 
 
@@ -59,30 +60,49 @@ def test_no_false_alarms(found):
     assert extra == []
 
 
-def test_clean_dataset_has_no_findings(specs, engine):
-    spec = specs["shop_products"]
-    assert findings(profile_table(engine, spec, today=TODAY), spec) == []
+@pytest.mark.parametrize("dataset_id", ["shop_products", "warehouse_skus"])
+def test_clean_datasets_have_no_findings(specs, dataset_id):
+    spec = specs[dataset_id]
+    assert findings(_profile(spec), spec) == []
 
 
-def test_counts_are_exact(specs, engine):
-    profile = profile_table(engine, specs["shop_customers"], today=TODAY)
+def test_counts_are_exact(specs):
+    profile = _profile(specs["shop_customers"])
     email = profile.columns["email"]
     assert (profile.row_count, email.nulls, email.pattern_violations) == (201, 5, 3)
     assert profile.columns["age"].out_of_range == 2 and profile.columns["signup_date"].future_values == 2
     assert profile.duplicate_keys == 1
-    orders = profile_table(engine, specs["shop_orders"], today=TODAY)
+    orders = _profile(specs["shop_orders"])
     assert orders.orphans == {"customer_id": 3, "product_id": 0}
     assert orders.columns["amount"].negatives == 2
 
 
-def test_sample_limit_bounds_rows_read(specs, engine):
+def test_file_counts_are_exact(specs):
+    stock = _profile(specs["warehouse_stock"])
+    assert (stock.row_count, stock.columns["warehouse"].pattern_violations, stock.orphans) == (300, 2, {"sku": 3})
+    events = _profile(specs["web_events"])
+    assert events.columns["event_id"].pattern_violations == 2 and sorted(events.columns["event_id"].pattern_examples) == ["12345", "evt-3"]
+    assert events.columns["occurred_at"].age_hours == 33.0  # newest event 2026-10-31 00:00, now 11-01 09:00
+    assert events.columns["occurred_at"].type == "TIMESTAMP" and events.columns["user_id"].negatives == 0
+
+
+def test_freshness_follows_the_clock(specs):
+    spec = specs["web_events"]
+    fresh = _profile(spec, now=datetime(2026, 10, 31, 12, 0, tzinfo=UTC))
+    assert fresh.columns["occurred_at"].age_hours == 12.0
+    assert "stale" not in {f.kind for f in findings(fresh, spec)}
+    stale = [f for f in findings(_profile(spec), spec) if f.kind == "stale"]
+    assert len(stale) == 1 and "33 h old; at most 24 h" in stale[0].evidence
+
+
+def test_sample_limit_bounds_rows_read(specs):
     spec = specs["shop_orders"].model_copy(update={"sample_limit": 50})
-    profile = profile_table(engine, spec, today=TODAY)
+    profile = _profile(spec)
     assert profile.sampled_rows == 50 and profile.row_count == 500
 
 
-def test_volume_change_and_retype(specs, engine):
-    current = profile_table(engine, specs["shop_products"], today=TODAY)
+def test_volume_change_and_retype(specs):
+    current = _profile(specs["shop_products"])
     previous = current.model_copy(deep=True)
     previous.row_count = 400
     previous.columns["price"].type = "TEXT"

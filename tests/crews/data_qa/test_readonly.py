@@ -65,3 +65,48 @@ def test_write_below_sqlalchemy_is_refused_by_the_connection(db):
 def test_memory_database_is_refused():
     with pytest.raises(ValueError, match="database file"):
         readonly_engine("sqlite://")
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,x\n2,y\n")
+    return path
+
+
+def test_files_are_readable_views(csv_file):
+    engine = readonly_engine(files={"t": str(csv_file)})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sum(a) FROM t")).scalar() == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["COPY t TO '{out}'", "CREATE TABLE z AS SELECT * FROM t", "ATTACH '{out}' AS other", "INSERT INTO t VALUES (3, 'z')"],
+)
+def test_file_engine_refuses_writes(csv_file, tmp_path, statement):
+    engine = readonly_engine(files={"t": str(csv_file)})
+    with engine.connect() as conn, pytest.raises(WriteAttemptError):
+        conn.execute(text(statement.format(out=tmp_path / "out.csv")))
+    assert not (tmp_path / "out.csv").exists() and csv_file.read_text() == "a,b\n1,x\n2,y\n"
+
+
+def test_file_engine_is_locked_below_sqlalchemy(csv_file, tmp_path):
+    """Even with the statement guard bypassed, DuckDB cannot write files, read others or unlock itself."""
+    import duckdb
+
+    engine = readonly_engine(files={"t": str(csv_file)})
+    secret = tmp_path / "other.csv"
+    secret.write_text("s\n1\n")
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for statement in (f"COPY t TO '{tmp_path / 'out.csv'}'", f"SELECT * FROM read_csv('{secret}')",
+                          "SET enable_external_access = true"):
+            with pytest.raises(duckdb.Error):
+                raw.execute(statement)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_url_and_files_are_exclusive(csv_file):
+    with pytest.raises(ValueError, match="either"):
+        readonly_engine("sqlite:///x.db", files={"t": str(csv_file)})

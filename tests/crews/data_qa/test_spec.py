@@ -1,7 +1,10 @@
+import json
+
 import pytest
 
-from crews.data_qa.spec import load_input
+from crews.data_qa.spec import SPEC, load_input
 from crews.errors import InputError
+from crews.results import upsert_results
 
 
 def test_relative_sqlite_path_resolves_to_include():
@@ -19,8 +22,47 @@ def test_relative_sqlite_path_resolves_to_include():
         ({"dataset_id": "x", "url": "sqlite://", "table": "t"}, "needs a database file"),
         ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "baseline": "nope.json"}, "baseline"),
         ({"dataset_id": "x y", "url": "sqlite:///shop.db", "table": "t"}, "dataset_id"),
+        ({"dataset_id": "x", "table": "t"}, "either url .* or files"),
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "files": {"t": "files/sku_catalog.csv"}, "table": "t"},
+         "not both"),
+        ({"dataset_id": "x", "files": {"t": "files/missing.csv"}, "table": "t"}, "files.t: 'files/missing.csv' not found"),
+        ({"dataset_id": "x", "files": {"t": "shop.db"}, "table": "t"}, "not a CSV or Parquet file"),
+        ({"dataset_id": "x", "files": {"t x": "files/sku_catalog.csv"}, "table": "t x"}, "plain identifier"),
+        ({"dataset_id": "x", "files": {"t": "files/sku_catalog.csv"}, "table": "u"}, "'u' is not one of the files"),
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "columns": {"c": {"regex": "("}}},
+         "not a valid regular expression"),
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "columns": {"c": {"max_age_hours": 0}}},
+         "max_age_hours"),
     ],
 )
 def test_bad_declarations_are_refused(payload, message):
     with pytest.raises(InputError, match=message):
         load_input(payload)
+
+
+def test_files_resolve_to_include():
+    item = load_input({"dataset_id": "s", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus"})
+    assert item.spec.files["skus"].endswith("include/data_qa/files/sku_catalog.csv") and item.spec.url is None
+
+
+def test_previous_profile_comes_from_the_latest_stored_result(tmp_path):
+    payload = {"dataset_id": "p", "url": "sqlite:///shop.db", "table": "products"}
+    assert load_input(payload).previous is None
+    profile = {"dataset_id": "p", "table": "products", "row_count": 7, "columns": {}}
+    for run, rows in (("run_1", 5), ("run_2", 7)):
+        row = {"crew": "data_qa", "item_id": "p", "summary": {"status": "passed"},
+               "result": {"profile": {**profile, "row_count": rows}}}
+        upsert_results([row], "data_quality_qa", run)
+    assert load_input(payload).previous.row_count == 7
+    declared = tmp_path / "base.json"
+    declared.write_text(json.dumps({**profile, "row_count": 3}))
+    assert load_input({**payload, "baseline": str(declared)}, base_dir=tmp_path).previous.row_count == 3
+
+
+def test_profile_is_its_own_artifact():
+    from crews.data_qa.profiler import TableProfile
+    from crews.data_qa.schemas import DataQualityReport
+
+    profile = TableProfile(dataset_id="p", table="t", row_count=1, columns={})
+    report = DataQualityReport(dataset_id="p", table="t", row_count=1, passed=True, issues=[], summary="", profile=profile)
+    assert SPEC.artifacts(report) == {"profile.json": profile.model_dump(mode="json")}
