@@ -13,7 +13,7 @@ run: install        ## start LLM + MLflow + Airflow, trigger fact_check_copy ove
 up: install
 	$(PY) scripts/stack.py up
 
-trigger:            ## make trigger DAG=fact_check_copy CONF='{"drafts": [...]}'
+trigger: up         ## make trigger DAG=fact_check_copy CONF='{"drafts": [...]}' (starts the stack if needed)
 	$(PY) scripts/stack.py trigger $(or $(DAG),fact_check_copy) --conf '$(or $(CONF),{})'
 
 stop:               ## stop every server of the local stack

@@ -349,6 +349,8 @@ def cmd_up(_: argparse.Namespace) -> None:
 
 
 def cmd_trigger(args: argparse.Namespace) -> None:
+    if not _answers(f"{AIRFLOW_URL}/api/v2/monitor/health"):
+        raise SystemExit(f"Airflow is not running at {AIRFLOW_URL}; start the stack with `make up`")
     with api_client() as client:
         wait_for_dag(client, args.dag_id)
         run = trigger_and_wait(client, args.dag_id, json.loads(args.conf), args.timeout)

@@ -54,9 +54,9 @@ class ColumnRule(BaseModel):
     def format_check(self) -> tuple[str, re.Pattern[str]] | None:
         """(name, compiled pattern) of the declared format, if any."""
         if self.regex:
-            return f"/{self.regex}/", re.compile(self.regex)
+            return f"the pattern {self.regex}", re.compile(self.regex)
         if self.pattern:
-            return self.pattern, PATTERNS[self.pattern]
+            return f"the {self.pattern} format", PATTERNS[self.pattern]
         return None
 
 
@@ -275,7 +275,7 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
                                  evidence=f"{column.nulls} of {profile.row_count} rows are null ({column.null_rate:.1%})"))
         if column.pattern_violations:
             found.append(Finding(table=table, column=name, kind="pattern", count=column.pattern_violations,
-                                 evidence=f"{column.pattern_violations} values do not match {rule.format_check()[0]}, "
+                                 evidence=f"{column.pattern_violations} values are malformed (do not match {rule.format_check()[0]}), "
                                           f"e.g. {column.pattern_examples[:3]}"))
         if column.out_of_range:
             found.append(Finding(table=table, column=name, kind="out_of_range", count=column.out_of_range,

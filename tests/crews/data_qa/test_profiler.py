@@ -108,3 +108,24 @@ def test_volume_change_and_retype(specs):
     previous.columns["price"].type = "TEXT"
     kinds = {(f.column, f.kind) for f in schema_drift(previous, current)}
     assert kinds == {(None, "volume_change"), ("price", "retyped_column")}
+
+
+def test_large_file_is_aggregated_not_loaded(tmp_path):
+    """A 1M-row Parquet file: counts come from DuckDB, Python only ever holds the bounded sample."""
+    import tracemalloc
+
+    import duckdb
+
+    path = tmp_path / "big.parquet"
+    duckdb.sql(f"COPY (SELECT range AS id, 'user' || range || '@example.com' AS email, range % 97 - 1 AS score "
+               f"FROM range(1000000)) TO '{path}' (FORMAT parquet)")
+    spec = DatasetSpec(dataset_id="big", files={"big": str(path)}, table="big", key_columns=["id"], sample_limit=1000,
+                       columns={"email": {"pattern": "email"}, "score": {"not_negative": True}})
+    tracemalloc.start()
+    profile = _profile(spec)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (profile.row_count, profile.sampled_rows, profile.duplicate_keys) == (1_000_000, 1000, 0)
+    assert profile.columns["score"].negatives == 10310  # every 97th id, computed in SQL over all rows
+    assert profile.columns["email"].pattern_violations == 0
+    assert peak < 20 * 1024 * 1024, f"Python peak {peak / 1e6:.1f} MB"
