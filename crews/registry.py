@@ -14,6 +14,7 @@ from pydantic import BaseModel
 CREWS: dict[str, str] = {
     "fact_check": "crews.fact_check.spec:SPEC",
     "data_qa": "crews.data_qa.spec:SPEC",
+    "contract_qa": "crews.contract_qa.spec:SPEC",
 }
 
 

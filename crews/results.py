@@ -91,3 +91,17 @@ def latest_result(crew: str, item_id: str, url: str | None = None) -> CrewResult
         query = (select(CrewResult).where(CrewResult.crew == crew, CrewResult.item_id == item_id)
                  .order_by(CrewResult.updated_at.desc()).limit(1))
         return session.scalars(query).first()
+
+
+def record_review(crew: str, dag_id: str, dag_run_id: str, item_id: str, decision: dict[str, Any],
+                  url: str | None = None) -> None:
+    """Attach a human review decision to a stored result (status becomes ``accepted``/``rejected``)."""
+    with Session(engine_for(url)) as session, session.begin():
+        row = session.get(CrewResult, (crew, dag_id, dag_run_id, item_id))
+        if row is None:
+            raise LookupError(f"no stored result for {crew}/{dag_id}/{dag_run_id}/{item_id}")
+        accepted = any(c.lower().startswith("accept") for c in decision.get("chosen", []))
+        row.status = "accepted" if accepted else "rejected"
+        row.passed = accepted
+        row.summary_json = json.dumps(json.loads(row.summary_json) | {"review": decision}, ensure_ascii=False)
+        row.updated_at = datetime.now(UTC)

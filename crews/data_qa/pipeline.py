@@ -17,8 +17,8 @@ from crewai.llms.base_llm import BaseLLM
 
 from crews.data_qa.crew import DataQACrew
 from crews.data_qa.profiler import Finding, findings, profile_table, schema_drift
-from crews.data_qa.readonly import readonly_engine
 from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Issue, ReviewSummary
+from crews.readonly_db import readonly_engine
 
 DEFAULT_FIXES = {
     "nulls": "Make the column NOT NULL at the source and backfill the missing values.",

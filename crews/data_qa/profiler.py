@@ -4,9 +4,10 @@ Counts, null rates, distinct counts, min/max, negatives, duplicate keys,
 orphan foreign keys and the newest timestamp (freshness) are aggregated by the
 database; pattern and date checks look at a bounded sample (``sample_limit``
 rows), so a large table is never loaded whole. CSV and Parquet files are
-queried the same way through DuckDB views (see :mod:`crews.data_qa.readonly`). :func:`findings` turns a profile and the declared expectations into
-problems (table, column, kind, count, evidence); :func:`schema_drift` compares
-a profile with the previous one of the same dataset.
+queried the same way through DuckDB views (see :mod:`crews.readonly_db`).
+:func:`findings` turns a profile and the declared expectations into problems
+(table, column, kind, count, evidence); :func:`schema_drift` compares a
+profile with the previous one of the same dataset.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, func, 
 from sqlalchemy.sql.sqltypes import Float, NullType, Numeric
 from sqlalchemy.types import TypeEngine
 
-from crews.data_qa.readonly import FILE_SUFFIXES
+from crews.readonly_db import FILE_SUFFIXES
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),

@@ -192,3 +192,42 @@ def quarantine_item(crew: str, summary: dict[str, Any]) -> str:
     path.write_text(json.dumps({"dag_run_id": ctx["run_id"], "summary": summary, "report": report}, indent=2))
     log.warning("dataset %s failed the gate; quarantined with its report at %s", item_id, path)
     return str(path)
+
+
+def review_request(summary: dict[str, Any]) -> dict[str, Any]:
+    """Subject and Markdown body of the human review of one answer."""
+    citations = ", ".join(summary.get("citations") or []) or "none verified"
+    reasons = "\n".join(f"- {r}" for r in summary.get("review_reasons") or []) or "- (none given)"
+    body = (
+        f"**Question** ({summary['item_id']}): {summary.get('question', '')}\n\n"
+        f"**Answer**: {summary.get('answer', '')}\n\n"
+        f"**Citations**: {citations}\n\n**Why it needs review**:\n{reasons}\n\n"
+        f"Confidence {summary.get('confidence')}; grounded {summary.get('grounded')}. "
+        f"MLflow run `{summary.get('mlflow_run_id')}` holds the evidence (`evidence.json`) and the agent trace. "
+        "Accept the answer, or reject it and optionally give the corrected answer."
+    )
+    return {"item_id": summary["item_id"], "subject": f"Review answer {summary['item_id']}", "body": body}
+
+
+def record_reviews(crew: str, requests: list[dict[str, Any]] | None) -> int:
+    """Store each human decision (the mapped review tasks' XCom) with its answer; returns how many."""
+    from airflow.sdk import get_current_context
+
+    from crews.results import record_review
+
+    ctx = get_current_context()
+    recorded = 0
+    for index, request in enumerate(requests or []):
+        response = ctx["ti"].xcom_pull(task_ids="review_answer", map_indexes=index)
+        if not response:
+            log.warning("no review recorded for %s (task skipped or failed)", request["item_id"])
+            continue
+        decision = {
+            "chosen": list(response.get("chosen_options") or []),
+            "corrected_answer": (response.get("params_input") or {}).get("corrected_answer") or None,
+            "responded_by": (response.get("responded_by") or {}).get("name"),
+        }
+        record_review(crew, ctx["dag"].dag_id, ctx["run_id"], request["item_id"], decision)
+        log.info("review of %s: %s", request["item_id"], decision)
+        recorded += 1
+    return recorded

@@ -5,9 +5,9 @@ import pytest
 import yaml
 
 from crews.data_qa.profiler import DatasetSpec, findings, profile_table, schema_drift
-from crews.data_qa.readonly import readonly_engine
 from crews.data_qa.spec import load_input
 from crews.paths import INCLUDE_DIR
+from crews.readonly_db import readonly_engine
 
 DATA = INCLUDE_DIR / "data_qa"
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # the samples' reference date

@@ -3,7 +3,7 @@ import sqlite3
 import pytest
 from sqlalchemy import inspect, text
 
-from crews.data_qa.readonly import WriteAttemptError, is_read_only_sql, readonly_engine
+from crews.readonly_db import WriteAttemptError, is_read_only_sql, readonly_engine
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Read-only database access for the data-QA tools: writes are made impossible, not unlikely.
+"""Read-only database access for the crews' SQL tools: writes are made impossible, not unlikely.
 
 Three independent guards:
 

@@ -1,0 +1,1 @@
+"""Contract Q&A crew: answers questions over contracts with verified citations."""

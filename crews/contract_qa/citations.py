@@ -1,0 +1,70 @@
+"""Checks that an answer is backed by the exact contract text it cites.
+
+A quote is verified when it occurs verbatim in the cited clause, ignoring case,
+runs of whitespace and typographic quotes/dashes. A quote that is close but not
+verbatim is replaced by the clause sentence it best matches when the overlap is
+high (``repaired``), otherwise the citation is invalid. Every number in the
+answer must occur in a verified quote or register value.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_WORD = re.compile(r"[a-z0-9]+")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+REPAIR_OVERLAP = 0.7
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.translate(_TRANSLATE).lower().split()).strip(" .\"'")
+
+
+def is_verbatim(quote: str, clause_text: str) -> bool:
+    quote = normalize(quote)
+    return bool(quote) and quote in normalize(clause_text)
+
+
+def best_sentence(quote: str, clause_text: str) -> tuple[str, float]:
+    """The clause sentence sharing most words with ``quote``, and that share (0..1)."""
+    words = set(_WORD.findall(normalize(quote)))
+    best, share = "", 0.0
+    for sentence in re.split(r"(?<=[.;])\s+", clause_text):
+        overlap = len(words & set(_WORD.findall(normalize(sentence)))) / max(len(words), 1)
+        if overlap > share:
+            best, share = sentence.strip(), overlap
+    return best, share
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december"], 1)}
+_MONTH = "(" + "|".join(_MONTHS) + ")"
+_DATES = [
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), lambda m: (m[1], m[2], m[3])),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\s+(\d{{4}})\b", re.I),
+     lambda m: (m[3], _MONTHS[m[2].lower()], m[1])),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I),
+     lambda m: (m[3], _MONTHS[m[1].lower()], m[2])),
+]
+
+
+def numbers(text: str) -> set[str]:
+    """Dates (as ``YYYY-MM-DD``) and numbers without thousands separators ("25,000." -> "25000") in ``text``."""
+    found = set()
+    for pattern, parts in _DATES:
+        for match in pattern.finditer(text):
+            year, month, day = parts(match)
+            found.add(f"{int(year):04d}-{int(month):02d}-{int(day):02d}")
+        text = pattern.sub(" ", text)
+    found |= {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    return {n.removesuffix(".0") if n.endswith(".0") else n for n in found}
+
+
+def unsupported_numbers(answer: str, evidence: list[str]) -> set[str]:
+    """Numbers stated in the answer that occur in none of the evidence texts."""
+    supported: set[str] = set()
+    for text in evidence:
+        supported |= numbers(text)
+    return numbers(answer) - supported

@@ -1,0 +1,242 @@
+"""Answer one question about one contract: route, retrieve, answer, verify, review.
+
+1. the coordinator routes the question to the documents, the register or both;
+2. BM25 finds candidate clauses (instruction-like sentences withheld; a clause
+   with nothing else left is dropped); the retriever adds the clauses it finds
+   relevant to the two best hits (at most three in all); when the evidence
+   holds under a quarter of the question's topic words, the answer is "not
+   found" without asking the analyst;
+3. the register tool returns the requested fields (fixed query, no SQL from the
+   model); a register-only question is answered from them by code;
+4. the analyst quotes the evidence and answers, or says it is not found;
+5. code verifies every quote against its clause (verbatim, or repaired to the
+   exact sentence when nearly so), every number against the quotes, and that a
+   "how much / how long / when" question gets a figure; when the model's
+   wording only lacks the figure, the verified quote itself becomes the answer;
+6. the reviewer checks that the quotes support the answer.
+
+An answer is grounded when it has at least one verified citation, passes the
+checks of step 5 and the reviewer agrees. Ungrounded or low-confidence answers
+are marked ``needs_review``. "Not found" answers cite nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from crewai.llms.base_llm import BaseLLM
+
+from crews.contract_qa.citations import (
+    REPAIR_OVERLAP,
+    best_sentence,
+    is_verbatim,
+    normalize,
+    numbers,
+    unsupported_numbers,
+)
+from crews.contract_qa.crew import ContractQACrew
+from crews.contract_qa.register import FIELDS, fields_named_in, format_fact
+from crews.contract_qa.retrieval import ClauseIndex, coverage
+from crews.contract_qa.schemas import (
+    NOT_FOUND,
+    AnalystAnswer,
+    Citation,
+    ContractAnswer,
+    EvidenceItem,
+    EvidenceSelection,
+    GroundednessReview,
+    QuestionInput,
+    QuotedCitation,
+    Routing,
+)
+from crews.contract_qa.screening import WITHHELD, screen
+
+SEARCH_K = 5
+MAX_EVIDENCE = 3
+ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
+REVIEW_CONFIDENCE = 0.6
+MIN_COVERAGE = 0.25  # below this share of the question's topic words in the evidence: not found
+QUANTITY_QUESTION = re.compile(
+    r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
+    r"up to what|pay|owe|cost)\b", re.IGNORECASE)
+MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
+
+
+def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: type) -> Any:
+    output = crew.step(step).kickoff(inputs=inputs)
+    return output.pydantic if isinstance(output.pydantic, schema) else None
+
+
+def retrieve(item: QuestionInput, search_terms: str) -> list[EvidenceItem]:
+    """Search hits for the question, then for the coordinator's keywords; screened for injected instructions."""
+    index = ClauseIndex(item.contract.clauses)
+    hits = index.search(item.question, k=SEARCH_K)
+    seen = {h.clause.clause_id for h in hits}
+    hits += [h for h in index.search(search_terms, k=2) if h.clause.clause_id not in seen]
+    evidence = []
+    for hit in hits:
+        text, withheld = screen(hit.clause.text)
+        evidence.append(EvidenceItem(clause_id=hit.clause.clause_id, score=hit.score, text=text, selected=False,
+                                     withheld=withheld))
+    return evidence
+
+
+def _label(clause_id: str) -> str:
+    """How a clause is shown to the model: ``9.3`` for ``northwind_msa:9.3``."""
+    return clause_id.split(":", 1)[1] if ":" in clause_id else clause_id
+
+
+def _cited_id(raw: str, texts: dict[str, str]) -> str | None:
+    """The evidence id a model-written reference means (``[9.3]``, ``northwind_msa:9.3``, ``register:end_date``)."""
+    raw = raw.strip("[] ").replace("register:", "register.")
+    for key in texts:
+        if raw in (key, _label(key)):
+            return key
+    return None
+
+
+def verify_citations(
+    answer: AnalystAnswer, item: QuestionInput, texts: dict[str, str]
+) -> tuple[list[Citation], list[QuotedCitation]]:
+    """Split the analyst's citations into verified and rejected ones (see :mod:`crews.contract_qa.citations`).
+
+    ``texts`` maps each citable id to its original text (withheld sentences included,
+    so a quote of the withheld marker is rejected).
+    """
+    verified, rejected = [], []
+    for cited in answer.citations:
+        clause_id = _cited_id(cited.clause_id, texts)
+        if clause_id is None:
+            rejected.append(cited)
+            continue
+        text = texts[clause_id]
+        if is_verbatim(cited.quote, text):
+            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=cited.quote))
+            continue
+        sentence, share = best_sentence(cited.quote, text)
+        if share >= REPAIR_OVERLAP and normalize(cited.quote):
+            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=sentence,
+                                     repaired=True))
+        else:
+            rejected.append(cited)
+    return verified, rejected
+
+
+def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> Routing:
+    """The coordinator's decision, checked by code: a register field the question names by a
+    :data:`~crews.contract_qa.register.FIELD_WORDS` word adds the register; no register row removes it."""
+    routing = _kickoff(crew, "route_question", {**common, "title": item.contract.title,
+                                                "register_fields": ", ".join(FIELDS)}, Routing)
+    routing = routing or Routing(route="both", register_fields=list(FIELDS))
+    if item.register_row is None:
+        return Routing(register_fields=[], route="documents", search_terms=routing.search_terms)
+    named = [f for f in routing.register_fields if f in FIELDS]
+    if len(named) == len(FIELDS):
+        named = []  # "all fields" is the model not choosing
+    named += [f for f in fields_named_in(item.question) if f not in named]
+    if routing.route == "documents" and named:
+        return routing.model_copy(update={"route": "both", "register_fields": named})
+    return routing.model_copy(update={"register_fields": named})
+
+
+def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
+    crew = ContractQACrew(llm)
+    contract = item.contract
+    common = {"contract_id": contract.contract_id, "question": item.question}
+    routing = route(crew, item, common)
+
+    evidence: list[EvidenceItem] = []
+    if routing.route in ("documents", "both"):
+        evidence = retrieve(item, routing.search_terms)
+        candidates = [e for e in evidence if e.text.replace(WITHHELD, "").strip()]
+        if candidates:
+            listing = "\n".join(f"[{_label(e.clause_id)}] {e.text}" for e in candidates)
+            picked = _kickoff(crew, "select_evidence", {**common, "candidates": listing}, EvidenceSelection)
+            chosen = {_cited_id(c, {e.clause_id: "" for e in candidates}) for c in (picked.clause_ids if picked else [])}
+            kept = candidates[:ALWAYS_KEPT] + [e for e in candidates[ALWAYS_KEPT:] if e.clause_id in chosen]
+            for e in kept[:MAX_EVIDENCE]:
+                e.selected = True
+    register_facts: dict[str, Any] = {}
+    if routing.route in ("register", "both"):
+        fields = [f for f in routing.register_fields if f in FIELDS] or list(FIELDS)
+        register_facts = {f: item.register_row[f] for f in fields if item.register_row.get(f) is not None}
+
+    if routing.route == "register" and register_facts:
+        return _register_answer(item, routing, register_facts)
+    texts = {e.clause_id: e.text for e in evidence if e.selected}
+    texts |= {f"register.{field}": format_fact(field, value) for field, value in register_facts.items()}
+    preamble = contract.clause(f"{contract.contract_id}:preamble")
+    names = preamble.text if preamble else ""
+    if not register_facts and coverage(item.question, list(texts.values()), names) < MIN_COVERAGE:
+        return _not_found(item, routing, evidence, register_facts, confidence=1.0)  # the text never names the topic
+    parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
+    listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())
+    answer = _kickoff(crew, "answer_question", {**common, "evidence": listing}, AnalystAnswer)
+    if answer is None:
+        raise ValueError("the analyst returned no answer")
+    if not answer.found:
+        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence)
+
+    originals = {key: text for key, text in texts.items() if key.startswith("register.")}
+    originals |= {e.clause_id: contract.clause(e.clause_id).text for e in evidence if e.selected}
+    if parties:
+        originals[preamble.clause_id] = preamble.text
+    citations, rejected = verify_citations(answer, item, originals)
+    text, reasons = answer.answer.strip(), answer_problems(item.question, answer.answer, citations)
+    if reasons == [MISSING_FIGURE] and not answer_problems(item.question, citations[0].quote, citations):
+        text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
+    review = None
+    if citations:
+        quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
+        review = _kickoff(crew, "check_grounding", {**common, "answer": text, "quotes": quotes}, GroundednessReview)
+        if review is not None and not review.grounded:
+            reasons.append(f"reviewer: {review.reason}")
+    grounded = not reasons
+    if answer.confidence < REVIEW_CONFIDENCE:
+        reasons.append(f"confidence {answer.confidence:.2f} below {REVIEW_CONFIDENCE}")
+    used = {"register" if c.clause_id.startswith("register.") else "documents" for c in citations}
+    return ContractAnswer(
+        question_id=item.question_id, contract_id=contract.contract_id, question=item.question,
+        answer=text, found=True, citations=citations,
+        source_used="both" if len(used) == 2 else (used.pop() if used else "none"), route=routing.route,
+        confidence=answer.confidence, grounded=grounded, needs_review=bool(reasons), review_reasons=reasons,
+        rejected_citations=rejected, evidence=evidence, register_facts=register_facts,
+        reviewer_note=review.reason if review else "",
+    )
+
+
+def answer_problems(question: str, answer: str, citations: list[Citation]) -> list[str]:
+    """What code can prove wrong about an answer: no verified quote, numbers the quotes lack, a missing figure."""
+    if not citations:
+        return ["no citation could be verified against the contract text"]
+    problems = []
+    unsupported = unsupported_numbers(answer, [c.quote for c in citations])
+    if unsupported:
+        problems.append(f"numbers not in the cited text: {', '.join(sorted(unsupported))}")
+    if QUANTITY_QUESTION.search(question) and not numbers(answer):
+        problems.append(MISSING_FIGURE)
+    return problems
+
+
+def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],
+               confidence: float) -> ContractAnswer:
+    return ContractAnswer(
+        question_id=item.question_id, contract_id=item.contract.contract_id, question=item.question,
+        answer=NOT_FOUND, found=False, citations=[], source_used="none", route=routing.route,
+        confidence=confidence, grounded=True, needs_review=False, evidence=evidence, register_facts=register_facts,
+    )
+
+
+def _register_answer(item: QuestionInput, routing: Routing, facts: dict[str, Any]) -> ContractAnswer:
+    """A register-only question: the answer is the register's values, cited field by field."""
+    contract_id = item.contract.contract_id
+    citations = [Citation(contract_id=contract_id, clause_id=f"register.{field}", quote=format_fact(field, value))
+                 for field, value in facts.items()]
+    answer = "; ".join(f"{field.replace('_', ' ')}: {format_fact(field, value)}" for field, value in facts.items())
+    return ContractAnswer(
+        question_id=item.question_id, contract_id=contract_id, question=item.question,
+        answer=f"According to the contract register, {answer}.", found=True, citations=citations,
+        source_used="register", route=routing.route, confidence=1.0, grounded=True, needs_review=False,
+        register_facts=facts,
+    )

@@ -1,0 +1,89 @@
+"""The contract register: fixed, parameterised lookups over a read-only connection.
+
+The model never writes SQL. It may only name fields from :data:`FIELDS`; the
+query is built here with SQLAlchemy Core (bound parameters) and runs on a
+connection that refuses anything but queries (:mod:`crews.readonly_db`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from crews.errors import InputError
+from crews.readonly_db import readonly_engine
+
+RegisterField = Literal[
+    "counterparty", "contract_type", "value_eur", "start_date", "end_date",
+    "auto_renewal", "notice_days", "governing_law",
+]
+FIELDS: tuple[str, ...] = get_args(RegisterField)
+
+
+# Words that point at a register field; the router adds a field the model missed when its word appears.
+FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "counterparty": ("counterparty", "other party", "who is the"),
+    "contract_type": ("type of contract", "kind of contract"),
+    "value_eur": ("contract value", "total value", "value of the", "worth"),
+    "start_date": ("start", "begin", "commence"),
+    "end_date": ("end date", "expire", "expiry", "end?", "does it end"),
+    "auto_renewal": ("renew",),
+    "notice_days": ("notice",),
+    "governing_law": ("governing law", "governs", "governed", " law"),
+}
+
+
+def fields_named_in(question: str) -> list[str]:
+    """Register fields a question names by one of their :data:`FIELD_WORDS`."""
+    text = question.lower()
+    return [field for field, words in FIELD_WORDS.items() if any(word in text for word in words)]
+
+
+class RegisterError(InputError):
+    """The register cannot be read, or a lookup asked for something it does not offer."""
+
+
+class ContractRegister:
+    """Read-only access to the ``contracts`` table through two fixed queries."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = readonly_engine(url)
+        self._table = Table("contracts", MetaData(), Column("contract_id", String, primary_key=True),
+                            Column("document", String), *(Column(f) for f in FIELDS))
+
+    def lookup(self, contract_id: str, fields: list[str] | tuple[str, ...] = FIELDS) -> dict[str, Any] | None:
+        """The requested fields of one contract (None when the register has no such contract)."""
+        unknown = [f for f in fields if f not in FIELDS]
+        if unknown:
+            raise RegisterError(f"unknown register field(s) {unknown}; allowed: {', '.join(FIELDS)}")
+        if not isinstance(contract_id, str):
+            raise RegisterError("contract_id must be a string")
+        columns = [self._table.c[f] for f in (fields or FIELDS)]
+        query = select(*columns).where(self._table.c.contract_id == contract_id)
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(query).mappings().first()
+        except SQLAlchemyError as exc:
+            raise RegisterError(f"contract register {self.url!r} cannot be read: {exc.__class__.__name__}") from exc
+        return dict(row) if row else None
+
+    def document(self, contract_id: str) -> str | None:
+        """The document file the register lists for a contract."""
+        query = select(self._table.c.document).where(self._table.c.contract_id == contract_id)
+        try:
+            with self._engine.connect() as conn:
+                return conn.execute(query).scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            raise RegisterError(f"contract register {self.url!r} cannot be read: {exc.__class__.__name__}") from exc
+
+
+def format_fact(field: str, value: Any) -> str:
+    """A register value as evidence text: whole amounts without decimals, flags as yes/no."""
+    if field == "auto_renewal":
+        return "yes" if value else "no"
+    if field == "value_eur" and isinstance(value, (int, float)):
+        return f"EUR {value:,.0f}" if float(value).is_integer() else f"EUR {value:,.2f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,66 @@
+"""Clause search: BM25 (bm25s, English stop words, Snowball stemming) over one contract's clauses.
+
+Each clause is indexed with its section heading, so "termination fee" finds
+``9.3`` under "9. Termination" even when the clause itself says "terminate".
+Everything runs in-process from PyPI packages; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bm25s
+import Stemmer
+
+from crews.contract_qa.documents import Clause
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    score: float
+
+
+def _tokens(texts: list[str]) -> bm25s.tokenization.Tokenized:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False)
+
+
+def terms(text: str) -> set[str]:
+    """The stemmed content words of ``text`` (the same analysis as the index)."""
+    return set(bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False, return_ids=False)[0])
+
+
+# Words every contract question uses; they say nothing about whether a clause covers the topic.
+_GENERIC = terms("agreement contract party parties under must does do have what which how long much many soon "
+                 "quickly shall may will the terms about be once nda msa lease")
+
+
+def coverage(question: str, evidence: list[str], names: str = "") -> float:
+    """Share of the question's topic words (generic words and the parties' ``names`` left out) found in ``evidence``."""
+    topic = terms(question) - _GENERIC - terms(names)
+    if not topic:
+        return 1.0
+    found = set().union(*(terms(text) for text in evidence)) if evidence else set()
+    return len(topic & found) / len(topic)
+
+
+class ClauseIndex:
+    """BM25 index over clauses (headings-only clauses and the preamble are searchable too)."""
+
+    def __init__(self, clauses: list[Clause]) -> None:
+        self.clauses = [c for c in clauses if c.text.strip()]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(_tokens([f"{c.heading} {c.text}" for c in self.clauses]), show_progress=False)
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """Up to ``k`` clauses by descending score; clauses sharing no term with the query are left out."""
+        k = min(k, len(self.clauses))
+        if k == 0 or not query.strip():
+            return []
+        tokens = [sorted(terms(query))]
+        if not tokens[0]:
+            return []
+        ids, scores = self._bm25.retrieve(tokens, k=k, show_progress=False)
+        return [Hit(self.clauses[i], round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]

@@ -1,0 +1,46 @@
+"""Scores of contract answers against a question set's expectations (code-based, no LLM).
+
+``expected_answer`` strings match when their numbers and dates (normalised:
+"25,000" == "25000", "30 September 2027" == "2027-09-30") all occur in the
+answer, or, for strings without numbers, when they occur as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crews.contract_qa.citations import normalize, numbers
+from crews.contract_qa.schemas import ContractAnswer
+
+
+def answer_matches(answer: str, expected: list[str]) -> bool:
+    found_numbers = numbers(answer)
+    text = normalize(answer)
+    for key in expected:
+        wanted = numbers(key)
+        if not (wanted <= found_numbers if wanted else normalize(key) in text):
+            return False
+    return True
+
+
+def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, float]:
+    """Per-question scores: retrieval hit, citation validity, correctness, abstention."""
+    expected_clauses = set(expectation.get("expected_clauses") or [])
+    retrieved = {e.clause_id for e in answer.evidence if e.selected}
+    cited = {c.clause_id for c in answer.citations}
+    answerable = bool(expectation.get("answerable", True))
+    if answerable:
+        correct = answer.found and answer_matches(answer.answer, expectation.get("expected_answer") or [])
+    else:
+        correct = not answer.found
+    result = {
+        "correct": float(correct),
+        "abstained": float(not answer.found),
+        "grounded": float(answer.grounded),
+        "needs_review": float(answer.needs_review),
+        "citations_valid": float(len(answer.citations) / max(len(answer.citations) + len(answer.rejected_citations), 1)),
+    }
+    if expected_clauses:
+        result["retrieval_hit"] = float(expected_clauses <= retrieved)
+        result["cited_expected_clause"] = float(bool(expected_clauses & cited))
+    return result

@@ -1,0 +1,158 @@
+"""How the runner, the CLI and the DAG drive the contract Q&A crew.
+
+An input item is one (contract, question) pair::
+
+    {"question_id": "nw_termination_fee", "contract_id": "northwind_msa",
+     "question": "What fee is payable if the customer terminates for convenience?"}
+
+Optional: ``document`` (the contract file; default: the file the register lists,
+else ``contracts/<contract_id>.{md,txt,pdf,docx}``) and ``register_url`` (any
+SQLAlchemy URL; default ``include/contract_qa/register.db``). Relative paths
+are resolved against ``base_dir`` (the CLI passes the input file's folder) or
+``include/contract_qa/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from crews.contract_qa.documents import SUFFIXES, parse_contract
+from crews.contract_qa.register import ContractRegister
+from crews.contract_qa.schemas import ContractAnswer, QuestionInput
+from crews.errors import InputError
+from crews.paths import INCLUDE_DIR
+from crews.registry import CrewSpec
+
+DATA_DIR = INCLUDE_DIR / "contract_qa"
+CONTRACTS_DIR = DATA_DIR / "contracts"
+
+
+class QuestionPayload(BaseModel):
+    question_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=200)
+    contract_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=200)
+    question: str = Field(min_length=3, max_length=2000)
+    document: str | None = None
+    register_url: str | None = None
+
+
+def _locate(reference: str, base_dir: Path | None) -> Path:
+    """A document path inside ``base_dir`` or ``include/contract_qa`` (nothing outside them is read)."""
+    roots = [r.resolve() for r in (base_dir, DATA_DIR) if r is not None]
+    raw = Path(reference)
+    for candidate in ([raw] if raw.is_absolute() else [r / raw for r in (*roots, CONTRACTS_DIR)]):
+        path = candidate.resolve()
+        if not any(path.is_relative_to(root) for root in roots):
+            raise InputError(f"document: {reference!r} is outside the allowed folders {[str(r) for r in roots]}")
+        if path.is_file():
+            return path
+    raise InputError(f"document: {reference!r} not found next to the input or in {DATA_DIR}")
+
+
+def _document(payload: QuestionPayload, register: ContractRegister | None, base_dir: Path | None) -> Path:
+    if payload.document:
+        return _locate(payload.document, base_dir)
+    listed = register.document(payload.contract_id) if register else None
+    if listed:
+        return _locate(listed, base_dir)
+    for suffix in SUFFIXES:
+        if (CONTRACTS_DIR / f"{payload.contract_id}{suffix}").is_file():
+            return CONTRACTS_DIR / f"{payload.contract_id}{suffix}"
+    raise InputError(f"contract {payload.contract_id!r}: no document given, none listed in the register "
+                     f"and no {payload.contract_id}.{{md,txt,pdf,docx}} in {CONTRACTS_DIR}")
+
+
+def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> QuestionInput:
+    """Validate one pair and load its contract and register row; raises :class:`InputError`."""
+    if not isinstance(payload, dict):
+        raise InputError(f"a question must be a JSON object, got {type(payload).__name__}")
+    try:
+        data = QuestionPayload.model_validate(payload)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"question {payload.get('question_id', '?')!r} is invalid: {problems}") from exc
+    url = data.register_url or f"sqlite:///{DATA_DIR / 'register.db'}"
+    register = ContractRegister(url) if data.register_url or (DATA_DIR / "register.db").is_file() else None
+    contract = parse_contract(_document(data, register, base_dir), contract_id=data.contract_id)
+    row = register.lookup(data.contract_id) if register else None
+    return QuestionInput(question_id=data.question_id, question=data.question, contract=contract, register_row=row)
+
+
+def item_id(item: QuestionInput) -> str:
+    return f"{item.contract.contract_id}.{item.question_id}"
+
+
+def _run(item: QuestionInput, llm: Any) -> ContractAnswer:
+    from crews.contract_qa.pipeline import answer_question
+
+    return answer_question(item, llm)
+
+
+def _metrics(answer: ContractAnswer) -> dict[str, float]:
+    return {
+        "found": float(answer.found),
+        "grounded": float(answer.grounded),
+        "needs_review": float(answer.needs_review),
+        "confidence": answer.confidence,
+        "citations": float(len(answer.citations)),
+        "citations_repaired": float(sum(c.repaired for c in answer.citations)),
+        "citations_rejected": float(len(answer.rejected_citations)),
+        "evidence_clauses": float(sum(e.selected for e in answer.evidence)),
+        "withheld_sentences": float(sum(len(e.withheld) for e in answer.evidence)),
+    }
+
+
+def _summary(answer: ContractAnswer) -> dict[str, Any]:
+    status = "needs review" if answer.needs_review else ("answered" if answer.found else "not found")
+    return {
+        "item_id": f"{answer.contract_id}.{answer.question_id}",
+        "status": status,
+        "passed": not answer.needs_review,
+        "question": answer.question,
+        "answer": answer.answer,
+        "citations": [c.clause_id for c in answer.citations],
+        "confidence": round(answer.confidence, 2),
+        "grounded": answer.grounded,
+        "needs_review": answer.needs_review,
+        "review_reasons": answer.review_reasons,
+    }
+
+
+def _artifacts(answer: ContractAnswer) -> dict[str, Any]:
+    return {"evidence.json": {"route": answer.route, "evidence": [e.model_dump() for e in answer.evidence],
+                              "register_facts": answer.register_facts,
+                              "rejected_citations": [c.model_dump() for c in answer.rejected_citations]}}
+
+
+SPEC = CrewSpec(
+    name="contract_qa",
+    config_dir=Path(__file__).parent / "config",
+    load_input=load_input,
+    item_id=item_id,
+    run=_run,
+    metrics=_metrics,
+    summary=_summary,
+    artifacts=_artifacts,
+)
+
+
+def question_pairs(questions: list[dict[str, Any]], contracts: list[str]) -> list[dict[str, Any]]:
+    """One item per (contract, question): a question names its ``contract_id`` or
+    ``contract_ids``, or is asked of every contract in ``contracts``."""
+    pairs, seen = [], set()
+    for i, question in enumerate(questions):
+        targets = question.get("contract_ids") or ([question["contract_id"]] if question.get("contract_id") else contracts)
+        if not targets:
+            raise InputError(f"question {question.get('question_id', f'#{i}')!r} names no contract and no contracts "
+                             "were given")
+        for contract_id in targets:
+            key = (contract_id, question.get("question_id"))
+            if key in seen:
+                raise InputError(f"question {key[1]!r} is asked twice of contract {contract_id!r}")
+            seen.add(key)
+            pair = {"contract_id": contract_id, "question_id": question.get("question_id"),
+                    "question": question.get("question")}
+            pairs.append(pair | ({"document": question["document"]} if question.get("document") else {}))
+    return pairs

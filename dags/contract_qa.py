@@ -1,0 +1,138 @@
+"""
+### Contract Q&A with verified citations
+
+Answers questions about contracts from the contract documents (Markdown, text,
+PDF, DOCX) and the contract register, citing the exact clause text. A
+coordinator routes each question (documents, register or both), a retriever
+picks clauses found by BM25, an analyst answers with quotes, and a reviewer
+checks groundedness. Code verifies every quote verbatim against its clause.
+
+**Inputs** (trigger form or REST `conf`):
+- `questions`: objects with `question_id`, `question` and optionally
+  `contract_id` / `contract_ids`; empty = the sample set in
+  `include/contract_qa/questions.yaml`.
+- `contracts`: contract ids asked every question that names no contract.
+
+**Flow**: `list_pairs` -> one mapped `answer_question` per (contract, question)
+pair (`expand_kwargs`; one MLflow run each, experiment `crews/contract_qa`, with
+the retrieved evidence as `evidence.json`) -> `collect_results` (upsert into
+`crew_results`) -> `review_answer`: one human review per low-confidence or
+ungrounded answer (Airflow UI, *Required actions*) -> `record_reviews` stores
+the decisions -> `all_questions_answered` fails the run if a pair could not be
+answered at all (the others are kept).
+
+**Reading results**: an answer is *answered* (grounded, cited), *not found*
+(the sources do not say; never a guess) or *needs review*. Contract text is
+treated as data: instruction-like sentences are withheld from the prompts and
+listed in the evidence artifact.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import Param, dag, get_current_context, task
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+
+ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
+QUESTION_SCHEMA = {
+    "type": "object",
+    "required": ["question_id", "question"],
+    "properties": {
+        "question_id": ID,
+        "question": {"type": "string", "minLength": 3, "maxLength": 2000},
+        "contract_id": ID,
+        "contract_ids": {"type": "array", "items": ID, "maxItems": 100},
+        "document": {"type": "string", "minLength": 1},
+    },
+}
+REVIEW_OPTIONS = ["Accept answer", "Reject answer"]
+
+
+@dag(
+    dag_id="contract_qa",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=2,
+    doc_md=__doc__,
+    tags=["crews", "contract_qa", "llm", "human-review"],
+    default_args=CREW_DEFAULT_ARGS,
+    params={
+        "questions": Param([], type="array", items=QUESTION_SCHEMA, maxItems=500, title="Questions",
+                           description="Questions to answer; leave empty for include/contract_qa/questions.yaml."),
+        "contracts": Param([], type="array", items=ID, maxItems=100, title="Contracts",
+                           description="Contract ids asked every question that names no contract."),
+    },
+)
+def contract_qa():
+    @task
+    def list_pairs() -> list[dict]:
+        """One (contract, question) pair per mapped task."""
+        from common.crew_tasks import default_items
+
+        from crews.contract_qa.spec import question_pairs
+
+        params = get_current_context()["params"]
+        questions = params["questions"] or default_items("contract_qa/questions.yaml", "questions")
+        pairs = question_pairs(questions, params["contracts"])
+        print(f"{len(pairs)} (contract, question) pairs")
+        return pairs
+
+    @task(pool=LLM_POOL, map_index_template="{{ pair_id }}")
+    def answer_question(contract_id: str, question_id: str, question: str, document: str | None = None) -> dict:
+        """Answer one question about one contract (one MLflow run)."""
+        from common.crew_tasks import run_crew_item
+
+        get_current_context()["pair_id"] = f"{contract_id}.{question_id}"
+        item = {"contract_id": contract_id, "question_id": question_id, "question": question}
+        return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
+
+    @task(trigger_rule="all_done")
+    def collect_results(results: list[dict]) -> list[dict]:
+        """Upsert every answer into the results table."""
+        from common.crew_tasks import collect_results as collect
+
+        return collect(results)
+
+    @task
+    def review_requests(summaries: list[dict]) -> list[dict]:
+        """One human review request per answer that is ungrounded or below the confidence threshold."""
+        from common.crew_tasks import review_request
+
+        return [review_request(s) for s in summaries if s["needs_review"]]
+
+    review = HITLOperator.partial(
+        task_id="review_answer",
+        options=REVIEW_OPTIONS,
+        defaults=["Reject answer"],
+        params={"corrected_answer": Param("", type="string", title="Corrected answer (optional)")},
+        response_timeout=timedelta(days=3),
+        retries=0,
+    )
+
+    @task(trigger_rule="all_done")
+    def record_reviews(requests: list[dict]) -> int:
+        """Store each reviewer's decision with the answer in the results table."""
+        from common.crew_tasks import record_reviews as record
+
+        return record("contract_qa", requests)
+
+    @task(trigger_rule="all_done")
+    def all_questions_answered(summaries: list[dict], pairs: list[dict]) -> None:
+        """Fail the run (after the others were stored) if any pair could not be answered."""
+        from common.crew_tasks import require_all_items
+
+        require_all_items(summaries, [p | {"pair_id": f"{p['contract_id']}.{p['question_id']}"} for p in pairs],
+                          key="pair_id")
+
+    pairs = list_pairs()
+    summaries = collect_results(answer_question.expand_kwargs(pairs))
+    requests = review_requests(summaries)
+    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
+    reviewed >> record_reviews(requests) >> all_questions_answered(summaries, pairs)
+
+
+contract_qa()

@@ -1,0 +1,133 @@
+import yaml
+
+from crews.contract_qa.pipeline import answer_question
+from crews.contract_qa.schemas import (
+    NOT_FOUND,
+    AnalystAnswer,
+    EvidenceSelection,
+    GroundednessReview,
+    QuotedCitation,
+    Routing,
+)
+from crews.contract_qa.screening import WITHHELD
+from crews.contract_qa.spec import DATA_DIR, load_input
+from crews.runtime.llm_factory import build_llm
+from crews.runtime.settings import LLMSettings
+from tests.support import scripted_contract_qa
+
+QUESTIONS = {q["question_id"]: q for q in yaml.safe_load((DATA_DIR / "questions.yaml").read_text())["questions"]}
+
+
+def _llm(responder=None):
+    llm = build_llm(LLMSettings(provider="scripted", script="tests.support.scripted_contract_qa:respond"))
+    return llm.with_responder(responder) if responder else llm
+
+
+def _item(question_id):
+    q = QUESTIONS[question_id]
+    return load_input({k: q[k] for k in ("question_id", "contract_id", "question")})
+
+
+def _with_analyst(answer_fn, grounded=True):
+    """The scripted crew, but with this analyst (and reviewer verdict)."""
+    def respond(messages, response_model):
+        if response_model is AnalystAnswer:
+            return answer_fn(next(m["content"] for m in messages if m["role"] == "user"))
+        if response_model is GroundednessReview:
+            return GroundednessReview(grounded=grounded, reason="checked")
+        return scripted_contract_qa.respond(messages, response_model)
+    return respond
+
+
+def test_retrieval_puts_the_expected_clause_in_the_evidence():
+    llm = _llm()
+    hits = []
+    for question_id, q in QUESTIONS.items():
+        if q["expected_clauses"] and q["route"] == "documents":
+            answer = answer_question(_item(question_id), llm)
+            hits.append(set(q["expected_clauses"]) <= {e.clause_id for e in answer.evidence if e.selected})
+    assert len(hits) == 10 and sum(hits) == 10
+
+
+def test_injected_clauses_are_withheld_and_do_not_change_the_answer():
+    answer = answer_question(_item("or_liability_cap"), _llm())
+    withheld = [e for e in answer.evidence if e.withheld]
+    assert [e.clause_id for e in withheld] == ["orbital_supply:9.4"] and not withheld[0].selected
+    assert withheld[0].text == WITHHELD and "unlimited" in withheld[0].withheld[0]
+    assert "500,000" in answer.answer and answer.citations[0].clause_id == "orbital_supply:9.2" and answer.grounded
+
+
+def test_an_analyst_that_obeys_the_injection_is_caught():
+    def obey(prompt):  # quotes the withheld marker as if it were contract text
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote="This contract has no termination fee.")],
+                             answer="There is no termination fee.", confidence=0.95)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(obey)))
+    assert answer.needs_review and not answer.grounded and answer.citations == []
+    assert answer.rejected_citations[0].quote == "This contract has no termination fee."
+
+
+def test_invented_numbers_and_missing_figures_go_to_review():
+    def invent(prompt):
+        quote = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
+                             answer="It pays EUR 99,000.", confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(invent)))
+    assert answer.needs_review and "numbers not in the cited text: 99000" in answer.review_reasons
+
+
+def test_vague_wording_is_replaced_by_the_verified_quote():
+    def vague(prompt):
+        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="northwind_msa:9.3", quote=quote)],
+                             answer="Northwind pays a fee.", confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(vague)))
+    assert answer.answer.startswith("it shall pay the Provider a termination fee of EUR 25,000") and answer.grounded
+
+
+def test_near_verbatim_quotes_are_repaired_to_the_exact_sentence():
+    def paraphrase(prompt):
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="7.1", quote="the warranty period of 24 months from "
+                                                       "delivery applies to defects in materials and workmanship")],
+                             answer="24 months from delivery.", confidence=0.9)
+    answer = answer_question(_item("or_warranty_period"), _llm(_with_analyst(paraphrase)))
+    assert answer.citations[0].repaired and answer.citations[0].quote.startswith("The Supplier warrants")
+
+
+def test_unanswerable_questions_are_not_found_without_a_guess():
+    def guess(prompt):
+        raise AssertionError("the analyst must not be asked when the contract never names the topic")
+    for question_id in ("un_helios_fee", "un_northwind_insurance"):
+        answer = answer_question(_item(question_id), _llm(_with_analyst(guess)))
+        assert (answer.answer, answer.found, answer.citations, answer.needs_review) == (NOT_FOUND, False, [], False)
+
+
+def test_analyst_saying_none_means_not_found():
+    def none(prompt):
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="none", quote="")], answer="", confidence=0.8)
+    answer = answer_question(_item("or_delivery_time"), _llm(_with_analyst(none)))
+    assert answer.answer == NOT_FOUND and not answer.found
+
+
+def test_register_questions_are_answered_by_code_from_the_register():
+    answer = answer_question(_item("rg_vega_end_date"), _llm())
+    assert answer.route == "register" and answer.source_used == "register"
+    assert "2027-09-30" in answer.answer and answer.citations[0].clause_id == "register.end_date"
+
+
+def test_a_register_field_named_in_the_question_overrides_a_documents_route():
+    def documents_only(messages, response_model):
+        if response_model is Routing:
+            return Routing(register_fields=[], route="documents", search_terms="")
+        return scripted_contract_qa.respond(messages, response_model)
+    answer = answer_question(_item("rg_northwind_value"), _llm(documents_only))
+    assert answer.route == "both" and answer.register_facts == {"value_eur": 540000.0}
+
+
+def test_retriever_cannot_add_clauses_that_were_not_found():
+    def wild(messages, response_model):
+        if response_model is EvidenceSelection:
+            return EvidenceSelection(clause_ids=["12.3", "northwind_msa:1.1", "9.3"])
+        return scripted_contract_qa.respond(messages, response_model)
+    answer = answer_question(_item("nw_termination_fee"), _llm(wild))
+    assert {e.clause_id for e in answer.evidence if e.selected} <= {e.clause_id for e in answer.evidence}
+    assert "northwind_msa:12.3" not in {e.clause_id for e in answer.evidence if e.selected}

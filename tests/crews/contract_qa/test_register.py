@@ -1,0 +1,53 @@
+import sqlite3
+
+import pytest
+
+from crews.contract_qa.register import FIELDS, ContractRegister, RegisterError, format_fact
+from crews.paths import INCLUDE_DIR
+
+REGISTER = f"sqlite:///{INCLUDE_DIR / 'contract_qa' / 'register.db'}"
+
+
+def test_lookup_returns_only_the_requested_fields():
+    register = ContractRegister(REGISTER)
+    row = register.lookup("northwind_msa", ["counterparty", "governing_law"])
+    assert set(row) == {"counterparty", "governing_law"} and "Northwind" in row["counterparty"]
+    assert set(register.lookup("northwind_msa")) == set(FIELDS)
+    assert register.document("northwind_msa") == "northwind_msa.md"
+    assert register.lookup("no_such_contract") is None
+
+
+@pytest.mark.parametrize("field", ["password", "contract_id; DROP TABLE contracts", "*", "1=1"])
+def test_unknown_fields_are_refused(field):
+    with pytest.raises(RegisterError, match="unknown register field"):
+        ContractRegister(REGISTER).lookup("northwind_msa", [field])
+
+
+def test_sql_in_a_value_is_only_a_value(tmp_path):
+    db = tmp_path / "r.db"
+    con = sqlite3.connect(db)
+    con.execute(f"CREATE TABLE contracts (contract_id TEXT, document TEXT, {', '.join(FIELDS)})")
+    con.execute("INSERT INTO contracts (contract_id, counterparty) VALUES ('a', 'A Ltd')")
+    con.commit()
+    con.close()
+    register = ContractRegister(f"sqlite:///{db}")
+    assert register.lookup("a' OR '1'='1") is None
+    assert register.lookup("x'; DELETE FROM contracts; --") is None
+    assert register.lookup("a", ["counterparty"]) == {"counterparty": "A Ltd"}
+
+
+def test_the_register_offers_no_way_to_run_sql():
+    public = {name for name in dir(ContractRegister) if not name.startswith("_")}
+    assert public == {"lookup", "document"}
+
+
+def test_unreadable_register_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    with pytest.raises(RegisterError, match="cannot be read"):
+        ContractRegister(f"sqlite:///{empty}").lookup("a")
+
+
+def test_facts_read_like_contract_text():
+    assert format_fact("value_eur", 1200000.0) == "EUR 1,200,000"
+    assert format_fact("auto_renewal", 1) == "yes" and format_fact("notice_days", 90) == "90"
