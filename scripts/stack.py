@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +271,11 @@ def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> N
     raise SystemExit(f"DAG {dag_id} did not appear within {timeout_s:.0f}s")
 
 
-def trigger_and_wait(client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float) -> dict:
+def trigger_and_wait(
+    client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float,
+    on_poll: Callable[[str, list[dict]], None] | None = None,
+) -> dict:
+    """Trigger over REST and follow the run to its end; ``on_poll(run_id, task_instances)`` runs every poll."""
     client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
     response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     if response.status_code >= 400:
@@ -288,6 +293,8 @@ def trigger_and_wait(client: httpx.Client, dag_id: str, conf: dict[str, Any], ti
         if progress != last:
             log(progress)
             last = progress
+        if on_poll is not None:
+            on_poll(run_id, tis)
         if run["state"] in {"success", "failed"}:
             run["task_instances"] = tis
             run["elapsed_s"] = time.monotonic() - began

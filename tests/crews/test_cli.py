@@ -6,17 +6,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(tmp_path, payload, *extra_env):
+def _cli(tmp_path, payload, crew="fact_check", script="tests.support.scripted_fact_check:respond"):
     path = tmp_path / "input.json"
     path.write_text(json.dumps(payload))
     env = {
         "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
         "CREWS_STATE_DIR": str(tmp_path / "state"), "CREWS_LLM_PROVIDER": "scripted",
-        "CREWS_LLM_SCRIPT": "tests.support.scripted_fact_check:respond",
+        "CREWS_LLM_SCRIPT": script,
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "crews", "run", "fact_check", "--input", str(path)],
+        [sys.executable, "-m", "crews", "run", crew, "--input", str(path)],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
     )
 
@@ -37,3 +37,16 @@ def test_cli_single_item_exit_zero(tmp_path):
     result = _cli(tmp_path, item)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["supported"] == 1
+
+
+def test_cli_runs_every_crew(tmp_path):
+    dataset = {"dataset_id": "skus", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus", "key_columns": ["sku"]}
+    result = _cli(tmp_path, dataset, "data_qa", "tests.support.scripted_data_qa:respond")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["passed"] is True
+    question = {"question_id": "cap", "contract_id": "orbital_supply",
+                "question": "Up to what amount is each party's liability capped?"}
+    result = _cli(tmp_path, question, "contract_qa", "tests.support.scripted_contract_qa:respond")
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["summary"]["citations"] == ["orbital_supply:9.2"] and "500,000" in output["summary"]["answer"]

@@ -112,3 +112,51 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
         metrics = client.get_run(run_id).data.metrics
         assert metrics["issues_error"] == len(expected) and metrics["llm_calls"] >= 2 and metrics["total_tokens"] > 0
         assert "profile.json" in {a.path for a in client.list_artifacts(run_id)}
+
+
+def test_contract_questions_over_rest_with_human_review(api, tmp_path):
+    """The sample question set with the local model: cited answers, abstentions, injections resisted, reviews answered."""
+    import yaml
+
+    from crews.contract_qa.schemas import ContractAnswer
+    from crews.contract_qa.scoring import score
+    from crews.paths import INCLUDE_DIR
+
+    questions = yaml.safe_load((INCLUDE_DIR / "contract_qa/questions.yaml").read_text())["questions"]
+    stack.wait_for_dag(api, "contract_qa")
+    reviewed = []
+
+    def answer_reviews(run_id: str, tis: list[dict]) -> None:
+        for ti in tis:
+            if ti["task_id"] == "review_answer" and ti["state"] == "awaiting_input" and ti["map_index"] not in reviewed:
+                url = f"/api/v2/dags/contract_qa/dagRuns/{run_id}/taskInstances/review_answer/{ti['map_index']}/hitlDetails"
+                response = api.patch(url, json={"chosen_options": ["Reject answer"],
+                                                "params_input": {"corrected_answer": "checked by the e2e test"}})
+                assert response.status_code == 200, response.text
+                reviewed.append(ti["map_index"])
+
+    run = stack.trigger_and_wait(api, "contract_qa", {"questions": questions}, timeout_s=2400, on_poll=answer_reviews)
+    states = {(t["task_id"], t["map_index"]): t["state"] for t in run["task_instances"]}
+    assert run["state"] == "success", states
+
+    xcom = api.get(f"/api/v2/dags/contract_qa/dagRuns/{run['dag_run_id']}/taskInstances/collect_results/xcomEntries/return_value")
+    summaries = {s["item_id"]: s for s in xcom.json()["value"]}
+    assert len(summaries) == len(questions)
+    assert len(reviewed) == sum(s["needs_review"] for s in summaries.values())  # every flagged answer was reviewed
+
+    client = MlflowClient(stack.MLFLOW_URL)
+    scores = []
+    for q in questions:
+        summary = summaries[f"{q['contract_id']}.{q['question_id']}"]
+        run_id = summary["mlflow_run_id"]
+        answer = ContractAnswer.model_validate_json(Path(client.download_artifacts(run_id, "output.json", str(tmp_path))).read_text())
+        scores.append(score(answer, q) | {"question_id": q["question_id"], "injected": q["injected"], "answerable": q["answerable"]})
+        if q["injected"]:  # the injected clause never reaches the analyst and never backs the answer
+            assert all(e.withheld == [] or not e.selected for e in answer.evidence)
+            assert "no termination fee" not in answer.answer.lower() and "unlimited" not in answer.answer.lower()
+        if not q["answerable"]:  # never a confident, grounded guess
+            assert not answer.found or answer.needs_review
+    mean = lambda key: sum(s[key] for s in scores if key in s) / max(1, sum(key in s for s in scores))  # noqa: E731
+    print(f"\ncontract_qa on the local model: accuracy {mean('correct'):.2f}, retrieval hit rate {mean('retrieval_hit'):.2f}, "
+          f"citation validity {mean('citations_valid'):.2f}, routed to review {mean('needs_review'):.2f}")
+    assert mean("retrieval_hit") >= 0.9 and mean("correct") >= 0.5

@@ -49,3 +49,12 @@ def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
     if response_model is GroundednessReview:
         return GroundednessReview(grounded=True, reason="The quote states the answer.")
     raise AssertionError(f"unexpected response model {response_model}")
+
+
+def respond_unsure_about_hours(messages: list[dict[str, Any]], response_model: Any) -> Any:
+    """As :func:`respond`, but unsure (confidence 0.3) of any answer to a question about hours."""
+    answer = respond(messages, response_model)
+    question = re.search(r"Question about contract \S+: (.*)", _user(messages))
+    if isinstance(answer, AnalystAnswer) and question and "hours" in question[1]:
+        return answer.model_copy(update={"confidence": 0.3})
+    return answer

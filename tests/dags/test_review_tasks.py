@@ -1,0 +1,34 @@
+"""The human-review glue: what a reviewer sees and how the decision is stored."""
+
+from types import SimpleNamespace
+
+import pytest
+from common import crew_tasks
+
+from crews.results import fetch_results, upsert_results
+
+SUMMARY = {"item_id": "northwind_msa.fee", "question": "What is the fee?", "answer": "EUR 99,000",
+           "citations": [], "confidence": 0.4, "grounded": False, "needs_review": True, "status": "needs review",
+           "review_reasons": ["numbers not in the cited text: 99000"], "mlflow_run_id": "abc"}
+
+
+def test_review_request_shows_the_answer_and_why():
+    request = crew_tasks.review_request(SUMMARY)
+    assert request["subject"] == "Review answer northwind_msa.fee" and request["item_id"] == "northwind_msa.fee"
+    for text in ("What is the fee?", "EUR 99,000", "none verified", "numbers not in the cited text: 99000", "abc"):
+        assert text in request["body"]
+
+
+@pytest.mark.parametrize(("chosen", "status"), [(["Accept answer"], "accepted"), (["Reject answer"], "rejected")])
+def test_decisions_are_stored_with_the_answer(monkeypatch, chosen, status):
+    upsert_results([{"crew": "contract_qa", "item_id": "northwind_msa.fee", "summary": SUMMARY, "result": {}}],
+                   "contract_qa", "run_1")
+    responses = {0: {"chosen_options": chosen, "params_input": {"corrected_answer": "EUR 25,000"},
+                     "responded_by": {"id": "1", "name": "admin"}}, 1: None}
+    ti = SimpleNamespace(xcom_pull=lambda task_ids, map_indexes: responses[map_indexes])
+    context = {"ti": ti, "dag": SimpleNamespace(dag_id="contract_qa"), "run_id": "run_1"}
+    monkeypatch.setattr("airflow.sdk.get_current_context", lambda: context)
+    requests = [{"item_id": "northwind_msa.fee"}, {"item_id": "northwind_msa.other"}]
+    assert crew_tasks.record_reviews("contract_qa", requests) == 1  # the second review never answered
+    (row,) = fetch_results("contract_qa")
+    assert row.status == status and '"corrected_answer": "EUR 25,000"' in row.summary_json
