@@ -17,12 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from crews.contract_qa.documents import SUFFIXES, parse_contract
 from crews.contract_qa.register import ContractRegister
 from crews.contract_qa.schemas import ContractAnswer, QuestionInput
-from crews.errors import InputError
+from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR
 from crews.registry import CrewSpec
 
@@ -66,13 +66,7 @@ def _document(payload: QuestionPayload, register: ContractRegister | None, base_
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> QuestionInput:
     """Validate one pair and load its contract and register row; raises :class:`InputError`."""
-    if not isinstance(payload, dict):
-        raise InputError(f"a question must be a JSON object, got {type(payload).__name__}")
-    try:
-        data = QuestionPayload.model_validate(payload)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"question {payload.get('question_id', '?')!r} is invalid: {problems}") from exc
+    data = validate_item(QuestionPayload, payload, "question", "question_id")
     url = data.register_url or f"sqlite:///{DATA_DIR / 'register.db'}"
     register = ContractRegister(url) if data.register_url or (DATA_DIR / "register.db").is_file() else None
     contract = parse_contract(_document(data, register, base_dir), contract_id=data.contract_id)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError
 
 from crews.data_qa.profiler import DatasetSpec, TableProfile
 from crews.data_qa.schemas import DataQAInput, DataQualityReport
-from crews.errors import InputError
+from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR
 from crews.registry import CrewSpec
 from crews.results import latest_result
@@ -45,13 +45,7 @@ def _resolve(relative: str, base_dir: Path | None, field: str) -> Path:
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:
     """Validate one dataset declaration; raises :class:`InputError` naming the problem."""
-    if not isinstance(payload, dict):
-        raise InputError(f"a dataset must be a JSON object, got {type(payload).__name__}")
-    try:
-        spec = DatasetSpec.model_validate(payload)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"dataset {payload.get('dataset_id', '?')!r} is invalid: {problems}") from exc
+    spec = validate_item(DatasetSpec, payload, "dataset", "dataset_id")
     if spec.files:
         files = {}
         for name, relative in spec.files.items():

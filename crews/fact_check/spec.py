@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from crews.errors import InputError
+from crews.errors import InputError, validate_item
 from crews.fact_check.schemas import DraftInput, FactCheckReport
 from crews.paths import INCLUDE_DIR
 from crews.registry import CrewSpec
@@ -62,13 +61,7 @@ def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DraftIn
             data["fact_sheet"] = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise InputError(f"fact_sheet_file is not valid YAML: {exc}") from exc
-    try:
-        return DraftInput.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'draft'}: {err['msg']}" for err in exc.errors()
-        )
-        raise InputError(f"draft {data.get('draft_id', '?')!r} is invalid: {problems}") from exc
+    return validate_item(DraftInput, data, "draft", "draft_id")
 
 
 def _run(item: DraftInput, llm: Any) -> FactCheckReport:
