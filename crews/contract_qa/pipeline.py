@@ -61,6 +61,7 @@ QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
     r"up to what|pay|owe|cost)\b", re.IGNORECASE)
 MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
+_MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>")  # prompt delimiters echoed back
 
 
 def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: type) -> Any:
@@ -111,6 +112,10 @@ def verify_citations(
             rejected.append(cited)
             continue
         text = texts[clause_id]
+        if clause_id.startswith("register.") and numbers(cited.quote) and numbers(cited.quote) == numbers(text):
+            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=text,
+                                     repaired=not is_verbatim(cited.quote, text)))  # "30 September 2027" == 2027-09-30
+            continue
         if is_verbatim(cited.quote, text):
             verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=cited.quote))
             continue
@@ -183,7 +188,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     if parties:
         originals[preamble.clause_id] = preamble.text
     citations, rejected = verify_citations(answer, item, originals)
-    text, reasons = answer.answer.strip(), answer_problems(item.question, answer.answer, citations)
+    text = _MARKERS.sub("", answer.answer).strip()
+    reasons = answer_problems(item.question, text, citations)
     if reasons == [MISSING_FIGURE] and not answer_problems(item.question, citations[0].quote, citations):
         text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
     review = None

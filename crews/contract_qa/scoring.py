@@ -38,8 +38,10 @@ def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, floa
         "abstained": float(not answer.found),
         "grounded": float(answer.grounded),
         "needs_review": float(answer.needs_review),
-        "citations_valid": float(len(answer.citations) / max(len(answer.citations) + len(answer.rejected_citations), 1)),
     }
+    given = len(answer.citations) + len(answer.rejected_citations)
+    if given:
+        result["citations_valid"] = len(answer.citations) / given
     if expected_clauses:
         result["retrieval_hit"] = float(expected_clauses <= retrieved)
         result["cited_expected_clause"] = float(bool(expected_clauses & cited))

@@ -131,3 +131,17 @@ def test_retriever_cannot_add_clauses_that_were_not_found():
     answer = answer_question(_item("nw_termination_fee"), _llm(wild))
     assert {e.clause_id for e in answer.evidence if e.selected} <= {e.clause_id for e in answer.evidence}
     assert "northwind_msa:12.3" not in {e.clause_id for e in answer.evidence if e.selected}
+
+
+def test_register_citations_match_by_value_and_echoed_delimiters_are_dropped():
+    def dated(prompt):
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="register.end_date", quote="30 September 2027")],
+                             answer="The lease ends on 30 September 2027. EVIDENCE>>>", confidence=0.9)
+    def both(messages, response_model):
+        if response_model is Routing:
+            return Routing(register_fields=["end_date"], route="both", search_terms="")
+        return _with_analyst(dated)(messages, response_model)
+    answer = answer_question(_item("rg_vega_end_date"), _llm(both))
+    assert answer.answer == "The lease ends on 30 September 2027."
+    assert [(c.clause_id, c.quote, c.repaired) for c in answer.citations] == [("register.end_date", "2027-09-30", True)]
+    assert answer.grounded and answer.source_used == "register"
