@@ -19,7 +19,7 @@ import yaml
 
 from crews.errors import InputError, validate_item
 from crews.fact_check.schemas import DraftInput, FactCheckReport
-from crews.paths import INCLUDE_DIR
+from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
 
 DATA_DIR = INCLUDE_DIR / "fact_check"
@@ -27,21 +27,13 @@ MAX_FILE_BYTES = 1_000_000
 
 
 def _read(reference: str, field: str, base_dir: Path | None) -> str:
-    roots = [r.resolve() for r in (base_dir, DATA_DIR) if r is not None]
-    raw = Path(reference)
-    candidates = [raw] if raw.is_absolute() else [root / raw for root in roots]
-    for candidate in candidates:
-        path = candidate.resolve()
-        if not any(path.is_relative_to(root) for root in roots):
-            raise InputError(f"{field}: {reference!r} is outside the allowed folders {[str(r) for r in roots]}")
-        if path.is_file():
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise InputError(f"{field}: {reference!r} is larger than {MAX_FILE_BYTES} bytes")
-            try:
-                return path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(f"{field}: {reference!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    raise InputError(f"{field}: file {reference!r} not found under {[str(r) for r in roots]}")
+    path = find_input_file(reference, field, (base_dir, DATA_DIR))
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{field}: {reference!r} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{field}: {reference!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DraftInput:
