@@ -59,7 +59,7 @@ def numbers(text: str) -> set[str]:
             found.add(f"{int(year):04d}-{int(month):02d}-{int(day):02d}")
         text = pattern.sub(" ", text)
     found |= {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-    return {n.removesuffix(".0") if n.endswith(".0") else n for n in found}
+    return {n.removesuffix(".0") for n in found}
 
 
 def unsupported_numbers(answer: str, evidence: list[str]) -> set[str]:

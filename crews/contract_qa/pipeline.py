@@ -98,7 +98,7 @@ def _cited_id(raw: str, texts: dict[str, str]) -> str | None:
 
 
 def verify_citations(
-    answer: AnalystAnswer, item: QuestionInput, texts: dict[str, str]
+    answer: AnalystAnswer, contract_id: str, texts: dict[str, str]
 ) -> tuple[list[Citation], list[QuotedCitation]]:
     """Split the analyst's citations into verified and rejected ones (see :mod:`crews.contract_qa.citations`).
 
@@ -113,15 +113,15 @@ def verify_citations(
             continue
         text = texts[clause_id]
         if clause_id.startswith("register.") and numbers(cited.quote) and numbers(cited.quote) == numbers(text):
-            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=text,
+            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=text,
                                      repaired=not is_verbatim(cited.quote, text)))  # "30 September 2027" == 2027-09-30
             continue
         if is_verbatim(cited.quote, text):
-            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=cited.quote))
+            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=cited.quote))
             continue
         sentence, share = best_sentence(cited.quote, text)
         if share >= REPAIR_OVERLAP and normalize(cited.quote):
-            verified.append(Citation(contract_id=item.contract.contract_id, clause_id=clause_id, quote=sentence,
+            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=sentence,
                                      repaired=True))
         else:
             rejected.append(cited)
@@ -136,7 +136,7 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
     routing = routing or Routing(route="both", register_fields=list(FIELDS))
     if item.register_row is None:
         return Routing(register_fields=[], route="documents", search_terms=routing.search_terms)
-    named = [f for f in routing.register_fields if f in FIELDS]
+    named = list(routing.register_fields)
     if len(named) == len(FIELDS):
         named = []  # "all fields" is the model not choosing
     named += [f for f in fields_named_in(item.question) if f not in named]
@@ -164,7 +164,7 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
                 e.selected = True
     register_facts: dict[str, Any] = {}
     if routing.route in ("register", "both"):
-        fields = [f for f in routing.register_fields if f in FIELDS] or list(FIELDS)
+        fields = routing.register_fields or list(FIELDS)
         register_facts = {f: item.register_row[f] for f in fields if item.register_row.get(f) is not None}
 
     if routing.route == "register" and register_facts:
@@ -187,7 +187,7 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     originals |= {e.clause_id: contract.clause(e.clause_id).text for e in evidence if e.selected}
     if parties:
         originals[preamble.clause_id] = preamble.text
-    citations, rejected = verify_citations(answer, item, originals)
+    citations, rejected = verify_citations(answer, contract.contract_id, originals)
     text = _MARKERS.sub("", answer.answer).strip()
     reasons = answer_problems(item.question, text, citations)
     if reasons == [MISSING_FIGURE] and not answer_problems(item.question, citations[0].quote, citations):

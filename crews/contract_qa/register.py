@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, RowMapping, Select, String, Table, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from crews.errors import InputError
@@ -62,23 +62,20 @@ class ContractRegister:
         if not isinstance(contract_id, str):
             raise RegisterError("contract_id must be a string")
         columns = [self._table.c[f] for f in (fields or FIELDS)]
-        query = select(*columns).where(self._table.c.contract_id == contract_id)
-        try:
-            with self._engine.connect() as conn:
-                row = conn.execute(query).mappings().first()
-        except SQLAlchemyError as exc:
-            raise RegisterError(f"contract register {self.url!r} cannot be read: {exc.__class__.__name__}") from exc
+        row = self._first(select(*columns).where(self._table.c.contract_id == contract_id))
         return dict(row) if row else None
 
     def document(self, contract_id: str) -> str | None:
         """The document file the register lists for a contract."""
-        query = select(self._table.c.document).where(self._table.c.contract_id == contract_id)
+        row = self._first(select(self._table.c.document).where(self._table.c.contract_id == contract_id))
+        return row["document"] if row else None
+
+    def _first(self, query: Select) -> RowMapping | None:
         try:
             with self._engine.connect() as conn:
-                return conn.execute(query).scalar_one_or_none()
+                return conn.execute(query).mappings().first()
         except SQLAlchemyError as exc:
             raise RegisterError(f"contract register {self.url!r} cannot be read: {exc.__class__.__name__}") from exc
-
 
 def format_fact(field: str, value: Any) -> str:
     """A register value as evidence text: whole amounts without decimals, flags as yes/no."""

@@ -23,7 +23,7 @@ from crews.contract_qa.documents import SUFFIXES, parse_contract
 from crews.contract_qa.register import ContractRegister
 from crews.contract_qa.schemas import ContractAnswer, QuestionInput
 from crews.errors import InputError, validate_item
-from crews.paths import INCLUDE_DIR
+from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
 
 DATA_DIR = INCLUDE_DIR / "contract_qa"
@@ -38,25 +38,12 @@ class QuestionPayload(BaseModel):
     register_url: str | None = None
 
 
-def _locate(reference: str, base_dir: Path | None) -> Path:
-    """A document path inside ``base_dir`` or ``include/contract_qa`` (nothing outside them is read)."""
-    roots = [r.resolve() for r in (base_dir, DATA_DIR) if r is not None]
-    raw = Path(reference)
-    for candidate in ([raw] if raw.is_absolute() else [r / raw for r in (*roots, CONTRACTS_DIR)]):
-        path = candidate.resolve()
-        if not any(path.is_relative_to(root) for root in roots):
-            raise InputError(f"document: {reference!r} is outside the allowed folders {[str(r) for r in roots]}")
-        if path.is_file():
-            return path
-    raise InputError(f"document: {reference!r} not found next to the input or in {DATA_DIR}")
-
-
 def _document(payload: QuestionPayload, register: ContractRegister | None, base_dir: Path | None) -> Path:
     if payload.document:
-        return _locate(payload.document, base_dir)
+        return find_input_file(payload.document, "document", (base_dir, DATA_DIR), (CONTRACTS_DIR,))
     listed = register.document(payload.contract_id) if register else None
     if listed:
-        return _locate(listed, base_dir)
+        return find_input_file(listed, "document", (base_dir, DATA_DIR), (CONTRACTS_DIR,))
     for suffix in SUFFIXES:
         if (CONTRACTS_DIR / f"{payload.contract_id}{suffix}").is_file():
             return CONTRACTS_DIR / f"{payload.contract_id}{suffix}"
@@ -74,8 +61,13 @@ def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> Questio
     return QuestionInput(question_id=data.question_id, question=data.question, contract=contract, register_row=row)
 
 
+def pair_id(contract_id: str, question_id: str) -> str:
+    """The item id of a (contract, question) pair: ``northwind_msa.nw_termination_fee``."""
+    return f"{contract_id}.{question_id}"
+
+
 def item_id(item: QuestionInput) -> str:
-    return f"{item.contract.contract_id}.{item.question_id}"
+    return pair_id(item.contract.contract_id, item.question_id)
 
 
 def _run(item: QuestionInput, llm: Any) -> ContractAnswer:
@@ -101,7 +93,7 @@ def _metrics(answer: ContractAnswer) -> dict[str, float]:
 def _summary(answer: ContractAnswer) -> dict[str, Any]:
     status = "needs review" if answer.needs_review else ("answered" if answer.found else "not found")
     return {
-        "item_id": f"{answer.contract_id}.{answer.question_id}",
+        "item_id": pair_id(answer.contract_id, answer.question_id),
         "status": status,
         "passed": not answer.needs_review,
         "question": answer.question,
