@@ -19,10 +19,7 @@ from crews.contract_qa.schemas import (
     QuotedCitation,
     Routing,
 )
-
-
-def _user(messages: list[dict[str, Any]]) -> str:
-    return next((m["content"] for m in messages if m["role"] == "user"), "")
+from tests.support import user_prompt
 
 
 def _words(text: str) -> set[str]:
@@ -30,7 +27,7 @@ def _words(text: str) -> set[str]:
 
 
 def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
-    prompt = _user(messages)
+    prompt = user_prompt(messages)
     if response_model is Routing:
         question = prompt.split(": ", 1)[-1].split("\n")[0].lower()
         fields = fields_named_in(question)
@@ -54,7 +51,7 @@ def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
 def respond_unsure_about_hours(messages: list[dict[str, Any]], response_model: Any) -> Any:
     """As :func:`respond`, but unsure (confidence 0.3) of any answer to a question about hours."""
     answer = respond(messages, response_model)
-    question = re.search(r"Question about contract \S+: (.*)", _user(messages))
+    question = re.search(r"Question about contract \S+: (.*)", user_prompt(messages))
     if isinstance(answer, AnalystAnswer) and question and "hours" in question[1]:
         return answer.model_copy(update={"confidence": 0.3})
     return answer

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from crews.data_qa.schemas import AnalystFixes, IssueFix, ReviewSummary
+from tests.support import user_prompt
 
 
 def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
-    prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
+    prompt = user_prompt(messages)
     if response_model is AnalystFixes:
         ids = [int(n) for n in re.findall(r"(?<![\w.])(\d+)\. \[(?:error|warning|info)\]", prompt)]
         return AnalystFixes(fixes=[IssueFix(issue_id=i, suggested_fix=f"scripted fix {i}") for i in ids])

@@ -11,6 +11,7 @@ from typing import Any
 
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
 from crews.fact_check.tools import split_sentences
+from tests.support import user_prompt
 
 
 def _between(text: str, marker: str) -> str:
@@ -21,8 +22,7 @@ def _between(text: str, marker: str) -> str:
 
 
 def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
-    prompt = messages[-1]["content"] if messages else ""
-    prompt = next((m["content"] for m in messages if m["role"] == "user"), prompt)
+    prompt = user_prompt(messages) or (messages[-1]["content"] if messages else "")
     if response_model is ExtractedClaims:
         return ExtractedClaims(claims=split_sentences(_between(prompt, "COPY")))
     if response_model is RevisedCopy:

@@ -13,7 +13,7 @@ from crews.contract_qa.screening import WITHHELD
 from crews.contract_qa.spec import DATA_DIR, load_input
 from crews.runtime.llm_factory import build_llm
 from crews.runtime.settings import LLMSettings
-from tests.support import scripted_contract_qa
+from tests.support import scripted_contract_qa, user_prompt
 
 QUESTIONS = {q["question_id"]: q for q in yaml.safe_load((DATA_DIR / "questions.yaml").read_text())["questions"]}
 
@@ -32,7 +32,7 @@ def _with_analyst(answer_fn, grounded=True):
     """The scripted crew, but with this analyst (and reviewer verdict)."""
     def respond(messages, response_model):
         if response_model is AnalystAnswer:
-            return answer_fn(next(m["content"] for m in messages if m["role"] == "user"))
+            return answer_fn(user_prompt(messages))
         if response_model is GroundednessReview:
             return GroundednessReview(grounded=grounded, reason="checked")
         return scripted_contract_qa.respond(messages, response_model)
