@@ -7,7 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
 from crews.contract_qa.schemas import AnalystAnswer, EvidenceSelection, GroundednessReview, Routing
-from crews.runtime.agents import build_agent
+from crews.runtime.agents import build_agent, forget_memoized
 
 
 @CrewBase
@@ -25,6 +25,7 @@ class ContractQACrew:
 
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
+        forget_memoized(self)
 
     @agent
     def coordinator(self) -> Agent:

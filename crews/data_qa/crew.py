@@ -7,7 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, crew, task
 
 from crews.data_qa.schemas import AnalystFixes, ReviewSummary
-from crews.runtime.agents import build_agent
+from crews.runtime.agents import build_agent, forget_memoized
 
 
 @CrewBase
@@ -19,6 +19,7 @@ class DataQACrew:
 
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
+        forget_memoized(self)
 
     @agent
     def analyst(self) -> Agent:

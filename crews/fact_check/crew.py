@@ -7,7 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
-from crews.runtime.agents import build_agent
+from crews.runtime.agents import build_agent, forget_memoized
 
 
 @CrewBase
@@ -23,6 +23,7 @@ class FactCheckCrew:
 
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
+        forget_memoized(self)
 
     @agent
     def fact_checker(self) -> Agent:

@@ -1,0 +1,35 @@
+import gc
+
+from crewai.project.utils import cache
+
+from crews.contract_qa.crew import ContractQACrew
+from crews.data_qa.crew import DataQACrew
+from crews.fact_check.crew import FactCheckCrew
+from crews.runtime.llm_factory import build_llm
+from crews.runtime.settings import LLMSettings
+
+
+def _llm():
+    return build_llm(LLMSettings(provider="scripted", script="tests.support.scripted_fact_check:respond"))
+
+
+def test_a_new_crew_never_gets_a_freed_crews_agents():
+    stale = 0
+    for _ in range(50):
+        llm = _llm()
+        crew = ContractQACrew(llm)
+        stale += crew.analyst().llm is not llm
+        del crew
+        gc.collect()  # frees the crew so CPython can hand its address (its id) to the next one
+    assert stale == 0
+
+
+def test_memoized_agents_are_dropped_when_the_crew_is_freed():
+    for crew_class, method in ((FactCheckCrew, "editor"), (DataQACrew, "analyst"), (ContractQACrew, "reviewer")):
+        crew = crew_class(_llm())
+        getattr(crew, method)()
+        marker = str(("__instance__", id(crew)))
+        assert any(marker in key for key in cache._cache)
+        del crew
+        gc.collect()
+        assert not any(marker in key for key in cache._cache)
