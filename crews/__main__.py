@@ -1,4 +1,4 @@
-"""Command line: ``python -m crews run <crew> --input FILE.json``.
+"""Command line: ``python -m crews run <crew> --input FILE.json`` and ``python -m crews eval <crew>``.
 
 The input file holds one item (a JSON object) or a list of items; each item is
 run with the same tracking as in Airflow and the results are printed as JSON.
@@ -48,6 +48,28 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from crews.evaluation.evaluate import evaluate_crew
+    from crews.evaluation.judge import judge_settings_from_env
+    from crews.runtime.settings import LLMSettings
+
+    settings, judge = LLMSettings.from_env(), judge_settings_from_env()
+    crews_ = sorted(CREWS) if args.crew == "all" else [args.crew]
+    reports, failed = [], 0
+    for crew in crews_:
+        try:
+            reports.append(evaluate_crew(crew, settings, judge, limit=args.limit))
+        except Exception as exc:  # e.g. MLflow unreachable: say so, go on with the next crew
+            failed += 1
+            reports.append({"crew": crew, "error": f"{type(exc).__name__}: {exc}"})
+            print(f"error: evaluation of {crew} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    for report in reports:
+        for note in report.get("notes", []):
+            print(f"note: {note}", file=sys.stderr)
+    print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, ensure_ascii=False))
+    return 1 if failed else 0
+
+
 def _replay(_: argparse.Namespace) -> int:
     from crews.tracking import spool
     from crews.tracking.mlflow_writer import write_run
@@ -64,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("crew", choices=sorted(CREWS))
     run.add_argument("--input", required=True, help="JSON file with one item or a list of items")
     run.set_defaults(func=_run)
+    evaluate = sub.add_parser("eval", help="evaluate a crew on its golden set and log the scores to MLflow")
+    evaluate.add_argument("crew", choices=[*sorted(CREWS), "all"])
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N golden records")
+    evaluate.set_defaults(func=_eval)
     replay = sub.add_parser("replay-tracking", help="send spooled tracking records to MLflow")
     replay.set_defaults(func=_replay)
     args = parser.parse_args(argv)

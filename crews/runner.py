@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crews.registry import get_spec, prompt_hash
+from crews.registry import get_spec, prompt_hash, prompt_template
 from crews.runtime.settings import LLMSettings
 from crews.tracking.context import RunContext
 
@@ -42,6 +42,7 @@ def run_item(
         settings.public_dict(),
         prompt_hash(spec.config_dir),
         inputs=item.model_dump(mode="json"),
+        prompt_template=prompt_template(spec.config_dir),
     ) as tracker:
         result = spec.run(item, llm)
         tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),

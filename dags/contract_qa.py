@@ -10,7 +10,7 @@ checks groundedness. Code verifies every quote verbatim against its clause.
 **Inputs** (trigger form or REST `conf`):
 - `questions`: objects with `question_id`, `question` and optionally
   `contract_id` / `contract_ids`; empty = the sample set in
-  `include/contract_qa/questions.yaml`.
+  `include/contract_qa/golden.yaml`.
 - `contracts`: contract ids asked every question that names no contract.
 
 **Flow**: `list_pairs` -> one mapped `answer_question` per (contract, question)
@@ -62,7 +62,7 @@ REVIEW_OPTIONS = ["Accept answer", "Reject answer"]
     default_args=CREW_DEFAULT_ARGS,
     params={
         "questions": Param([], type="array", items=QUESTION_SCHEMA, maxItems=500, title="Questions",
-                           description="Questions to answer; leave empty for include/contract_qa/questions.yaml."),
+                           description="Questions to answer; leave empty for include/contract_qa/golden.yaml."),
         "contracts": Param([], type="array", items=ID, maxItems=100, title="Contracts",
                            description="Contract ids asked every question that names no contract."),
     },
@@ -71,12 +71,11 @@ def contract_qa():
     @task
     def list_pairs() -> list[dict]:
         """One (contract, question) pair per mapped task."""
-        from common.crew_tasks import default_items
-
         from crews.contract_qa.spec import question_pairs
+        from crews.evaluation.golden import sample_items
 
         params = get_current_context()["params"]
-        questions = params["questions"] or default_items("contract_qa/questions.yaml", "questions")
+        questions = params["questions"] or sample_items("contract_qa")
         pairs = question_pairs(questions, params["contracts"])
         print(f"{len(pairs)} (contract, question) pairs")
         return pairs

@@ -12,7 +12,7 @@ CSV/Parquet file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
 `min`/`max`, `not_null`, `not_negative`, `not_future`, `max_age_hours`),
 `foreign_keys`, optional `baseline` profile (default: the profile from the
 dataset's previous run). An empty list checks the catalog in
-`include/data_qa/datasets.yaml`.
+`include/data_qa/golden.yaml`.
 
 **Flow**: `list_datasets` -> one mapped `check_dataset` per dataset (one MLflow run
 each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
@@ -65,7 +65,7 @@ DATASET_SCHEMA = {
             items=DATASET_SCHEMA,
             maxItems=200,
             title="Datasets",
-            description="Dataset declarations; leave empty for include/data_qa/datasets.yaml.",
+            description="Dataset declarations; leave empty for include/data_qa/golden.yaml.",
         ),
     },
 )
@@ -73,9 +73,9 @@ def data_quality_qa():
     @task
     def list_datasets() -> list[dict]:
         """The datasets from `conf`, or the sample catalog when none are given."""
-        from common.crew_tasks import default_items
+        from crews.evaluation.golden import sample_items
 
-        return get_current_context()["params"]["datasets"] or default_items("data_qa/datasets.yaml", "datasets")
+        return get_current_context()["params"]["datasets"] or sample_items("data_qa")
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
     def check_dataset(dataset: dict) -> dict:

@@ -7,7 +7,7 @@ rewrites the copy, and publishes approved copy.
 **Inputs** (trigger form or REST `conf`): `drafts`, a list of objects with
 `draft_id` plus the copy (`copy_text`, or `copy_file` under `include/fact_check/`)
 and the fact sheet (`fact_sheet` object, or `fact_sheet_file`). An empty list
-checks the samples in `include/fact_check/drafts/index.yaml`.
+checks the samples in `include/fact_check/golden.yaml`.
 
 **Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
@@ -67,9 +67,9 @@ def fact_check_copy():
     @task
     def list_drafts() -> list[dict]:
         """The drafts from `conf`, or the sample catalog when none are given."""
-        from common.crew_tasks import default_items
+        from crews.evaluation.golden import sample_items
 
-        drafts = get_current_context()["params"]["drafts"] or default_items("fact_check/drafts/index.yaml", "drafts")
+        drafts = get_current_context()["params"]["drafts"] or sample_items("fact_check")
         print(f"{len(drafts)} drafts to check: {[d.get('draft_id') for d in drafts]}")
         return drafts
 

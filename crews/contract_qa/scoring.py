@@ -24,7 +24,8 @@ def answer_matches(answer: str, expected: list[str]) -> bool:
 
 
 def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, float]:
-    """Per-question scores: retrieval hit, citation validity, correctness, abstention."""
+    """Per-question scores: correctness, abstention (and whether abstaining was right), retrieval hit,
+    citation validity."""
     expected_clauses = set(expectation.get("expected_clauses") or [])
     retrieved = {e.clause_id for e in answer.evidence if e.selected}
     cited = {c.clause_id for c in answer.citations}
@@ -36,6 +37,7 @@ def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, floa
     result = {
         "correct": float(correct),
         "abstained": float(not answer.found),
+        "abstention_correct": float(answer.found == answerable),
         "grounded": float(answer.grounded),
         "needs_review": float(answer.needs_review),
     }

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from crews.contract_qa.documents import SUFFIXES, parse_contract
 from crews.contract_qa.register import ContractRegister
 from crews.contract_qa.schemas import ContractAnswer, QuestionInput
+from crews.contract_qa.scoring import score
 from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
@@ -120,6 +121,8 @@ SPEC = CrewSpec(
     run=_run,
     metrics=_metrics,
     summary=_summary,
+    output_model=ContractAnswer,
+    score=score,
     artifacts=_artifacts,
 )
 

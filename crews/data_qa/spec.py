@@ -1,6 +1,6 @@
 """How the runner, the CLI and the DAG drive the data-QA crew.
 
-An input item is a dataset declaration (see ``include/data_qa/datasets.yaml``)::
+An input item is a dataset declaration (see ``include/data_qa/golden.yaml``)::
 
     {"dataset_id": "shop_orders", "url": "sqlite:///shop.db", "table": "orders",
      "key_columns": ["order_id"], "columns": {"amount": {"not_negative": true}},
@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError
 
 from crews.data_qa.profiler import DatasetSpec, TableProfile
 from crews.data_qa.schemas import DataQAInput, DataQualityReport
+from crews.data_qa.scoring import score
 from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR
 from crews.registry import CrewSpec
@@ -128,5 +129,7 @@ SPEC = CrewSpec(
     run=_run,
     metrics=_metrics,
     summary=_summary,
+    output_model=DataQualityReport,
+    score=score,
     artifacts=_artifacts,
 )

@@ -19,6 +19,7 @@ import yaml
 
 from crews.errors import InputError, validate_item
 from crews.fact_check.schemas import DraftInput, FactCheckReport
+from crews.fact_check.scoring import score
 from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
 
@@ -94,4 +95,6 @@ SPEC = CrewSpec(
     run=_run,
     metrics=_metrics,
     summary=_summary,
+    output_model=FactCheckReport,
+    score=score,
 )

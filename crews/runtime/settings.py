@@ -91,21 +91,15 @@ class LLMSettings(BaseModel):
         return data
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> LLMSettings:
-        """Read ``CREWS_LLM_PROVIDER``, ``_MODEL``, ``_BASE_URL``, ``_API_KEY``, ``_TIMEOUT_S`` ..."""
+    def from_env(cls, environ: dict[str, str] | None = None, prefix: str = "CREWS_LLM_") -> LLMSettings:
+        """Read ``CREWS_LLM_PROVIDER``, ``_MODEL``, ``_BASE_URL``, ``_API_KEY``, ``_TIMEOUT_S`` ...
+
+        ``prefix`` reads another model's variables (the evaluation judge: ``CREWS_JUDGE_``).
+        """
         env = os.environ if environ is None else environ
-        fields = {
-            "provider": env.get("CREWS_LLM_PROVIDER"),
-            "model": env.get("CREWS_LLM_MODEL"),
-            "base_url": env.get("CREWS_LLM_BASE_URL"),
-            "api_key": env.get("CREWS_LLM_API_KEY"),
-            "timeout_s": env.get("CREWS_LLM_TIMEOUT_S"),
-            "max_retries": env.get("CREWS_LLM_MAX_RETRIES"),
-            "temperature": env.get("CREWS_LLM_TEMPERATURE"),
-            "max_tokens": env.get("CREWS_LLM_MAX_TOKENS"),
-            "structured_output": env.get("CREWS_LLM_STRUCTURED_OUTPUT"),
-            "script": env.get("CREWS_LLM_SCRIPT"),
-        }
+        names = ("provider", "model", "base_url", "api_key", "timeout_s", "max_retries", "temperature",
+                 "max_tokens", "structured_output", "script")
+        fields = {name: env.get(prefix + name.upper()) for name in names}
         return cls(**{k: v for k, v in fields.items() if v not in (None, "")})
 
     @classmethod

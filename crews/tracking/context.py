@@ -12,6 +12,7 @@ class RunContext:
     crew: str
     item_id: str
     source: str = "cli"
+    purpose: str = "production"  # or "evaluation": drift windows use production runs only
     dag_id: str | None = None
     run_id: str | None = None
     task_id: str | None = None

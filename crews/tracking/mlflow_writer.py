@@ -8,11 +8,14 @@ that could not be written be spooled and replayed unchanged.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 # Fail fast when the server is gone; the record is spooled instead.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
@@ -66,6 +69,8 @@ def write_run(record: dict[str, Any], uri: str | None = None) -> str:
     tags = {**record["tags"], "mlflow.runName": record["run_name"]}
     run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags)
     run_id = run.info.run_id
+    if record.get("prompt_template"):
+        _link_prompt(client, run_id, record)
     now = int(time.time() * 1000)
     client.log_batch(
         run_id,
@@ -80,6 +85,21 @@ def write_run(record: dict[str, Any], uri: str | None = None) -> str:
         client.set_tag(run_id, "trace_id", trace_id)
     client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
     return run_id
+
+
+def _link_prompt(client: Any, run_id: str, record: dict[str, Any]) -> None:
+    """Tag the run with its prompt registry version (registered if the hash is new) and link it."""
+    from crews.tracking.prompts import ensure_prompt_version
+
+    crew, prompt_hash = record["tags"].get("crew", ""), record["tags"].get("prompt_hash", "")
+    try:
+        version = ensure_prompt_version(client, crew, record["prompt_template"], prompt_hash)
+        client.link_prompt_version_to_run(run_id, version)
+    except Exception as exc:  # the hash tag still identifies the prompts; the run is not lost
+        log.warning("prompt registry unavailable (%s); run %s keeps only the prompt hash", exc, run_id)
+        client.set_tag(run_id, "prompt_version", "unregistered")
+        return
+    client.set_tag(run_id, "prompt_version", str(version.version))
 
 
 def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str | None:

@@ -64,10 +64,12 @@ class CrewRunTracker:
         inputs: dict[str, Any] | None = None,
         writer: Writer | None = None,
         pricing: PricingTable | None = None,
+        prompt_template: str | None = None,
     ) -> None:
         self.context = context
         self.llm_params = llm_params
         self.prompt_hash = prompt_hash
+        self.prompt_template = prompt_template
         self.inputs = inputs
         self.writer = writer or _default_writer
         self.pricing = pricing or pricing_table()
@@ -142,6 +144,7 @@ class CrewRunTracker:
             "trace_inputs": self.inputs,
             "trace_outputs": self.output if exc is None else {"error": str(exc)},
             "status": "FAILED" if exc else "FINISHED",
+            "prompt_template": self.prompt_template,
             "start_ms": int(self._start * 1000),
             "end_ms": int(end * 1000),
         }

@@ -11,10 +11,6 @@ import os
 from datetime import timedelta
 from typing import Any
 
-import yaml
-
-from crews.paths import INCLUDE_DIR
-
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
 LLM_POOL = "llm_pool"
 
@@ -89,15 +85,6 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
         usage["cost_usd"], result["mlflow_run_id"] or "spooled", result["mlflow_experiment"],
     )
     return result
-
-
-def default_items(catalog: str, key: str) -> list[dict[str, Any]]:
-    """The sample items under ``key`` in the YAML catalog ``include/<catalog>``."""
-    path = INCLUDE_DIR / catalog
-    items = (yaml.safe_load(path.read_text()) or {}).get(key) or []
-    if not items:
-        raise ValueError(f"catalog {path} lists no {key!r}")
-    return list(items)
 
 
 def collect_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:

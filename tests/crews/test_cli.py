@@ -50,3 +50,46 @@ def test_cli_runs_every_crew(tmp_path):
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
     assert output["summary"]["citations"] == ["orbital_supply:9.2"] and "500,000" in output["summary"]["answer"]
+
+
+def _eval(tmp_path, args, script, judge=False):
+    env = {
+        "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+        "CREWS_STATE_DIR": str(tmp_path / "state"), "CREWS_LLM_PROVIDER": "scripted", "CREWS_LLM_SCRIPT": script,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    }
+    if judge:
+        env |= {"CREWS_JUDGE_PROVIDER": "scripted", "CREWS_JUDGE_SCRIPT": "tests.support.scripted_judge:respond"}
+    return subprocess.run([sys.executable, "-m", "crews", "eval", *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=600)
+
+
+def test_cli_eval_logs_scores_linked_to_the_prompt_version(tmp_path):
+    from mlflow import MlflowClient
+
+    result = _eval(tmp_path, ["data_qa"], "tests.support.scripted_data_qa:respond")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["records"], report["failed"]) == (6, 0)
+    assert report["scores"]["issue_recall/mean"] == report["scores"]["verdict_correct/mean"] == 1.0
+    assert "note: LLM judge skipped: no judge model configured" in result.stderr
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("crews/data_qa")
+    evaluation = client.get_run(report["mlflow_run_id"])
+    assert evaluation.data.tags["kind"] == "evaluation" and evaluation.data.tags["model"] == "scripted"
+    assert evaluation.data.metrics["issue_precision/mean"] == 1.0
+    version = client.get_prompt_version("crews.data_qa", evaluation.data.tags["prompt_version"])
+    assert version.tags["prompt_hash"] == evaluation.data.tags["prompt_hash"] == report["prompt_hash"]
+    assert "explain_issues" in version.template
+    runs = client.search_runs([experiment.experiment_id], "tags.purpose = 'evaluation'")
+    items = [r for r in runs if r.info.run_id != evaluation.info.run_id]
+    assert len(items) == 6 and {r.data.tags["prompt_version"] for r in items} == {str(version.version)}
+
+
+def test_cli_eval_with_a_judge(tmp_path):
+    result = _eval(tmp_path, ["contract_qa", "--limit", "2"], "tests.support.scripted_contract_qa:respond", judge=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["records"] == 2 and report["notes"] == []
+    assert report["scores"]["llm_judge/mean"] == 0.8 and "correct/mean" in report["scores"]

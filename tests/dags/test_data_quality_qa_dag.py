@@ -3,10 +3,9 @@
 import json
 
 import pytest
-import yaml
 from mlflow import MlflowClient
 
-from crews.paths import INCLUDE_DIR
+from crews.evaluation.golden import sample_items
 from tests.dags.dagtest_support import run_dag_test
 
 pytestmark = pytest.mark.integration
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def dag_run(tmp_path_factory):
-    catalog = yaml.safe_load((INCLUDE_DIR / "data_qa/datasets.yaml").read_text())["datasets"]
+    catalog = sample_items("data_qa")
     broken = {"dataset_id": "missing_db", "url": "sqlite:///nowhere.db", "table": "t"}
     return run_dag_test("data_quality_qa", {"datasets": [*catalog, broken]},
                         "tests.support.scripted_data_qa:respond", tmp_path_factory.mktemp("dqtest"))

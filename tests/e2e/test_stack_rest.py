@@ -15,6 +15,8 @@ import httpx
 import pytest
 from mlflow import MlflowClient
 
+from crews.evaluation.golden import load_golden, sample_items
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
@@ -79,11 +81,9 @@ def test_triggered_run_tracks_every_draft_in_mlflow(api):
 
 def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
     """Two clean datasets (SQLite, CSV) publish; two dirty ones (SQLite, Parquet) are quarantined."""
-    import yaml
 
-    from crews.paths import INCLUDE_DIR
 
-    catalog = {d["dataset_id"]: d for d in yaml.safe_load((INCLUDE_DIR / "data_qa/datasets.yaml").read_text())["datasets"]}
+    catalog = {d["dataset_id"]: d for d in sample_items("data_qa")}
     chosen = ["shop_products", "warehouse_skus", "shop_orders", "web_events"]
     stack.wait_for_dag(api, "data_quality_qa")
     bad = api.post("/api/v2/dags/data_quality_qa/dagRuns",
@@ -116,13 +116,11 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
 
 def test_contract_questions_over_rest_with_human_review(api, tmp_path):
     """The sample question set with the local model: cited answers, abstentions, injections resisted, reviews answered."""
-    import yaml
 
     from crews.contract_qa.schemas import ContractAnswer
     from crews.contract_qa.scoring import score
-    from crews.paths import INCLUDE_DIR
 
-    questions = yaml.safe_load((INCLUDE_DIR / "contract_qa/questions.yaml").read_text())["questions"]
+    questions = [r["inputs"] | r["expectations"] for r in load_golden("contract_qa")]
     stack.wait_for_dag(api, "contract_qa")
     reviewed = []
 

@@ -1,4 +1,3 @@
-import yaml
 
 from crews.contract_qa.pipeline import answer_question
 from crews.contract_qa.schemas import (
@@ -10,12 +9,13 @@ from crews.contract_qa.schemas import (
     Routing,
 )
 from crews.contract_qa.screening import WITHHELD
-from crews.contract_qa.spec import DATA_DIR, load_input
+from crews.contract_qa.spec import load_input
+from crews.evaluation.golden import load_golden
 from crews.runtime.llm_factory import build_llm
 from crews.runtime.settings import LLMSettings
 from tests.support import scripted_contract_qa, user_prompt
 
-QUESTIONS = {q["question_id"]: q for q in yaml.safe_load((DATA_DIR / "questions.yaml").read_text())["questions"]}
+QUESTIONS = {r["inputs"]["question_id"]: r["inputs"] | r["expectations"] for r in load_golden("contract_qa")}
 
 
 def _llm(responder=None):

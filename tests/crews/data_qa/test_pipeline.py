@@ -1,12 +1,12 @@
-import yaml
 
 from crews.data_qa.pipeline import check_dataset, classify
 from crews.data_qa.profiler import Finding
-from crews.data_qa.spec import DATA_DIR, SPEC, load_input
+from crews.data_qa.spec import SPEC, load_input
+from crews.evaluation.golden import sample_items
 from crews.runtime.llm_factory import build_llm
 from crews.runtime.settings import LLMSettings
 
-CATALOG = {d["dataset_id"]: d for d in yaml.safe_load((DATA_DIR / "datasets.yaml").read_text())["datasets"]}
+CATALOG = {d["dataset_id"]: d for d in sample_items("data_qa")}
 
 
 def _llm():

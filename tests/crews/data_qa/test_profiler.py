@@ -2,10 +2,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from crews.data_qa.profiler import DatasetSpec, findings, profile_table, schema_drift
 from crews.data_qa.spec import load_input
+from crews.evaluation.golden import sample_items
 from crews.paths import INCLUDE_DIR
 from crews.readonly_db import readonly_engine
 
@@ -25,7 +25,7 @@ def _planted():
 
 @pytest.fixture(scope="module")
 def items():
-    catalog = yaml.safe_load((DATA / "datasets.yaml").read_text())["datasets"]
+    catalog = sample_items("data_qa")
     return {d["dataset_id"]: load_input(d) for d in catalog}
 
 

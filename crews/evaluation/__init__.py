@@ -1,0 +1,1 @@
+"""Evaluation and drift tracking for the crews (golden sets, scorers, drift statistics)."""

@@ -1,0 +1,82 @@
+"""Evaluate a crew on its golden set: every record runs as a tracked crew run, then one
+evaluation run in MLflow holds the scores, linked to the prompt version and the model.
+
+Used by ``python -m crews eval <crew>`` (all records in one process) and by the
+``crew_evaluation`` DAG (one mapped task per record, then :func:`log_crew_evaluation`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from crews.evaluation.golden import golden_path, load_golden
+from crews.evaluation.scorers import score_names, score_value
+from crews.registry import get_spec, prompt_hash, prompt_template
+from crews.runtime.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+
+def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
+               context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one golden record (tracked, purpose ``evaluation``); a failure becomes the row's output."""
+    from crews.runner import run_item
+
+    try:
+        outputs = run_item(crew, record["inputs"], settings, context={**(context or {}), "purpose": "evaluation"},
+                           base_dir=golden_path(crew).parent)
+    except Exception as exc:  # the item scores zero; the other records still run
+        log.warning("golden record of %s failed: %s: %s", crew, type(exc).__name__, exc)
+        outputs = {"error": f"{type(exc).__name__}: {exc}"}
+    return {"inputs": record["inputs"], "outputs": outputs, "expectations": record["expectations"]}
+
+
+def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSettings,
+                        judge_settings: LLMSettings | None = None,
+                        context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score ``rows`` and log them as one MLflow evaluation run; returns the run id, mean scores and notes."""
+    from crews.evaluation.judge import JUDGE_SKIPPED, Judge
+    from crews.tracking.evaluation_writer import log_evaluation
+
+    spec = get_spec(crew)
+    judge = None
+    if judge_settings is not None:
+        judge_model = Judge(judge_settings)
+        judge = (lambda inputs, outputs, expectations: judge_model(crew, inputs, outputs, expectations),
+                 judge_settings.model)
+    failed = sum("error" in row["outputs"] for row in rows)
+    golden = golden_path(crew)
+    tags = {
+        "kind": "evaluation", "crew": crew, "purpose": "evaluation",
+        "provider": settings.provider, "model": settings.model,
+        "prompt_hash": prompt_hash(spec.config_dir),
+        "golden_set": str(golden.relative_to(golden.parents[1])),
+        "golden_hash": hashlib.sha256(golden.read_bytes()).hexdigest()[:16],
+        "llm_judge": f"on ({judge_settings.model})" if judge_settings else JUDGE_SKIPPED,
+        **{k: str(v) for k, v in (context or {}).items() if v is not None},
+    }
+    params = {"records": len(rows), "failed_records": failed,
+              **{f"llm.{k}": v for k, v in settings.public_dict().items()}}
+    run_name = f"evaluation {crew} · {settings.model} · prompts {tags['prompt_hash'][:8]}"
+    run_id, metrics = log_evaluation(
+        crew, run_name, rows, score_names(crew, rows), lambda name, o, e: score_value(crew, name, o, e),
+        tags, params, prompt_template(spec.config_dir), judge,
+    )
+    if judge is None:
+        log.info(JUDGE_SKIPPED)
+    return {"crew": crew, "mlflow_run_id": run_id, "records": len(rows), "failed": failed,
+            "model": settings.model, "prompt_hash": tags["prompt_hash"], "scores": metrics,
+            "notes": [] if judge else [JUDGE_SKIPPED]}
+
+
+def evaluate_crew(crew: str, settings: LLMSettings, judge_settings: LLMSettings | None = None,
+                  limit: int | None = None) -> dict[str, Any]:
+    """Run and score the whole golden set of ``crew`` (or its first ``limit`` records)."""
+    records = load_golden(crew)[:limit]
+    rows = []
+    for index, record in enumerate(records, 1):
+        rows.append(run_record(crew, record, settings))
+        log.info("evaluated %s record %d/%d", crew, index, len(records))
+    return log_crew_evaluation(crew, rows, settings, judge_settings)
