@@ -20,17 +20,28 @@ log = logging.getLogger(__name__)
 
 
 def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
-               context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run one golden record (tracked, purpose ``evaluation``); a failure becomes the row's output."""
+               context: dict[str, Any] | None = None, catch: bool = True) -> dict[str, Any]:
+    """Run one golden record (tracked, purpose ``evaluation``) and return its evaluation row.
+
+    With ``catch`` a failure becomes the row's output (it scores zero, the other
+    records still run); without it the exception propagates (Airflow retries it).
+    """
     from crews.runner import run_item
 
     try:
         outputs = run_item(crew, record["inputs"], settings, context={**(context or {}), "purpose": "evaluation"},
                            base_dir=golden_path(crew).parent)
-    except Exception as exc:  # the item scores zero; the other records still run
+    except Exception as exc:
+        if not catch:
+            raise
         log.warning("golden record of %s failed: %s: %s", crew, type(exc).__name__, exc)
-        outputs = {"error": f"{type(exc).__name__}: {exc}"}
+        outputs = failed_output(f"{type(exc).__name__}: {exc}")
     return {"inputs": record["inputs"], "outputs": outputs, "expectations": record["expectations"]}
+
+
+def failed_output(reason: str) -> dict[str, Any]:
+    """The output of a record that produced no result."""
+    return {"error": reason}
 
 
 def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSettings,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
+JUDGE_CONN_ID = "llm_judge"
 LLM_POOL = "llm_pool"
 
 # Retry and timeout policy shared by every crew DAG.
@@ -27,18 +28,17 @@ CREW_DEFAULT_ARGS = {
 log = logging.getLogger(__name__)
 
 
-def llm_settings() -> Any:
-    """Settings from the ``llm_default`` connection, or ``CREWS_LLM_*`` if it does not exist."""
+def _settings_from_connection(conn_id: str) -> Any:
+    """LLMSettings from an Airflow connection, or None if it does not exist."""
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     from crews.runtime.settings import LLMSettings
 
     try:
-        conn = Connection.get(LLM_CONN_ID)
+        conn = Connection.get(conn_id)
     except AirflowNotFoundException:
-        log.info("no Airflow connection %r; using CREWS_LLM_* environment variables", LLM_CONN_ID)
-        return LLMSettings.from_env()
+        return None
     return LLMSettings.from_connection(
         {
             "conn_type": conn.conn_type,
@@ -49,6 +49,24 @@ def llm_settings() -> Any:
             "extra": conn.extra_dejson,
         }
     )
+
+
+def llm_settings() -> Any:
+    """Settings from the ``llm_default`` connection, or ``CREWS_LLM_*`` if it does not exist."""
+    from crews.runtime.settings import LLMSettings
+
+    settings = _settings_from_connection(LLM_CONN_ID)
+    if settings is None:
+        log.info("no Airflow connection %r; using CREWS_LLM_* environment variables", LLM_CONN_ID)
+        return LLMSettings.from_env()
+    return settings
+
+
+def judge_settings() -> Any:
+    """The evaluation judge: the ``llm_judge`` connection, else ``CREWS_JUDGE_*``, else None (no judge)."""
+    from crews.evaluation.judge import judge_settings_from_env
+
+    return _settings_from_connection(JUDGE_CONN_ID) or judge_settings_from_env()
 
 
 def task_identity() -> dict[str, Any]:

@@ -20,7 +20,8 @@ print("DAGRUN_STATE=" + str(run.state))
 """
 
 
-def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path) -> dict[str, Any]:
+def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path,
+                 extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Returns the env used (for MLflow and state paths), stdout and stderr."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MLFLOW", "CREWS"))},
@@ -31,6 +32,7 @@ def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path) -> d
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
         "CREWS_STATE_DIR": str(tmp / "state"),
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")]),
+        **(extra_env or {}),
     }
     airflow = str(Path(sys.executable).parent / "airflow")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)

@@ -1,0 +1,115 @@
+"""
+### Crew evaluation
+
+Runs every crew on its golden set (`include/<crew>/golden.yaml`) with the
+configured model and logs one MLflow **evaluation run** per crew (experiment
+`crews/<crew>`, tag `kind=evaluation`), linked to the prompt registry version
+(`crews.<crew>`) and the model, so a change in scores can be traced to a prompt
+or model change.
+
+**Inputs** (trigger form or REST `conf`): `crews`, the crews to evaluate (default
+all); `limit`, the number of golden records per crew (empty: all).
+
+**Flow**: `list_records` -> one mapped `run_record` per golden record (a normal
+tracked crew run, tag `purpose=evaluation`, so the drift DAG leaves it out of the
+production windows) -> one mapped `log_evaluation` per crew: code scorers
+(schema validity, cost, latency, and per crew verdict accuracy, issue
+recall/precision, citation validity, abstention correctness) and, when the
+`llm_judge` connection or `CREWS_JUDGE_*` is set, an LLM judge, through
+`mlflow.genai.evaluate`. A record whose task failed scores zero and is named in
+the evaluation run; the others are still scored.
+
+**Reading results**: the `log_evaluation` log prints the mean scores; in MLflow
+open the evaluation run (scores as `<name>/mean` metrics, per-record scores in
+its traces) and compare runs by `prompt_version` and `model`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+
+CREWS = ["fact_check", "data_qa", "contract_qa"]
+
+
+def _record_key(inputs: dict) -> str:
+    import json
+
+    return json.dumps(inputs, sort_keys=True)
+
+
+@dag(
+    dag_id="crew_evaluation",
+    schedule="@weekly",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["crews", "evaluation", "llm"],
+    default_args=CREW_DEFAULT_ARGS,
+    params={
+        "crews": Param(CREWS, type="array", items={"type": "string", "enum": CREWS}, minItems=1, uniqueItems=True,
+                       title="Crews", description="Crews to evaluate on their golden sets."),
+        "limit": Param(None, type=["null", "integer"], minimum=1, title="Records per crew",
+                       description="Evaluate only the first N golden records of each crew; empty for all."),
+    },
+)
+def crew_evaluation():
+    @task
+    def list_records() -> list[dict]:
+        """One (crew, golden record) pair per mapped task."""
+        from crews.evaluation.golden import load_golden
+
+        params = get_current_context()["params"]
+        pairs = [{"crew": crew, "record": record} for crew in params["crews"]
+                 for record in load_golden(crew)[: params["limit"]]]
+        print(f"{len(pairs)} golden records: " + ", ".join(
+            f"{c} {sum(p['crew'] == c for p in pairs)}" for c in params["crews"]))
+        return pairs
+
+    @task
+    def crews_to_score() -> list[str]:
+        return list(get_current_context()["params"]["crews"])
+
+    @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_index }}")
+    def run_record(crew: str, record: dict) -> dict:
+        """Run one golden record as a tracked crew run (purpose `evaluation`)."""
+        from common.crew_tasks import llm_settings, task_identity
+
+        from crews.evaluation.evaluate import run_record as run
+
+        get_current_context()["record_index"] = next(iter(record["inputs"].values()), "?")
+        return run(crew, record, llm_settings(), context=task_identity(), catch=False)
+
+    @task(trigger_rule="all_done", map_index_template="{{ crew }}", execution_timeout=timedelta(minutes=30))
+    def log_evaluation(crew: str, rows: list[dict], pairs: list[dict]) -> dict:
+        """Score one crew's records and log its MLflow evaluation run."""
+        from common.crew_tasks import judge_settings, llm_settings
+
+        from crews.evaluation.evaluate import failed_output, log_crew_evaluation
+
+        get_current_context()["crew"] = crew
+        done = {_record_key(r["inputs"]): r for r in rows if r}
+        records = [p["record"] for p in pairs if p["crew"] == crew]
+        crew_rows = [done.get(_record_key(r["inputs"])) or {**r, "outputs": failed_output("evaluation task failed")}
+                     for r in records]
+        ctx = get_current_context()
+        report = log_crew_evaluation(crew, crew_rows, llm_settings(), judge_settings(),
+                                     context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
+        print(f"{crew}: {report['records']} records ({report['failed']} failed), MLflow evaluation run "
+              f"{report['mlflow_run_id']}; prompt {report['prompt_hash']}, model {report['model']}")
+        for name, value in sorted(report["scores"].items()):
+            print(f"  {name} = {value:.4f}")
+        for note in report["notes"]:
+            print(f"  note: {note}")
+        return report
+
+    pairs = list_records()
+    rows = run_record.expand_kwargs(pairs)
+    log_evaluation.partial(rows=rows, pairs=pairs).expand(crew=crews_to_score())
+
+
+crew_evaluation()
