@@ -121,7 +121,7 @@ class FeatureDrift:
         return asdict(self)
 
 
-def _short_note(n_baseline: int, n_recent: int, needed: int) -> str:
+def short_window_note(n_baseline: int, n_recent: int, needed: int) -> str:
     short = [f"{w} window has {n}" for w, n in (("baseline", n_baseline), ("recent", n_recent)) if n < needed]
     return f"too few runs: {', '.join(short)}, needs {needed}" if short else ""
 
@@ -149,7 +149,7 @@ def compare_numeric(
     b, r = _clean(baseline), _clean(recent)
     out = FeatureDrift(name, "numeric", int(b.size), int(r.size), None, None, None,
                        _numeric_summary(b), _numeric_summary(r), None)
-    note = _short_note(b.size, r.size, max(thresholds.min_runs, 1))
+    note = short_window_note(b.size, r.size, max(thresholds.min_runs, 1))
     if note:
         out.note = note
         return out
@@ -171,7 +171,7 @@ def compare_categorical(
     cats, b, r = _count_table(baseline_counts, recent_counts)
     out = FeatureDrift(name, "categorical", int(b.sum()), int(r.sum()), None, None, None,
                        _shares(cats, b), _shares(cats, r), None)
-    note = _short_note(out.n_baseline, out.n_recent, max(thresholds.min_runs, 1))
+    note = short_window_note(out.n_baseline, out.n_recent, max(thresholds.min_runs, 1))
     if note:
         out.note = note
         return out

@@ -113,6 +113,10 @@ class CrewRunTracker:
         metrics = metrics_from_calls(rows)
         metrics.update(self.output_metrics)
         metrics["wall_time_s"] = end - self._start
+        if self.inputs is not None:
+            metrics["input_chars"] = len(json.dumps(self.inputs, default=str, ensure_ascii=False))
+        if self.output is not None:
+            metrics["output_chars"] = len(json.dumps(self.output, default=str, ensure_ascii=False))
         tags = {
             **self.context.tags(),
             "provider": provider,
