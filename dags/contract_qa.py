@@ -29,12 +29,9 @@ listed in the evidence artifact.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
-from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
 
 ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
 QUESTION_SCHEMA = {
@@ -48,7 +45,6 @@ QUESTION_SCHEMA = {
         "document": {"type": "string", "minLength": 1},
     },
 }
-REVIEW_OPTIONS = ["Accept answer", "Reject answer"]
 
 
 @dag(
@@ -90,34 +86,27 @@ def contract_qa():
         return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], pairs: list[dict]) -> list[dict]:
         """Upsert every answer into the results table."""
         from common.crew_tasks import collect_results as collect
 
-        return collect(results)
+        return collect(results, pairs)
 
     @task
     def review_requests(summaries: list[dict]) -> list[dict]:
         """One human review request per answer that is ungrounded or below the confidence threshold."""
-        from common.crew_tasks import review_request
+        from common.crew_tasks import review_requests as requests_for
 
-        return [review_request(s) for s in summaries if s["needs_review"]]
+        return requests_for("contract_qa", summaries)
 
-    review = HITLOperator.partial(
-        task_id="review_answer",
-        options=REVIEW_OPTIONS,
-        defaults=["Reject answer"],
-        params={"corrected_answer": Param("", type="string", title="Corrected answer (optional)")},
-        response_timeout=timedelta(days=3),
-        retries=0,
-    )
+    review = review_operator("contract_qa", "review_answer")
 
     @task(trigger_rule="all_done")
     def record_reviews(requests: list[dict]) -> int:
         """Store each reviewer's decision with the answer in the results table."""
         from common.crew_tasks import record_reviews as record
 
-        return record("contract_qa", requests)
+        return record("contract_qa", requests, "review_answer")
 
     @task(trigger_rule="all_done")
     def all_questions_answered(summaries: list[dict], pairs: list[dict]) -> None:
@@ -128,7 +117,7 @@ def contract_qa():
                           key="pair_id")
 
     pairs = list_pairs()
-    summaries = collect_results(answer_question.expand_kwargs(pairs))
+    summaries = collect_results(answer_question.expand_kwargs(pairs), pairs)
     requests = review_requests(summaries)
     reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
     reviewed >> record_reviews(requests) >> all_questions_answered(summaries, pairs)

@@ -16,7 +16,9 @@ dataset's previous run). An empty list checks the catalog in
 
 **Flow**: `list_datasets` -> one mapped `check_dataset` per dataset (one MLflow run
 each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
--> `publish_passed` runs once per passing dataset and emits an asset
+-> reports whose explanation scored below `include/review.yaml`'s threshold wait
+in `review_report` for a person (Airflow UI: Required actions; the gate does not
+wait) -> `publish_passed` runs once per passing dataset and emits an asset
 `data_qa://<dataset_id>` through the `data_qa_passed` alias -> `quarantine_failed`
 records each failing dataset's report -> `all_datasets_checked` fails the run if a
 dataset could not be checked at all.
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
 
 PASSED = AssetAlias("data_qa_passed")
 
@@ -86,11 +88,11 @@ def data_quality_qa():
         return run_crew_item("data_qa", dataset)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], datasets: list[dict]) -> list[dict]:
         """Upsert every checked dataset's report into the results table."""
         from common.crew_tasks import collect_results as collect
 
-        return collect(results)
+        return collect(results, datasets)
 
     @task
     def passed(summaries: list[dict]) -> list[dict]:
@@ -114,6 +116,22 @@ def data_quality_qa():
 
         return quarantine_item("data_qa", summary)
 
+    @task
+    def review_requests(summaries: list[dict]) -> list[dict]:
+        """One human review request per report whose explanation scored below the threshold."""
+        from common.crew_tasks import review_requests as requests_for
+
+        return requests_for("data_qa", summaries)
+
+    review = review_operator("data_qa", "review_report")
+
+    @task(trigger_rule="all_done")
+    def record_reviews(requests: list[dict]) -> int:
+        """Store each reviewer's decision on the report (the gate itself does not wait for it)."""
+        from common.crew_tasks import record_reviews as record
+
+        return record("data_qa", requests, "review_report")
+
     @task(trigger_rule="all_done")
     def all_datasets_checked(summaries: list[dict], datasets: list[dict]) -> None:
         """Fail the run (after the others were handled) if any dataset could not be checked."""
@@ -122,10 +140,13 @@ def data_quality_qa():
         require_all_items(summaries, datasets, key="dataset_id")
 
     datasets = list_datasets()
-    summaries = collect_results(check_dataset.expand(dataset=datasets))
+    summaries = collect_results(check_dataset.expand(dataset=datasets), datasets)
     published = publish_passed.expand(summary=passed(summaries))
     quarantined = quarantine_failed.expand(summary=failed(summaries))
-    [published, quarantined] >> all_datasets_checked(summaries, datasets)
+    requests = review_requests(summaries)
+    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
+    recorded = reviewed >> record_reviews(requests)
+    [published, quarantined, recorded] >> all_datasets_checked(summaries, datasets)
 
 
 data_quality_qa()

@@ -11,8 +11,11 @@ checks the samples in `include/fact_check/golden.yaml`.
 
 **Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
-`collect_results` upserts into the `crew_results` table -> `publish_approved`
-writes approved copy and updates the `fact_check_approved_copy` asset ->
+`collect_results` upserts into the `crew_results` table -> drafts the gate did not
+approve, or whose claims the tools could not verify (`include/review.yaml`), wait
+in `review_copy` for a person (Airflow UI: Required actions) -> `record_reviews`
+-> `publish_approved` writes approved and accepted copy and updates the
+`fact_check_approved_copy` asset ->
 `all_drafts_checked` fails the run if any draft failed (the others are kept).
 
 **Reading results**: each `check_draft` log ends with the item's status, LLM calls,
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
 
 APPROVED_COPY = Asset("fact_check_approved_copy")
 
@@ -82,15 +85,31 @@ def fact_check_copy():
         return run_crew_item("fact_check", draft)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], drafts: list[dict]) -> list[dict]:
         """Upsert every finished draft's report into the results table."""
         from common.crew_tasks import collect_results as collect
 
-        return collect(results)
+        return collect(results, drafts)
 
-    @task(outlets=[APPROVED_COPY])
+    @task
+    def review_requests(summaries: list[dict]) -> list[dict]:
+        """One human review request per draft the gate did not approve or the tools could not verify."""
+        from common.crew_tasks import review_requests as requests_for
+
+        return requests_for("fact_check", summaries)
+
+    review = review_operator("fact_check", "review_copy")
+
+    @task(trigger_rule="all_done")
+    def record_reviews(requests: list[dict]) -> int:
+        """Store each reviewer's decision; accepted copy is published with the approved copy."""
+        from common.crew_tasks import record_reviews as record
+
+        return record("fact_check", requests, "review_copy")
+
+    @task(outlets=[APPROVED_COPY], trigger_rule="all_done")
     def publish_approved(summaries: list[dict]) -> list[str]:
-        """Publish approved copy as the `fact_check_approved_copy` asset."""
+        """Publish approved (and reviewer-accepted) copy as the `fact_check_approved_copy` asset."""
         from common.crew_tasks import publish_copy
 
         return publish_copy("fact_check", APPROVED_COPY)
@@ -103,8 +122,10 @@ def fact_check_copy():
         require_all_items(summaries, drafts, key="draft_id")
 
     drafts = list_drafts()
-    summaries = collect_results(check_draft.expand(draft=drafts))
-    publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
+    summaries = collect_results(check_draft.expand(draft=drafts), drafts)
+    requests = review_requests(summaries)
+    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
+    reviewed >> record_reviews(requests) >> publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
 
 
 fact_check_copy()

@@ -271,11 +271,23 @@ def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> N
     raise SystemExit(f"DAG {dag_id} did not appear within {timeout_s:.0f}s")
 
 
+ACTIVE_STATES = {"running", "queued", "scheduled", "up_for_retry", "up_for_reschedule", "deferred", "restarting"}
+
+
+def waiting_only_for_review(tis: list[dict]) -> bool:
+    """True when human review steps wait for input and nothing else can make progress without them."""
+    return any(t["state"] == "awaiting_input" for t in tis) and not any(t["state"] in ACTIVE_STATES for t in tis)
+
+
 def trigger_and_wait(
     client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float,
-    on_poll: Callable[[str, list[dict]], None] | None = None,
+    on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
 ) -> dict:
-    """Trigger over REST and follow the run to its end; ``on_poll(run_id, task_instances)`` runs every poll."""
+    """Trigger over REST and follow the run to its end; ``on_poll(run_id, task_instances)`` runs every poll.
+
+    With ``stop_at_review`` it returns early, state ``awaiting_review``, once only human
+    review steps are left (a person answers them in the UI; the run then finishes on its own).
+    """
     client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
     response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     if response.status_code >= 400:
@@ -295,7 +307,9 @@ def trigger_and_wait(
             last = progress
         if on_poll is not None:
             on_poll(run_id, tis)
-        if run["state"] in {"success", "failed"}:
+        if stop_at_review and run["state"] == "running" and waiting_only_for_review(tis):
+            run["state"] = "awaiting_review"
+        if run["state"] in {"success", "failed", "awaiting_review"}:
             run["task_instances"] = tis
             run["elapsed_s"] = time.monotonic() - began
             return run
@@ -331,6 +345,13 @@ def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
     for item_id, url in links:
         print(f"  {item_id}: {url}")
     print(f"Results DB:  {STATE / 'results.db'} (table crew_results)")
+    waiting = [t for t in run["task_instances"] if t["state"] == "awaiting_input"]
+    if waiting:
+        print()
+        print(f"{len(waiting)} output(s) wait for human review; the run finishes once they are answered:")
+        for ti in waiting:
+            print(f"  {ti['task_id']}[{ti['map_index']}]")
+        print(f"Review them in the Airflow UI: {AIRFLOW_URL}/required_actions?response_received=false")
 
 
 def mlflow_run_url(run_id: str | None) -> str:
@@ -360,9 +381,9 @@ def cmd_trigger(args: argparse.Namespace) -> None:
         raise SystemExit(f"Airflow is not running at {AIRFLOW_URL}; start the stack with `make up`")
     with api_client() as client:
         wait_for_dag(client, args.dag_id)
-        run = trigger_and_wait(client, args.dag_id, json.loads(args.conf), args.timeout)
+        run = trigger_and_wait(client, args.dag_id, json.loads(args.conf), args.timeout, stop_at_review=True)
         print_results(client, args.dag_id, run)
-    if run["state"] != "success":
+    if run["state"] not in {"success", "awaiting_review"}:
         raise SystemExit(1)
 
 

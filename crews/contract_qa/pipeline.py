@@ -51,11 +51,11 @@ from crews.contract_qa.schemas import (
     Routing,
 )
 from crews.contract_qa.screening import WITHHELD, screen
+from crews.review import review_settings
 
 SEARCH_K = 5
 MAX_EVIDENCE = 3
 ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
-REVIEW_CONFIDENCE = 0.6
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the evidence: not found
 QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
@@ -199,8 +199,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         if review is not None and not review.grounded:
             reasons.append(f"reviewer: {review.reason}")
     grounded = not reasons
-    if answer.confidence < REVIEW_CONFIDENCE:
-        reasons.append(f"confidence {answer.confidence:.2f} below {REVIEW_CONFIDENCE}")
+    min_confidence = review_settings("contract_qa")["min_score"]
+    if answer.confidence < min_confidence:
+        reasons.append(f"confidence {answer.confidence:.2f} below {min_confidence}")
     used = {"register" if c.clause_id.startswith("register.") else "documents" for c in citations}
     return ContractAnswer(
         question_id=item.question_id, contract_id=contract.contract_id, question=item.question,

@@ -83,6 +83,7 @@ def _metrics(answer: ContractAnswer) -> dict[str, float]:
         "grounded": float(answer.grounded),
         "needs_review": float(answer.needs_review),
         "confidence": answer.confidence,
+        "review_score": answer.confidence,
         "answer_chars": float(len(answer.answer)),
         "citations": float(len(answer.citations)),
         "citations_repaired": float(sum(c.repaired for c in answer.citations)),

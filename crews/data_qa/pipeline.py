@@ -19,6 +19,7 @@ from crews.data_qa.crew import DataQACrew
 from crews.data_qa.profiler import Finding, findings, profile_table, schema_drift
 from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Issue, ReviewSummary
 from crews.readonly_db import readonly_engine
+from crews.review import review_settings
 
 DEFAULT_FIXES = {
     "nulls": "Make the column NOT NULL at the source and backfill the missing values.",
@@ -77,9 +78,24 @@ def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) 
     by_id = {f.issue_id: f.suggested_fix for f in fixes.fixes} if isinstance(fixes, AnalystFixes) else {}
     for issue in issues:
         if by_id.get(issue.issue_id, "").strip():
-            issue.suggested_fix = by_id[issue.issue_id].strip()
+            issue.suggested_fix, issue.fix_by = by_id[issue.issue_id].strip(), "analyst"
     summary = review.summary if isinstance(review, ReviewSummary) else ""
-    return DataQualityReport(
+    report = DataQualityReport(
         dataset_id=spec.dataset_id, table=spec.table, row_count=profile.row_count, passed=passed,
         issues=issues, summary=summary, profile=profile,
     )
+    return route_to_review(report)
+
+
+def route_to_review(report: DataQualityReport) -> DataQualityReport:
+    """Score the explanation (share of issues the analyst explained) and route weak reports to a person."""
+    min_score = review_settings("data_qa")["min_score"]
+    explained = sum(i.fix_by == "analyst" for i in report.issues)
+    report.review_score = explained / len(report.issues) if report.issues else 1.0
+    if report.review_score < min_score:
+        report.review_reasons.append(f"the analyst explained {explained} of {len(report.issues)} issues "
+                                     f"(score {report.review_score:.2f} < {min_score}); the rest have rule-based fixes")
+    if not report.summary.strip():
+        report.review_reasons.append("the reviewer wrote no summary")
+    report.needs_review = bool(report.review_reasons)
+    return report

@@ -44,6 +44,7 @@ class Issue(BaseModel):
     count: int
     evidence: str
     suggested_fix: str
+    fix_by: Literal["analyst", "rules"] = "rules"
 
 
 class DataQualityReport(BaseModel):
@@ -54,6 +55,9 @@ class DataQualityReport(BaseModel):
     issues: list[Issue]
     summary: str
     profile: TableProfile
+    review_score: float = Field(default=1.0, description="share of issues the analyst explained")
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
 
     def counts_by_severity(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

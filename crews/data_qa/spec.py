@@ -101,6 +101,8 @@ def _metrics(report: DataQualityReport) -> dict[str, float]:
         "passed": float(report.passed),
         "rows": float(report.row_count),
         "issues": float(len(report.issues)),
+        "review_score": report.review_score,
+        "needs_review": float(report.needs_review),
         **{f"issues_{severity}": float(n) for severity, n in counts.items()},
     }
 
@@ -118,6 +120,8 @@ def _summary(report: DataQualityReport) -> dict[str, Any]:
         "rows": report.row_count,
         "errors": counts["error"],
         "warnings": counts["warning"],
+        "needs_review": report.needs_review,
+        "review_reasons": report.review_reasons,
     }
 
 

@@ -33,6 +33,7 @@ from crews.fact_check.tools import (
     resembles_any,
     split_sentences,
 )
+from crews.review import review_settings
 
 
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
@@ -71,7 +72,7 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     checks = verify_claims(claims, draft.copy_text, sheet)
     flagged = [c for c in checks if c.verdict != "supported"]
     if not flagged:
-        return FactCheckReport(
+        return route_to_review(FactCheckReport(
             draft_id=draft.draft_id,
             product=sheet.product,
             claims=checks,
@@ -79,7 +80,7 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
             fact_checked_copy=draft.copy_text,
             approved=True,
             approval_reason=f"all {len(checks)} claims are supported by the fact sheet; no revision needed",
-        )
+        ))
     fact_checked = apply_fixes(draft.copy_text, checks)
     output = crew.revision_crew().kickoff(
         inputs={
@@ -101,7 +102,7 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
         approved, reason = False, "the editor did not approve the revised copy"
     else:
         approved, reason = True, "editor approved and every checkable claim in the revised copy is supported"
-    return FactCheckReport(
+    return route_to_review(FactCheckReport(
         draft_id=draft.draft_id,
         product=sheet.product,
         claims=checks,
@@ -112,4 +113,20 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
         approval_reason=reason,
         editor_notes=review.notes,
         remaining_problems=problems,
-    )
+    ))
+
+
+def route_to_review(report: FactCheckReport) -> FactCheckReport:
+    """Score the check (share of claims the tools could verify) and route weak or unapproved copy to a person."""
+    settings = review_settings("fact_check")
+    verified = sum(c.verdict != "unverifiable" for c in report.claims)
+    report.review_score = verified / len(report.claims) if report.claims else 0.0
+    if not report.claims:
+        report.review_reasons.append("no claims were found in the copy")
+    elif report.review_score < settings["min_score"]:
+        report.review_reasons.append(f"only {verified} of {len(report.claims)} claims could be verified against "
+                                     f"the fact sheet (score {report.review_score:.2f} < {settings['min_score']})")
+    if not report.approved and settings.get("review_unapproved", True):
+        report.review_reasons.append(f"not approved: {report.approval_reason}")
+    report.needs_review = bool(report.review_reasons)
+    return report

@@ -128,6 +128,9 @@ class FactCheckReport(BaseModel):
     remaining_problems: list[ClaimCheck] = Field(
         default_factory=list, description="claims in the revised copy that are still not supported"
     )
+    review_score: float = Field(default=1.0, description="share of claims the tools could verify")
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
 
     @property
     def verdict_counts(self) -> dict[str, int]:

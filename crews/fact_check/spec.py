@@ -71,6 +71,8 @@ def _metrics(report: FactCheckReport) -> dict[str, float]:
         "claims_found_by_tools": float(sum(c.found_by == "tools" for c in report.claims)),
         "remaining_problems": float(len(report.remaining_problems)),
         "approved": float(report.approved),
+        "review_score": report.review_score,
+        "needs_review": float(report.needs_review),
     }
 
 
@@ -84,6 +86,8 @@ def _summary(report: FactCheckReport) -> dict[str, Any]:
         "contradicted": counts["contradicted"],
         "unverifiable": counts["unverifiable"],
         "approved": report.approved,
+        "needs_review": report.needs_review,
+        "review_reasons": report.review_reasons,
     }
 
 

@@ -164,3 +164,24 @@ class CrewRunTracker:
         written, left = spool.replay(self.writer)
         if written or left:
             log.info("replayed %d spooled tracking records (%d left)", written, left)
+
+
+def publish_batch_summary(crew: str, run_name: str, tags: dict[str, str], metrics: dict[str, float],
+                          writer: Writer | None = None) -> str:
+    """One run summarising a batch (a DAG run) of ``crew``; spooled like any run record if MLflow is down.
+
+    Returns where it went: ``MLflow run <id>`` or ``spooled to <path>``.
+    """
+    now = int(time.time() * 1000)
+    record = {
+        "record_id": uuid.uuid4().hex, "experiment": f"crews/{crew}", "run_name": run_name,
+        "tags": {**tags, "crew": crew, "kind": "batch", "purpose": "monitoring"}, "params": {},
+        "metrics": metrics, "artifacts": {}, "spans": [], "trace_inputs": None, "trace_outputs": None,
+        "status": "FINISHED", "start_ms": now, "end_ms": now,
+    }
+    try:
+        return f"MLflow run {(writer or _default_writer)(record)}"
+    except Exception as exc:  # tracking must never fail the DAG
+        path = spool.spool(record)
+        log.warning("MLflow unavailable (%s); batch summary spooled to %s", exc, path)
+        return f"spooled to {path}"

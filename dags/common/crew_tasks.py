@@ -14,6 +14,7 @@ from typing import Any
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
 JUDGE_CONN_ID = "llm_judge"
 LLM_POOL = "llm_pool"
+REVIEW_TIMEOUT = timedelta(days=3)
 
 # Retry and timeout policy shared by every crew DAG.
 CREW_DEFAULT_ARGS = {
@@ -105,8 +106,11 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def collect_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Upsert this run's finished items into the results table; return their summaries."""
+def collect_results(results: list[dict[str, Any]], items: list[Any]) -> list[dict[str, Any]]:
+    """Upsert this run's finished items into the results table; return their summaries.
+
+    ``items`` are the run's input items (failed ones left no result).
+    """
     from airflow.sdk import get_current_context
 
     from crews.results import upsert_results
@@ -115,10 +119,29 @@ def collect_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = [r for r in results if r]
     written = upsert_results(rows, dag_id=ctx["dag"].dag_id, dag_run_id=ctx["run_id"])
     log.info("upserted %d result rows for run %s", written, ctx["run_id"])
+    if rows:
+        log_batch(rows, expected=len(items), dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"])
     return [
         r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]}
         for r in rows
     ]
+
+
+def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: str) -> None:
+    """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens, cost."""
+    from crews.tracking.tracker import publish_batch_summary
+
+    routed = sum(bool(r["summary"].get("needs_review")) for r in rows)
+    metrics = {
+        "items": float(expected), "items_failed": float(expected - len(rows)),
+        "routed_to_review": float(routed), "review_share": routed / len(rows),
+        "total_tokens": float(sum(r["usage"]["total_tokens"] for r in rows)),
+        "cost_usd": float(sum(r["usage"]["cost_usd"] for r in rows)),
+    }
+    crew = rows[0]["crew"]
+    where = publish_batch_summary(crew, f"{dag_id} {run_id} (batch)", {"dag_id": dag_id, "run_id": run_id}, metrics)
+    log.info("%s batch: %d items, %d routed to review (share %.2f); %s", crew, expected, routed,
+             metrics["review_share"], where)
 
 
 def require_all_items(summaries: list[dict[str, Any]], items: list[dict[str, Any]], key: str) -> None:
@@ -199,22 +222,55 @@ def quarantine_item(crew: str, summary: dict[str, Any]) -> str:
     return str(path)
 
 
-def review_request(summary: dict[str, Any]) -> dict[str, Any]:
-    """Subject and Markdown body of the human review of one answer."""
-    citations = ", ".join(summary.get("citations") or []) or "none verified"
-    reasons = "\n".join(f"- {r}" for r in summary.get("review_reasons") or []) or "- (none given)"
-    body = (
-        f"**Question** ({summary['item_id']}): {summary.get('question', '')}\n\n"
-        f"**Answer**: {summary.get('answer', '')}\n\n"
-        f"**Citations**: {citations}\n\n**Why it needs review**:\n{reasons}\n\n"
-        f"Confidence {summary.get('confidence')}; grounded {summary.get('grounded')}. "
-        f"MLflow run `{summary.get('mlflow_run_id')}` holds the evidence (`evidence.json`) and the agent trace. "
-        "Accept the answer, or reject it and optionally give the corrected answer."
+REVIEW_NOUNS = {"fact_check": "copy", "data_qa": "report", "contract_qa": "answer"}
+_REVIEW_HIDDEN = {"item_id", "status", "passed", "needs_review", "review_reasons", "mlflow_run_id", "mlflow_experiment"}
+
+
+def review_operator(crew: str, task_id: str) -> Any:
+    """The mapped human review step every crew DAG shares: accept or reject, with an optional correction."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from airflow.sdk import Param
+
+    noun = REVIEW_NOUNS[crew]
+    return HITLOperator.partial(
+        task_id=task_id,
+        options=[f"Accept {noun}", f"Reject {noun}"],
+        defaults=[f"Reject {noun}"],
+        params={"correction": Param("", type="string", title=f"Corrected {noun} (optional)")},
+        response_timeout=REVIEW_TIMEOUT,
+        retries=0,
     )
-    return {"item_id": summary["item_id"], "subject": f"Review answer {summary['item_id']}", "body": body}
 
 
-def record_reviews(crew: str, requests: list[dict[str, Any]] | None) -> int:
+def review_request(crew: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """Subject and Markdown body of the human review of one output: what it says and why it needs a person."""
+    noun = REVIEW_NOUNS[crew]
+    reasons = "\n".join(f"- {r}" for r in summary.get("review_reasons") or []) or "- (none given)"
+    shown = []
+    for key, value in summary.items():
+        if key in _REVIEW_HIDDEN:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(map(str, value)) or "none"
+        shown.append(f"**{key.replace('_', ' ').capitalize()}**: {value}")
+    body = (
+        f"**{crew} item** `{summary['item_id']}`\n\n" + "\n\n".join(shown)
+        + f"\n\n**Why it needs review**:\n{reasons}\n\n"
+        f"MLflow run `{summary.get('mlflow_run_id')}` (experiment `{summary.get('mlflow_experiment')}`) holds "
+        f"the full output, its evidence and the agent trace. Accept the {noun}, or reject it and optionally "
+        "give the correction."
+    )
+    return {"item_id": summary["item_id"], "subject": f"Review {noun} {summary['item_id']}", "body": body}
+
+
+def review_requests(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One review request per output routed to review."""
+    requests = [review_request(crew, s) for s in summaries or [] if s.get("needs_review")]
+    log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
+    return requests
+
+
+def record_reviews(crew: str, requests: list[dict[str, Any]] | None, task_id: str) -> int:
     """Store each human decision (the mapped review tasks' XCom) with its answer; returns how many."""
     from airflow.sdk import get_current_context
 
@@ -223,13 +279,13 @@ def record_reviews(crew: str, requests: list[dict[str, Any]] | None) -> int:
     ctx = get_current_context()
     recorded = 0
     for index, request in enumerate(requests or []):
-        response = ctx["ti"].xcom_pull(task_ids="review_answer", map_indexes=index)
+        response = ctx["ti"].xcom_pull(task_ids=task_id, map_indexes=index)
         if not response:
             log.warning("no review recorded for %s (task skipped or failed)", request["item_id"])
             continue
         decision = {
             "chosen": list(response.get("chosen_options") or []),
-            "corrected_answer": (response.get("params_input") or {}).get("corrected_answer") or None,
+            "correction": (response.get("params_input") or {}).get("correction") or None,
             "responded_by": (response.get("responded_by") or {}).get("name"),
         }
         record_review(crew, ctx["dag"].dag_id, ctx["run_id"], request["item_id"], decision)

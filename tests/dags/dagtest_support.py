@@ -32,6 +32,7 @@ def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path,
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
         "CREWS_STATE_DIR": str(tmp / "state"),
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")]),
+        "CREWS_REVIEW_CONFIG": str(ROOT / "tests/support/no_review.yaml"),
         **(extra_env or {}),
     }
     airflow = str(Path(sys.executable).parent / "airflow")

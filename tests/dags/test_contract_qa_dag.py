@@ -49,7 +49,7 @@ def test_answers_are_stored_with_citations(dag_run, monkeypatch):
 def test_one_mlflow_run_per_pair_with_the_evidence(dag_run):
     client = MlflowClient(dag_run["env"]["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("crews/contract_qa")
-    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id])}
+    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
     assert len(runs) == 5 and runs["orbital_supply.cap"].data.metrics["withheld_sentences"] == 1
     assert runs["northwind_msa.fee"].data.metrics["llm_calls"] == 4  # coordinator, retriever, analyst, reviewer
     assert "evidence.json" in {a.path for a in client.list_artifacts(runs["orbital_supply.cap"].info.run_id)}

@@ -29,17 +29,25 @@ def test_every_dag_file_defines_a_dag(dagbag):
     assert {"fact_check_copy", "data_quality_qa"} <= set(dagbag.dags)
 
 
-@pytest.mark.parametrize("dag_id", ["fact_check_copy", "data_quality_qa"])
+# Human review steps wait for a person and the drift check's verdict is not transient: no retries there.
+NO_RETRIES = {"review_answer", "review_copy", "review_report", "check_drift_thresholds"}
+CREW_DAGS = ["fact_check_copy", "data_quality_qa", "contract_qa", "crew_evaluation"]
+
+
+@pytest.mark.parametrize("dag_id", [*CREW_DAGS, "crew_drift"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.tags, "DAG needs tags"
     assert dag.doc_md and dag.doc_md.strip(), "DAG needs doc_md"
     assert dag.catchup is False
     for task in dag.tasks:
-        assert task.retries >= 2, f"{task.task_id} retries={task.retries}"
+        if task.task_id in NO_RETRIES:
+            assert task.retries == 0, f"{task.task_id} must not retry"
+        else:
+            assert task.retries >= 2, f"{task.task_id} retries={task.retries}"
         assert task.execution_timeout is not None, f"{task.task_id} has no execution_timeout"
-    crew_tasks = [t for t in dag.tasks if t.pool == "llm_pool"]
-    assert crew_tasks, "crew tasks must run in the llm_pool"
+    if dag_id in CREW_DAGS:
+        assert [t for t in dag.tasks if t.pool == "llm_pool"], "crew tasks must run in the llm_pool"
 
 
 def test_fact_check_params_validate_conf(dagbag):

@@ -43,7 +43,7 @@ def test_mlflow_runs_carry_prompts_outputs_tokens_and_cost(dag_run):
     uri = dag_run["env"]["MLFLOW_TRACKING_URI"]
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("crews/fact_check")
-    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id])}
+    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
     assert set(runs) == {"aurora_launch", "clean"}
     launch = runs["aurora_launch"]
     tags = launch.data.tags
@@ -60,3 +60,12 @@ def test_mlflow_runs_carry_prompts_outputs_tokens_and_cost(dag_run):
     finally:
         mlflow.set_tracking_uri(None)
     assert sum(s.span_type == "CHAT_MODEL" for s in trace.data.spans) == 3
+
+
+def test_the_batch_summary_tracks_the_share_routed_to_review(dag_run):
+    client = MlflowClient(dag_run["env"]["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("crews/fact_check")
+    (batch,) = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
+    assert batch.data.tags["dag_id"] == "fact_check_copy"
+    assert {k: batch.data.metrics[k] for k in ("items", "items_failed", "routed_to_review", "review_share")} == {
+        "items": 3.0, "items_failed": 1.0, "routed_to_review": 0.0, "review_share": 0.0}

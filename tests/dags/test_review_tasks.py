@@ -13,9 +13,10 @@ SUMMARY = {"item_id": "northwind_msa.fee", "question": "What is the fee?", "answ
 
 
 def test_review_request_shows_the_answer_and_why():
-    request = crew_tasks.review_request(SUMMARY)
+    request = crew_tasks.review_request("contract_qa", SUMMARY)
     assert request["subject"] == "Review answer northwind_msa.fee" and request["item_id"] == "northwind_msa.fee"
-    for text in ("What is the fee?", "EUR 99,000", "none verified", "numbers not in the cited text: 99000", "abc"):
+    for text in ("What is the fee?", "EUR 99,000", "**Citations**: none", "numbers not in the cited text: 99000",
+                 "abc"):
         assert text in request["body"]
 
 
@@ -23,12 +24,22 @@ def test_review_request_shows_the_answer_and_why():
 def test_decisions_are_stored_with_the_answer(monkeypatch, chosen, status):
     upsert_results([{"crew": "contract_qa", "item_id": "northwind_msa.fee", "summary": SUMMARY, "result": {}}],
                    "contract_qa", "run_1")
-    responses = {0: {"chosen_options": chosen, "params_input": {"corrected_answer": "EUR 25,000"},
+    responses = {0: {"chosen_options": chosen, "params_input": {"correction": "EUR 25,000"},
                      "responded_by": {"id": "1", "name": "admin"}}, 1: None}
     ti = SimpleNamespace(xcom_pull=lambda task_ids, map_indexes: responses[map_indexes])
     context = {"ti": ti, "dag": SimpleNamespace(dag_id="contract_qa"), "run_id": "run_1"}
     monkeypatch.setattr("airflow.sdk.get_current_context", lambda: context)
     requests = [{"item_id": "northwind_msa.fee"}, {"item_id": "northwind_msa.other"}]
-    assert crew_tasks.record_reviews("contract_qa", requests) == 1  # the second review never answered
+    assert crew_tasks.record_reviews("contract_qa", requests, "review_answer") == 1  # the second review never answered
     (row,) = fetch_results("contract_qa")
-    assert row.status == status and '"corrected_answer": "EUR 25,000"' in row.summary_json
+    assert row.status == status and '"correction": "EUR 25,000"' in row.summary_json
+
+
+def test_only_outputs_routed_to_review_get_a_request():
+    summaries = [{"item_id": "a", "needs_review": False}, {"item_id": "b", "needs_review": True, "status": "failed",
+                                                           "review_reasons": ["the reviewer wrote no summary"],
+                                                           "rows": 12}]
+    (request,) = crew_tasks.review_requests("data_qa", summaries)
+    assert request["subject"] == "Review report b"
+    assert "**Rows**: 12" in request["body"] and "- the reviewer wrote no summary" in request["body"]
+    assert "**Status**" not in request["body"]

@@ -37,6 +37,21 @@ def api():
         subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
 
 
+def review_answerer(api, dag_id: str, task_id: str, option: str, answered: list[int]):
+    """An ``on_poll`` callback that answers every human review step of a run over REST, like a reviewer."""
+
+    def answer(run_id: str, tis: list[dict]) -> None:
+        for ti in tis:
+            if ti["task_id"] == task_id and ti["state"] == "awaiting_input" and ti["map_index"] not in answered:
+                url = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{ti['map_index']}/hitlDetails"
+                response = api.patch(url, json={"chosen_options": [option],
+                                                "params_input": {"correction": "checked by the e2e test"}})
+                assert response.status_code == 200, response.text
+                answered.append(ti["map_index"])
+
+    return answer
+
+
 def test_rest_api_refuses_requests_without_token(api):
     response = httpx.get(f"{stack.AIRFLOW_URL}/api/v2/dags/{DAG}", timeout=10)
     assert response.status_code == 401
@@ -55,7 +70,9 @@ def test_triggered_run_tracks_every_draft_in_mlflow(api):
         {"draft_id": "e2e_clean", "copy_text": "Aurora X2 gives up to 30 hours of playback. Backed by a 2-year warranty.",
          "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
     ]}
-    run = stack.trigger_and_wait(api, DAG, conf, timeout_s=1500)
+    reviewed: list[int] = []
+    run = stack.trigger_and_wait(api, DAG, conf, timeout_s=1500,
+                                 on_poll=review_answerer(api, DAG, "review_copy", "Accept copy", reviewed))
     assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"]) for t in run["task_instances"]]
     mapped = [t for t in run["task_instances"] if t["task_id"] == "check_draft"]
     assert sorted(t["rendered_map_index"] for t in mapped) == ["e2e_clean", "e2e_launch"]
@@ -64,11 +81,13 @@ def test_triggered_run_tracks_every_draft_in_mlflow(api):
     summaries = {s["item_id"]: s for s in xcom.json()["value"]}
     assert summaries["e2e_launch"]["contradicted"] >= 2  # 40 h battery, IPX7
     assert summaries["e2e_clean"]["supported"] == 2 and summaries["e2e_clean"]["approved"] is True
+    assert summaries["e2e_clean"]["needs_review"] is False
+    assert len(reviewed) == sum(s["needs_review"] for s in summaries.values())  # each routed draft was answered
 
     client = MlflowClient(stack.MLFLOW_URL)
     experiment = client.get_experiment_by_name("crews/fact_check")
     runs = client.search_runs(
-        [experiment.experiment_id], filter_string=f"tags.run_id = '{run['dag_run_id']}'"
+        [experiment.experiment_id], f"tags.run_id = '{run['dag_run_id']}' and tags.purpose = 'production'"
     )
     assert sorted(r.data.tags["item_id"] for r in runs) == ["e2e_clean", "e2e_launch"]
     for mlflow_run in runs:
@@ -90,7 +109,10 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
                    json={"logical_date": None, "conf": {"datasets": [{"dataset_id": "x", "table": "t"}]}})
     assert bad.status_code == 400, bad.text  # neither url nor files
 
-    run = stack.trigger_and_wait(api, "data_quality_qa", {"datasets": [catalog[d] for d in chosen]}, timeout_s=1500)
+    reviewed: list[int] = []
+    run = stack.trigger_and_wait(api, "data_quality_qa", {"datasets": [catalog[d] for d in chosen]}, timeout_s=1500,
+                                 on_poll=review_answerer(api, "data_quality_qa", "review_report", "Accept report",
+                                                         reviewed))
     states = {(t["task_id"], t["rendered_map_index"]): t["state"] for t in run["task_instances"]}
     assert run["state"] == "success", states
     assert {k[1] for k, s in states.items() if k[0] == "publish_passed" and s == "success"} == {"shop_products", "warehouse_skus"}
@@ -122,17 +144,8 @@ def test_contract_questions_over_rest_with_human_review(api, tmp_path):
 
     questions = [r["inputs"] | r["expectations"] for r in load_golden("contract_qa")]
     stack.wait_for_dag(api, "contract_qa")
-    reviewed = []
-
-    def answer_reviews(run_id: str, tis: list[dict]) -> None:
-        for ti in tis:
-            if ti["task_id"] == "review_answer" and ti["state"] == "awaiting_input" and ti["map_index"] not in reviewed:
-                url = f"/api/v2/dags/contract_qa/dagRuns/{run_id}/taskInstances/review_answer/{ti['map_index']}/hitlDetails"
-                response = api.patch(url, json={"chosen_options": ["Reject answer"],
-                                                "params_input": {"corrected_answer": "checked by the e2e test"}})
-                assert response.status_code == 200, response.text
-                reviewed.append(ti["map_index"])
-
+    reviewed: list[int] = []
+    answer_reviews = review_answerer(api, "contract_qa", "review_answer", "Reject answer", reviewed)
     run = stack.trigger_and_wait(api, "contract_qa", {"questions": questions}, timeout_s=2400, on_poll=answer_reviews)
     states = {(t["task_id"], t["map_index"]): t["state"] for t in run["task_instances"]}
     assert run["state"] == "success", states
