@@ -171,3 +171,19 @@ def test_contract_questions_over_rest_with_human_review(api, tmp_path):
     print(f"\ncontract_qa on the local model: accuracy {mean('correct'):.2f}, retrieval hit rate {mean('retrieval_hit'):.2f}, "
           f"citation validity {mean('citations_valid'):.2f}, routed to review {mean('needs_review'):.2f}")
     assert mean("retrieval_hit") >= 0.9 and mean("correct") >= 0.5
+
+
+def test_drift_check_over_rest_reads_the_production_runs(api):
+    """After the crew DAGs above ran, crew_drift measures every crew from MLflow and logs plots."""
+    stack.wait_for_dag(api, "crew_drift")
+    run = stack.trigger_and_wait(api, "crew_drift", {"recent_runs": 2, "baseline_runs": 2, "min_runs": 2},
+                                 timeout_s=900)
+    states = {(t["task_id"], t["rendered_map_index"]): t["state"] for t in run["task_instances"]}
+    assert {k[1] for k, s in states.items() if k[0] == "measure_drift" and s == "success"} == {
+        "fact_check", "data_qa", "contract_qa"}, states
+    assert states[("check_drift_thresholds", None)] in {"success", "failed"}  # the verdict depends on the data
+    client = MlflowClient(stack.MLFLOW_URL)
+    experiment = client.get_experiment_by_name("crews/data_qa")
+    (drift,) = client.search_runs([experiment.experiment_id], f"tags.kind = 'drift' and tags.run_id = '{run['dag_run_id']}'")
+    assert drift.data.metrics["window.recent.runs"] == 2
+    assert "plots/total_tokens.png" in {a.path for a in client.list_artifacts(drift.info.run_id, "plots")}
