@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, human_review
 
 ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
 QUESTION_SCHEMA = {
@@ -92,22 +92,6 @@ def contract_qa():
 
         return collect(results, pairs)
 
-    @task
-    def review_requests(summaries: list[dict]) -> list[dict]:
-        """One human review request per answer that is ungrounded or below the confidence threshold."""
-        from common.crew_tasks import review_requests as requests_for
-
-        return requests_for("contract_qa", summaries)
-
-    review = review_operator("contract_qa", "review_answer")
-
-    @task(trigger_rule="all_done")
-    def record_reviews(requests: list[dict]) -> int:
-        """Store each reviewer's decision with the answer in the results table."""
-        from common.crew_tasks import record_reviews as record
-
-        return record("contract_qa", requests, "review_answer")
-
     @task(trigger_rule="all_done")
     def all_questions_answered(summaries: list[dict], pairs: list[dict]) -> None:
         """Fail the run (after the others were stored) if any pair could not be answered."""
@@ -118,9 +102,7 @@ def contract_qa():
 
     pairs = list_pairs()
     summaries = collect_results(answer_question.expand_kwargs(pairs), pairs)
-    requests = review_requests(summaries)
-    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
-    reviewed >> record_reviews(requests) >> all_questions_answered(summaries, pairs)
+    human_review("contract_qa", "review_answer", summaries) >> all_questions_answered(summaries, pairs)
 
 
 contract_qa()

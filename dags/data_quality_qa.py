@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, human_review
 
 PASSED = AssetAlias("data_qa_passed")
 
@@ -116,22 +116,6 @@ def data_quality_qa():
 
         return quarantine_item("data_qa", summary)
 
-    @task
-    def review_requests(summaries: list[dict]) -> list[dict]:
-        """One human review request per report whose explanation scored below the threshold."""
-        from common.crew_tasks import review_requests as requests_for
-
-        return requests_for("data_qa", summaries)
-
-    review = review_operator("data_qa", "review_report")
-
-    @task(trigger_rule="all_done")
-    def record_reviews(requests: list[dict]) -> int:
-        """Store each reviewer's decision on the report (the gate itself does not wait for it)."""
-        from common.crew_tasks import record_reviews as record
-
-        return record("data_qa", requests, "review_report")
-
     @task(trigger_rule="all_done")
     def all_datasets_checked(summaries: list[dict], datasets: list[dict]) -> None:
         """Fail the run (after the others were handled) if any dataset could not be checked."""
@@ -143,9 +127,7 @@ def data_quality_qa():
     summaries = collect_results(check_dataset.expand(dataset=datasets), datasets)
     published = publish_passed.expand(summary=passed(summaries))
     quarantined = quarantine_failed.expand(summary=failed(summaries))
-    requests = review_requests(summaries)
-    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
-    recorded = reviewed >> record_reviews(requests)
+    recorded = human_review("data_qa", "review_report", summaries)
     [published, quarantined, recorded] >> all_datasets_checked(summaries, datasets)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, review_operator
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, human_review
 
 APPROVED_COPY = Asset("fact_check_approved_copy")
 
@@ -91,22 +91,6 @@ def fact_check_copy():
 
         return collect(results, drafts)
 
-    @task
-    def review_requests(summaries: list[dict]) -> list[dict]:
-        """One human review request per draft the gate did not approve or the tools could not verify."""
-        from common.crew_tasks import review_requests as requests_for
-
-        return requests_for("fact_check", summaries)
-
-    review = review_operator("fact_check", "review_copy")
-
-    @task(trigger_rule="all_done")
-    def record_reviews(requests: list[dict]) -> int:
-        """Store each reviewer's decision; accepted copy is published with the approved copy."""
-        from common.crew_tasks import record_reviews as record
-
-        return record("fact_check", requests, "review_copy")
-
     @task(outlets=[APPROVED_COPY], trigger_rule="all_done")
     def publish_approved(summaries: list[dict]) -> list[str]:
         """Publish approved (and reviewer-accepted) copy as the `fact_check_approved_copy` asset."""
@@ -123,9 +107,8 @@ def fact_check_copy():
 
     drafts = list_drafts()
     summaries = collect_results(check_draft.expand(draft=drafts), drafts)
-    requests = review_requests(summaries)
-    reviewed = review.expand_kwargs(requests.map(lambda r: {"subject": r["subject"], "body": r["body"]}))
-    reviewed >> record_reviews(requests) >> publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
+    reviewed = human_review("fact_check", "review_copy", summaries)
+    reviewed >> publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
 
 
 fact_check_copy()

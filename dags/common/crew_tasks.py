@@ -263,14 +263,39 @@ def review_request(crew: str, summary: dict[str, Any]) -> dict[str, Any]:
     return {"item_id": summary["item_id"], "subject": f"Review {noun} {summary['item_id']}", "body": body}
 
 
-def review_requests(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def human_review(crew: str, task_id: str, summaries: Any) -> Any:
+    """The review steps every crew DAG shares; returns the last one (``record_reviews``).
+
+    ``review_requests`` picks the outputs routed to review, ``task_id`` (a mapped
+    ``HITLOperator``) waits for a person per output, ``record_reviews`` stores the decisions.
+    """
+    from airflow.sdk import task
+
+    @task
+    def review_requests(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One human review request per output below the thresholds in include/review.yaml."""
+        return requests_for_review(crew, summaries)
+
+    @task(trigger_rule="all_done")
+    def record_reviews(requests: list[dict[str, Any]]) -> int:
+        """Store each reviewer's decision with the output in the results table."""
+        return record_review_decisions(crew, requests, task_id)
+
+    requests = review_requests(summaries)
+    reviewed = review_operator(crew, task_id).expand_kwargs(
+        requests.map(lambda r: {"subject": r["subject"], "body": r["body"]})
+    )
+    return reviewed >> record_reviews(requests)
+
+
+def requests_for_review(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One review request per output routed to review."""
     requests = [review_request(crew, s) for s in summaries or [] if s.get("needs_review")]
     log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
     return requests
 
 
-def record_reviews(crew: str, requests: list[dict[str, Any]] | None, task_id: str) -> int:
+def record_review_decisions(crew: str, requests: list[dict[str, Any]] | None, task_id: str) -> int:
     """Store each human decision (the mapped review tasks' XCom) with its answer; returns how many."""
     from airflow.sdk import get_current_context
 

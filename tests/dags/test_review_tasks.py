@@ -30,7 +30,7 @@ def test_decisions_are_stored_with_the_answer(monkeypatch, chosen, status):
     context = {"ti": ti, "dag": SimpleNamespace(dag_id="contract_qa"), "run_id": "run_1"}
     monkeypatch.setattr("airflow.sdk.get_current_context", lambda: context)
     requests = [{"item_id": "northwind_msa.fee"}, {"item_id": "northwind_msa.other"}]
-    assert crew_tasks.record_reviews("contract_qa", requests, "review_answer") == 1  # the second review never answered
+    assert crew_tasks.record_review_decisions("contract_qa", requests, "review_answer") == 1  # the second review never answered
     (row,) = fetch_results("contract_qa")
     assert row.status == status and '"correction": "EUR 25,000"' in row.summary_json
 
@@ -39,7 +39,7 @@ def test_only_outputs_routed_to_review_get_a_request():
     summaries = [{"item_id": "a", "needs_review": False}, {"item_id": "b", "needs_review": True, "status": "failed",
                                                            "review_reasons": ["the reviewer wrote no summary"],
                                                            "rows": 12}]
-    (request,) = crew_tasks.review_requests("data_qa", summaries)
+    (request,) = crew_tasks.requests_for_review("data_qa", summaries)
     assert request["subject"] == "Review report b"
     assert "**Rows**: 12" in request["body"] and "- the reviewer wrote no summary" in request["body"]
     assert "**Status**" not in request["body"]
