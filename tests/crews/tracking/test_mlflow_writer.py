@@ -43,3 +43,16 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
 def test_check_server_fails_fast_for_dead_http_server():
     with pytest.raises(TrackingUnavailable, match="unreachable"):
         check_server("http://127.0.0.1:9", timeout_s=1)
+
+
+def test_runs_are_linked_to_one_prompt_version_per_hash(draft, scripted_llm, tracking_uri):
+    def run(prompt_hash, template):
+        with CrewRunTracker(RunContext(crew="fact_check", item_id="p"), {"provider": "local"}, prompt_hash,
+                            writer=lambda r: write_run(r, tracking_uri), prompt_template=template) as tracker:
+            tracker.set_output(check_draft(draft, scripted_llm).model_dump(mode="json"))
+        return MlflowClient(tracking_uri).get_run(tracker.mlflow_run_id).data.tags["prompt_version"]
+
+    assert [run("h1", "prompt A"), run("h1", "prompt A"), run("h2", "prompt B")] == ["1", "1", "2"]
+    client = MlflowClient(tracking_uri)
+    assert client.get_prompt_version("crews.fact_check", 2).template == "prompt B"
+    assert client.get_prompt_version("crews.fact_check", 1).tags["prompt_hash"] == "h1"

@@ -40,6 +40,8 @@ def test_record_carries_prompts_outputs_tokens_and_cost(draft):
     assert [c["agent"] for c in calls] == ["Marketing claims fact checker", "Senior copywriter", "Managing editor"]
     assert calls[0]["messages"][0]["role"] == "system" and calls[0]["output"]
     assert json.loads(record["artifacts"]["output.json"])["draft_id"] == "track_me"
+    assert metrics["input_chars"] == len('{"draft_id": "track_me"}')
+    assert metrics["output_chars"] == len(json.dumps(json.loads(record["artifacts"]["output.json"]), ensure_ascii=False))
 
 
 def test_unreachable_tracking_spools_and_replays(draft, scripted_llm):
