@@ -154,16 +154,21 @@ class CrewRunTracker:
         }
 
     def publish(self, record: dict[str, Any]) -> None:
-        """Write the record, or spool it; then replay older spooled records."""
-        try:
-            self.mlflow_run_id = self.writer(record)
-        except Exception as exc:  # tracking must never fail the crew
-            self.spooled_to = str(spool.spool(record))
-            log.warning("MLflow unavailable (%s); tracking record spooled to %s", exc, self.spooled_to)
-            return
-        written, left = spool.replay(self.writer)
-        if written or left:
-            log.info("replayed %d spooled tracking records (%d left)", written, left)
+        self.mlflow_run_id, self.spooled_to = publish_record(record, self.writer)
+
+
+def publish_record(record: dict[str, Any], writer: Writer) -> tuple[str | None, str | None]:
+    """Write the record, or spool it; then replay older spooled records. Returns (run id, spool path)."""
+    try:
+        run_id = writer(record)
+    except Exception as exc:  # tracking must never fail the crew or the DAG
+        spooled_to = str(spool.spool(record))
+        log.warning("MLflow unavailable (%s); tracking record spooled to %s", exc, spooled_to)
+        return None, spooled_to
+    written, left = spool.replay(writer)
+    if written or left:
+        log.info("replayed %d spooled tracking records (%d left)", written, left)
+    return run_id, None
 
 
 def publish_batch_summary(crew: str, run_name: str, tags: dict[str, str], metrics: dict[str, float],
@@ -179,9 +184,5 @@ def publish_batch_summary(crew: str, run_name: str, tags: dict[str, str], metric
         "metrics": metrics, "artifacts": {}, "spans": [], "trace_inputs": None, "trace_outputs": None,
         "status": "FINISHED", "start_ms": now, "end_ms": now,
     }
-    try:
-        return f"MLflow run {(writer or _default_writer)(record)}"
-    except Exception as exc:  # tracking must never fail the DAG
-        path = spool.spool(record)
-        log.warning("MLflow unavailable (%s); batch summary spooled to %s", exc, path)
-        return f"spooled to {path}"
+    run_id, spooled_to = publish_record(record, writer or _default_writer)
+    return f"MLflow run {run_id}" if run_id else f"spooled to {spooled_to}"

@@ -70,3 +70,19 @@ def test_crew_failure_is_tracked_and_re_raised(draft):
     record = written[0]
     assert record["status"] == "FAILED" and "model crashed" in record["artifacts"]["error.txt"]
     assert record["metrics"]["llm_failed_calls"] == 1  # agents do not retry; Airflow does
+
+
+def test_batch_summary_is_spooled_when_mlflow_is_down_and_replayed_later():
+    from crews.tracking.tracker import publish_batch_summary
+
+    def down(record):
+        raise ConnectionError("mlflow down")
+
+    where = publish_batch_summary("data_qa", "d r1 (batch)", {"dag_id": "d"}, {"review_share": 0.25}, writer=down)
+    assert where.startswith("spooled to ") and len(list(spool.spool_dir().glob("*.json"))) == 1
+    written = []
+    where = publish_batch_summary("data_qa", "d r2 (batch)", {"dag_id": "d"}, {"review_share": 0.5},
+                                  writer=lambda r: written.append(r) or f"run-{len(written)}")
+    assert where == "MLflow run run-1"
+    assert [r["metrics"]["review_share"] for r in written] == [0.5, 0.25]
+    assert written[0]["tags"]["kind"] == "batch" and written[0]["experiment"] == "crews/data_qa"
