@@ -16,7 +16,7 @@ CONF = {"crews": ["data_qa", "fact_check"], "recent_runs": 20, "baseline_runs": 
 
 def _write_runs(tmp, shifted: bool) -> None:
     client = MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}")
-    experiment_id = client.create_experiment("crews/data_qa")
+    experiment_id = client.create_experiment("crews/data_qa", artifact_location=(tmp / "artifacts").as_uri())
     rng = np.random.default_rng(3)
     for i in range(60):
         recent = i >= 40  # written last, so newest
