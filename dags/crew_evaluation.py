@@ -74,14 +74,14 @@ def crew_evaluation():
     def crews_to_score() -> list[str]:
         return list(get_current_context()["params"]["crews"])
 
-    @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_index }}")
+    @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_id }}")
     def run_record(crew: str, record: dict) -> dict:
         """Run one golden record as a tracked crew run (purpose `evaluation`)."""
         from common.crew_tasks import llm_settings, task_identity
 
         from crews.evaluation.evaluate import run_record as run
 
-        get_current_context()["record_index"] = next(iter(record["inputs"].values()), "?")
+        get_current_context()["record_id"] = next(iter(record["inputs"].values()), "?")
         return run(crew, record, llm_settings(), context=task_identity(), catch=False)
 
     @task(trigger_rule="all_done", map_index_template="{{ crew }}", execution_timeout=timedelta(minutes=30))
@@ -91,12 +91,12 @@ def crew_evaluation():
 
         from crews.evaluation.evaluate import failed_output, log_crew_evaluation
 
-        get_current_context()["crew"] = crew
+        ctx = get_current_context()
+        ctx["crew"] = crew
         done = {_record_key(r["inputs"]): r for r in rows if r}
         records = [p["record"] for p in pairs if p["crew"] == crew]
         crew_rows = [done.get(_record_key(r["inputs"])) or {**r, "outputs": failed_output("evaluation task failed")}
                      for r in records]
-        ctx = get_current_context()
         report = log_crew_evaluation(crew, crew_rows, llm_settings(), judge_settings(),
                                      context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
         print(f"{crew}: {report['records']} records ({report['failed']} failed), MLflow evaluation run "
