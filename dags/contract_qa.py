@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, human_review
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.review_steps import human_review
 
 ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
 QUESTION_SCHEMA = {

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, drift_alert
+from common.crew_tasks import CREW_DEFAULT_ARGS
+from common.drift_checks import drift_alert
 
 CREWS = ["fact_check", "data_qa", "contract_qa"]
 WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
@@ -58,7 +59,7 @@ def crew_drift():
     @task(map_index_template="{{ crew }}")
     def measure_drift(crew: str) -> dict:
         """Measure one crew's drift and log it (metrics, report, plots) to MLflow."""
-        from common.crew_tasks import measure_crew_drift
+        from common.drift_checks import measure_crew_drift
 
         get_current_context()["crew"] = crew
         return measure_crew_drift(crew)
@@ -66,7 +67,7 @@ def crew_drift():
     @task(retries=0, on_failure_callback=drift_alert)
     def check_drift_thresholds(reports: list[dict]) -> None:
         """Fail (and alert) when any crew's feature crossed its configured drift threshold."""
-        from common.crew_tasks import require_no_drift
+        from common.drift_checks import require_no_drift
 
         require_no_drift(reports)
 

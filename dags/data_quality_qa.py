@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL, human_review
+from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.review_steps import human_review
 
 PASSED = AssetAlias("data_qa_passed")
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 LLM_CONN_ID = os.environ.get("CREWS_LLM_CONN_ID", "llm_default")
 JUDGE_CONN_ID = "llm_judge"
 LLM_POOL = "llm_pool"
-REVIEW_TIMEOUT = timedelta(days=3)
 
 # Retry and timeout policy shared by every crew DAG.
 CREW_DEFAULT_ARGS = {
@@ -220,154 +219,3 @@ def quarantine_item(crew: str, summary: dict[str, Any]) -> str:
     path.write_text(json.dumps({"dag_run_id": ctx["run_id"], "summary": summary, "report": report}, indent=2))
     log.warning("dataset %s failed the gate; quarantined with its report at %s", item_id, path)
     return str(path)
-
-
-REVIEW_NOUNS = {"fact_check": "copy", "data_qa": "report", "contract_qa": "answer"}
-_REVIEW_HIDDEN = {"item_id", "status", "passed", "needs_review", "review_reasons", "mlflow_run_id", "mlflow_experiment"}
-
-
-def review_operator(crew: str, task_id: str) -> Any:
-    """The mapped human review step every crew DAG shares: accept or reject, with an optional correction."""
-    from airflow.providers.standard.operators.hitl import HITLOperator
-    from airflow.sdk import Param
-
-    noun = REVIEW_NOUNS[crew]
-    return HITLOperator.partial(
-        task_id=task_id,
-        options=[f"Accept {noun}", f"Reject {noun}"],
-        defaults=[f"Reject {noun}"],
-        params={"correction": Param("", type="string", title=f"Corrected {noun} (optional)")},
-        response_timeout=REVIEW_TIMEOUT,
-        retries=0,
-    )
-
-
-def review_request(crew: str, summary: dict[str, Any]) -> dict[str, Any]:
-    """Subject and Markdown body of the human review of one output: what it says and why it needs a person."""
-    noun = REVIEW_NOUNS[crew]
-    reasons = "\n".join(f"- {r}" for r in summary.get("review_reasons") or []) or "- (none given)"
-    shown = []
-    for key, value in summary.items():
-        if key in _REVIEW_HIDDEN:
-            continue
-        if isinstance(value, list):
-            value = ", ".join(map(str, value)) or "none"
-        shown.append(f"**{key.replace('_', ' ').capitalize()}**: {value}")
-    body = (
-        f"**{crew} item** `{summary['item_id']}`\n\n" + "\n\n".join(shown)
-        + f"\n\n**Why it needs review**:\n{reasons}\n\n"
-        f"MLflow run `{summary.get('mlflow_run_id')}` (experiment `{summary.get('mlflow_experiment')}`) holds "
-        f"the full output, its evidence and the agent trace. Accept the {noun}, or reject it and optionally "
-        "give the correction."
-    )
-    return {"item_id": summary["item_id"], "subject": f"Review {noun} {summary['item_id']}", "body": body}
-
-
-def human_review(crew: str, task_id: str, summaries: Any) -> Any:
-    """The review steps every crew DAG shares; returns the last one (``record_reviews``).
-
-    ``review_requests`` picks the outputs routed to review, ``task_id`` (a mapped
-    ``HITLOperator``) waits for a person per output, ``record_reviews`` stores the decisions.
-    """
-    from airflow.sdk import task
-
-    @task
-    def review_requests(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One human review request per output below the thresholds in include/review.yaml."""
-        return requests_for_review(crew, summaries)
-
-    @task(trigger_rule="all_done")
-    def record_reviews(requests: list[dict[str, Any]]) -> int:
-        """Store each reviewer's decision with the output in the results table."""
-        return record_review_decisions(crew, requests, task_id)
-
-    requests = review_requests(summaries)
-    reviewed = review_operator(crew, task_id).expand_kwargs(
-        requests.map(lambda r: {"subject": r["subject"], "body": r["body"]})
-    )
-    return reviewed >> record_reviews(requests)
-
-
-def requests_for_review(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One review request per output routed to review."""
-    requests = [review_request(crew, s) for s in summaries or [] if s.get("needs_review")]
-    log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
-    return requests
-
-
-def record_review_decisions(crew: str, requests: list[dict[str, Any]] | None, task_id: str) -> int:
-    """Store each human decision (the mapped review tasks' XCom) with its answer; returns how many."""
-    from airflow.sdk import get_current_context
-
-    from crews.results import record_review
-
-    ctx = get_current_context()
-    recorded = 0
-    for index, request in enumerate(requests or []):
-        response = ctx["ti"].xcom_pull(task_ids=task_id, map_indexes=index)
-        if not response:
-            log.warning("no review recorded for %s (task skipped or failed)", request["item_id"])
-            continue
-        decision = {
-            "chosen": list(response.get("chosen_options") or []),
-            "correction": (response.get("params_input") or {}).get("correction") or None,
-            "responded_by": (response.get("responded_by") or {}).get("name"),
-        }
-        record_review(crew, ctx["dag"].dag_id, ctx["run_id"], request["item_id"], decision)
-        log.info("review of %s: %s", request["item_id"], decision)
-        recorded += 1
-    return recorded
-
-
-def measure_crew_drift(crew: str) -> dict[str, Any]:
-    """Run the drift check of one crew with the DAG run's window overrides; log the verdict per feature."""
-    from airflow.sdk import get_current_context
-
-    from crews.evaluation.drift import check_crew_drift
-
-    ctx = get_current_context()
-    overrides = {k: ctx["params"].get(k) for k in ("recent_runs", "baseline_runs", "min_runs")}
-    report = check_crew_drift(crew, overrides, context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
-    windows = report["windows"]
-    log.info("%s: recent %s vs baseline %s; MLflow drift run %s with %d plots", crew, windows["recent"],
-             windows["baseline"], report["mlflow_run_id"], len(report["plots"]))
-    for feature in report["features"]:
-        verdict = {True: "DRIFT", False: "ok", None: "no verdict"}[feature["drifted"]]
-        log.info("  %-18s %-10s psi=%s p=%s %s", feature["name"], verdict, feature["psi"], feature["p_value"],
-                 feature["note"])
-    for score in report["scores"]:
-        log.info("  score %-25s %s", score["name"], score["note"] or f"drop {score['drop']}")
-    for change in report["changes"]:
-        log.info("  %s", change)
-    return {k: report[k] for k in ("crew", "drifted", "reasons", "changes", "windows", "mlflow_run_id")}
-
-
-def require_no_drift(reports: list[dict[str, Any]]) -> None:
-    """Raise naming every crew and feature that drifted, with the reasons and window changes."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    drifted = [r for r in reports if r and r["drifted"]]
-    if drifted:
-        lines = [f"{r['crew']}: {'; '.join(r['reasons'])}"
-                 + (f" [{'; '.join(r['changes'])}]" if r["changes"] else "")
-                 + f" (MLflow run {r['mlflow_run_id']})" for r in drifted]
-        raise AirflowFailException("drift over threshold: " + " | ".join(lines))
-    log.info("no drift over threshold in %d crews", len([r for r in reports if r]))
-
-
-def drift_alert(context: dict[str, Any]) -> None:
-    """Failure callback of the drift check: log the alert and keep it in ``$CREWS_STATE_DIR/alerts``."""
-    import json
-    from datetime import datetime
-
-    from crews.paths import state_dir
-
-    message = str(context.get("exception") or "drift check failed")
-    ti = context.get("ti")
-    alert = {"at": datetime.now(UTC).isoformat(), "dag_id": getattr(ti, "dag_id", None),
-             "run_id": getattr(ti, "run_id", None), "message": message}
-    folder = state_dir() / "alerts"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = str(alert["run_id"] or "unknown").replace(":", "_").replace("/", "_")
-    (folder / f"drift-{name}.json").write_text(json.dumps(alert, indent=2))
-    log.error("DRIFT ALERT %s: %s", alert["run_id"], message)

@@ -3,7 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
-from common import crew_tasks
+from common import review_steps
 
 from crews.results import fetch_results, upsert_results
 
@@ -13,7 +13,7 @@ SUMMARY = {"item_id": "northwind_msa.fee", "question": "What is the fee?", "answ
 
 
 def test_review_request_shows_the_answer_and_why():
-    request = crew_tasks.review_request("contract_qa", SUMMARY)
+    request = review_steps.review_request("contract_qa", SUMMARY)
     assert request["subject"] == "Review answer northwind_msa.fee" and request["item_id"] == "northwind_msa.fee"
     for text in ("What is the fee?", "EUR 99,000", "**Citations**: none", "numbers not in the cited text: 99000",
                  "abc"):
@@ -30,7 +30,7 @@ def test_decisions_are_stored_with_the_answer(monkeypatch, chosen, status):
     context = {"ti": ti, "dag": SimpleNamespace(dag_id="contract_qa"), "run_id": "run_1"}
     monkeypatch.setattr("airflow.sdk.get_current_context", lambda: context)
     requests = [{"item_id": "northwind_msa.fee"}, {"item_id": "northwind_msa.other"}]
-    assert crew_tasks.record_review_decisions("contract_qa", requests, "review_answer") == 1  # the second review never answered
+    assert review_steps.record_review_decisions("contract_qa", requests, "review_answer") == 1  # the second review never answered
     (row,) = fetch_results("contract_qa")
     assert row.status == status and '"correction": "EUR 25,000"' in row.summary_json
 
@@ -39,7 +39,7 @@ def test_only_outputs_routed_to_review_get_a_request():
     summaries = [{"item_id": "a", "needs_review": False}, {"item_id": "b", "needs_review": True, "status": "failed",
                                                            "review_reasons": ["the reviewer wrote no summary"],
                                                            "rows": 12}]
-    (request,) = crew_tasks.requests_for_review("data_qa", summaries)
+    (request,) = review_steps.requests_for_review("data_qa", summaries)
     assert request["subject"] == "Review report b"
     assert "**Rows**: 12" in request["body"] and "- the reviewer wrote no summary" in request["body"]
     assert "**Status**" not in request["body"]
