@@ -7,21 +7,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crews.tracking.mlflow_writer import check_server, tracking_uri
+from crews.tracking.mlflow_writer import connect, ensure_experiment
 
 
 def log_drift(crew: str, run_name: str, report: dict[str, Any], plots: list[Path], tags: dict[str, str]) -> str:
     """Log ``report`` (see :meth:`crews.evaluation.drift.DriftReport.to_dict`) in experiment ``crews/<crew>``."""
     from mlflow.entities import Metric
-    from mlflow.tracking import MlflowClient
 
-    uri = tracking_uri()
-    check_server(uri)
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name(f"crews/{crew}")
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(f"crews/{crew}")
-    run = client.create_run(experiment_id, tags={**tags, "kind": "drift", "purpose": "monitoring", "crew": crew,
-                                                 "mlflow.runName": run_name})
+    client = connect()
+    tags = {**tags, "kind": "drift", "purpose": "monitoring", "crew": crew, "mlflow.runName": run_name}
+    run = client.create_run(ensure_experiment(client, f"crews/{crew}"), tags=tags)
     run_id, now = run.info.run_id, int(time.time() * 1000)
     metrics = [Metric("drifted_features", float(len(report["drifted"])), now, 0)]
     for feature in report["features"]:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from crews.tracking.mlflow_writer import check_server, tracking_uri
+from crews.tracking.mlflow_writer import connect
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +58,12 @@ def log_evaluation(
 ) -> tuple[str, dict[str, float]]:
     """Log the evaluation of ``rows`` as one run in experiment ``crews/<crew>``; return (run id, mean scores)."""
     import mlflow
-    from mlflow.tracking import MlflowClient
 
     from crews.tracking.prompts import ensure_prompt_version
 
-    uri = tracking_uri()
-    check_server(uri)
-    mlflow.set_tracking_uri(uri)
+    client = connect()
+    mlflow.set_tracking_uri(client.tracking_uri)
     mlflow.set_experiment(f"crews/{crew}")
-    client = MlflowClient(uri)
     version = ensure_prompt_version(client, crew, prompt_template, tags["prompt_hash"])
     scorers = [_code_scorer(name, score) for name in names]
     if judge is not None:

@@ -52,20 +52,29 @@ def check_server(uri: str, timeout_s: float = 2.0) -> None:
         raise TrackingUnavailable(f"MLflow server {uri} health check answered {response.status_code}")
 
 
-def write_run(record: dict[str, Any], uri: str | None = None) -> str:
-    """Write ``record`` to MLflow and return the new run id."""
-    import mlflow
-    from mlflow.entities import Metric, Param, RunTag
+def connect(uri: str | None = None) -> Any:
+    """An ``MlflowClient`` for ``uri`` (default: :func:`tracking_uri`), after a fast health check."""
     from mlflow.tracking import MlflowClient
 
     uri = uri or tracking_uri()
     check_server(uri)
-    mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name(record["experiment"])
-    experiment_id = (
-        experiment.experiment_id if experiment else client.create_experiment(record["experiment"])
-    )
+    return MlflowClient(uri)
+
+
+def ensure_experiment(client: Any, name: str) -> str:
+    """The id of experiment ``name``, created if it does not exist yet."""
+    experiment = client.get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else client.create_experiment(name)
+
+
+def write_run(record: dict[str, Any], uri: str | None = None) -> str:
+    """Write ``record`` to MLflow and return the new run id."""
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = connect(uri)
+    mlflow.set_tracking_uri(client.tracking_uri)
+    experiment_id = ensure_experiment(client, record["experiment"])
     tags = {**record["tags"], "mlflow.runName": record["run_name"]}
     run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags)
     run_id = run.info.run_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from crews.tracking.mlflow_writer import check_server, tracking_uri
+from crews.tracking.mlflow_writer import connect
 
 KEPT_TAGS = ("prompt_hash", "prompt_version", "model", "provider", "item_id", "dag_id", "run_id")
 FILTERS = {
@@ -15,11 +15,7 @@ FILTERS = {
 
 def crew_runs(crew: str, kind: Literal["production", "evaluation"], limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` finished runs of ``crew``: ``{"run_id", "start_ms", "tags", "metrics"}``, newest first."""
-    from mlflow.tracking import MlflowClient
-
-    uri = tracking_uri()
-    check_server(uri)
-    client = MlflowClient(uri)
+    client = connect()
     experiment = client.get_experiment_by_name(f"crews/{crew}")
     if experiment is None or limit <= 0:
         return []
