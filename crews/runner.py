@@ -26,8 +26,10 @@ def run_item(
     ``context`` carries the Airflow identifiers (dag_id, run_id, task_id,
     map_index, try_number) or is empty for the CLI. Returns a JSON-safe dict:
     the item id, a one-line summary, the full result and where it was tracked.
-    Raises :class:`crews.errors.InputError` for invalid input before any LLM call.
+    Raises :class:`crews.errors.InputError` for invalid input before any LLM call,
+    and :class:`crews.runtime.budget.BudgetExceeded` when the run's budget is spent.
     """
+    from crews.runtime.guards import attach_guards
     from crews.runtime.llm_factory import build_llm
     from crews.tracking.tracker import CrewRunTracker
 
@@ -36,6 +38,8 @@ def run_item(
     item_id = spec.item_id(item)
     run_context = RunContext(crew=crew, item_id=item_id, **(context or {}))
     llm = build_llm(settings)
+    budget = attach_guards(llm, settings, context or {}, item_id)
+    budget.check(started=False)
     started = time.perf_counter()
     with CrewRunTracker(
         run_context,
@@ -44,14 +48,18 @@ def run_item(
         inputs=item.model_dump(mode="json"),
         prompt_template=prompt_template(spec.config_dir),
     ) as tracker:
-        result = spec.run(item, llm)
-        tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
-                           spec.artifacts(result) if spec.artifacts else None)
+        try:
+            result = spec.run(item, llm)
+            tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
+                               spec.artifacts(result) if spec.artifacts else None)
+        finally:
+            tracker.output_metrics.update(budget.metrics())
     crew_seconds = time.perf_counter() - started - tracker.tracking_seconds
     metrics = tracker.record["metrics"] if tracker.record else {}
     log.info(
-        "crew %s item %s: %.1fs, %d LLM calls, %d tokens, tracking %.3fs, mlflow run %s",
-        crew, item_id, crew_seconds, metrics.get("llm_calls", 0), metrics.get("total_tokens", 0),
+        "crew %s item %s: %.1fs, %d LLM calls (+%d replayed from cache), %d tokens, tracking %.3fs, mlflow run %s",
+        crew, item_id, crew_seconds, metrics.get("llm_calls", 0), metrics.get("cache_hits", 0),
+        metrics.get("total_tokens", 0),
         tracker.tracking_seconds, tracker.mlflow_run_id or f"spooled to {tracker.spooled_to}",
     )
     return {
@@ -64,6 +72,7 @@ def run_item(
         "tracking_spooled_to": tracker.spooled_to,
         "usage": {
             "llm_calls": int(metrics.get("llm_calls", 0)),
+            "cache_hits": int(metrics.get("cache_hits", 0)),
             "total_tokens": int(metrics.get("total_tokens", 0)),
             "cost_usd": float(metrics.get("cost_usd", 0.0)),
             "crew_seconds": round(crew_seconds, 3),

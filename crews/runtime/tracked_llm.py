@@ -3,20 +3,31 @@
 Subclasses only implement :meth:`TrackedLLM._complete` (one request, one
 answer). This class emits CrewAI's ``LLMCall*`` events (which the tracking
 layer records), counts tokens for ``CrewOutput.token_usage``, and, when CrewAI
-asks for a Pydantic ``response_model``, validates the answer and re-asks a
-bounded number of times with the validation error before failing clearly.
+asks for a Pydantic ``response_model``, validates the answer, repairs broken
+JSON locally, and re-asks a bounded number of times with the validation error
+before failing clearly. With guards attached (:meth:`TrackedLLM.with_guards`)
+it replays answers from the task instance's response cache and charges paid
+calls to the run's budget.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import json_repair
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
+
+if TYPE_CHECKING:
+    from crews.runtime.budget import BudgetGuard
+    from crews.runtime.response_cache import ResponseCache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,10 +56,34 @@ def parse_structured(text: str, response_model: type[BaseModel]) -> BaseModel:
     return response_model.model_validate_json(body.strip().rstrip("`").strip())
 
 
+def repair_structured(text: str, response_model: type[BaseModel]) -> BaseModel | None:
+    """``response_model`` from JSON repaired locally (quotes, commas, truncation), or None if still invalid."""
+    try:
+        return response_model.model_validate(json_repair.loads(text))
+    except (ValidationError, ValueError, TypeError):
+        return None
+
+
 class TrackedLLM(BaseLLM):
     """A CrewAI LLM whose calls are observable on the CrewAI event bus."""
 
     max_repairs: int = 1
+    _cache: ResponseCache | None = PrivateAttr(default=None)
+    _budget: BudgetGuard | None = PrivateAttr(default=None)
+
+    def with_guards(self, cache: ResponseCache | None = None, budget: BudgetGuard | None = None) -> TrackedLLM:
+        """Replay answers from ``cache`` and charge paid calls to ``budget``."""
+        self._cache, self._budget = cache, budget
+        return self
+
+    def request_key(self, chat: list[dict[str, Any]], response_model: type[BaseModel] | None) -> dict[str, Any]:
+        """Everything that determines the answer: provider, model, messages, parameters, output schema."""
+        return {
+            "provider": self.provider, "model": self.model, "messages": chat,
+            "params": {"temperature": self.temperature, "max_tokens": getattr(self, "max_tokens", None),
+                       "stop": self.stop_sequences, "structured_mode": getattr(self, "structured_mode", None)},
+            "schema": schema_for(response_model) if response_model is not None else None,
+        }
 
     @abstractmethod
     def _complete(
@@ -80,15 +115,19 @@ class TrackedLLM(BaseLLM):
                 return parse_structured(completion.text, response_model)
             except (ValidationError, ValueError) as exc:
                 last_error = exc
-                chat = [
-                    *chat,
-                    {"role": "assistant", "content": completion.text},
-                    {
-                        "role": "user",
-                        "content": "Your answer did not match the required JSON schema: "
-                        f"{_short_error(exc)}\nReply again with only the corrected JSON object.",
-                    },
-                ]
+            repaired = repair_structured(completion.text, response_model)
+            if repaired is not None:
+                log.info("%s: repaired malformed JSON for %s without a new call", self.model, response_model.__name__)
+                return repaired
+            chat = [
+                *chat,
+                {"role": "assistant", "content": completion.text},
+                {
+                    "role": "user",
+                    "content": "Your answer did not match the required JSON schema: "
+                    f"{_short_error(last_error)}\nReply again with only the corrected JSON object.",
+                },
+            ]
         raise StructuredOutputError(
             f"{self.model} gave no valid {response_model.__name__} after {attempts} attempts: "
             f"{_short_error(last_error)}"
@@ -111,20 +150,41 @@ class TrackedLLM(BaseLLM):
         from_task: Any | None,
         from_agent: Any | None,
     ) -> Completion:
+        key = self.request_key(chat, response_model) if self._cache is not None else None
+        cached = self._cache.get(key) if key is not None else None
         self._emit_call_started_event(messages=chat, from_task=from_task, from_agent=from_agent)
+        if cached is not None:
+            self._emit_completed(chat, cached, from_task, from_agent, cached=True)
+            return cached
         try:
+            if self._budget is not None:
+                self._budget.check()
             completion = self._complete(chat, response_model)
         except Exception as exc:
             self._emit_call_failed_event(
                 error=f"{type(exc).__name__}: {exc}", from_task=from_task, from_agent=from_agent
             )
             raise
+        if key is not None:
+            self._cache.put(key, completion)
+        usage = self._emit_completed(chat, completion, from_task, from_agent, cached=False)
+        if self._budget is not None:
+            self._budget.charge(usage["prompt_tokens"], usage["completion_tokens"])
+        return completion
+
+    def _emit_completed(self, chat: list[dict[str, Any]], completion: Completion, from_task: Any | None,
+                        from_agent: Any | None, cached: bool) -> dict[str, int]:
+        """Emit the completed event; a cache hit reports zero paid tokens and what it saved."""
         usage = {
             "prompt_tokens": int(completion.usage.get("prompt_tokens", 0)),
             "completion_tokens": int(completion.usage.get("completion_tokens", 0)),
         }
         usage["total_tokens"] = int(completion.usage.get("total_tokens", sum(usage.values())))
-        self._track_token_usage_internal({**usage, "successful_requests": 1})
+        if cached:
+            usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
+                     "cached": True, "cached_tokens": usage["total_tokens"]}
+        else:
+            self._track_token_usage_internal({**usage, "successful_requests": 1})
         self._emit_call_completed_event(
             response=completion.text,
             call_type=LLMCallType.LLM_CALL,
@@ -135,7 +195,7 @@ class TrackedLLM(BaseLLM):
             finish_reason=completion.finish_reason,
             response_id=completion.response_id,
         )
-        return completion
+        return usage
 
 
 def schema_for(response_model: type[BaseModel]) -> dict[str, Any]:

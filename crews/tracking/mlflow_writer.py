@@ -68,14 +68,21 @@ def ensure_experiment(client: Any, name: str) -> str:
 
 
 def write_run(record: dict[str, Any], uri: str | None = None) -> str:
-    """Write ``record`` to MLflow and return the new run id."""
+    """Write ``record`` to MLflow and return the new run id.
+
+    Idempotent on ``record_id``: a record already written completely is not written
+    again, and a partial run left by a writer that died is replaced.
+    """
     import mlflow
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     client = connect(uri)
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
-    tags = {**record["tags"], "mlflow.runName": record["run_name"]}
+    done = _existing_run(client, experiment_id, record["record_id"])
+    if done:
+        return done
+    tags = {**record["tags"], "mlflow.runName": record["run_name"], "record_id": record["record_id"]}
     run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags)
     run_id = run.info.run_id
     if record.get("prompt_template"):
@@ -85,7 +92,6 @@ def write_run(record: dict[str, Any], uri: str | None = None) -> str:
         run_id,
         metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
         params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
-        tags=[RunTag("record_id", record["record_id"])],
     )
     for name, text in record["artifacts"].items():
         client.log_text(run_id, text, name)
@@ -94,6 +100,15 @@ def write_run(record: dict[str, Any], uri: str | None = None) -> str:
         client.set_tag(run_id, "trace_id", trace_id)
     client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
     return run_id
+
+
+def _existing_run(client: Any, experiment_id: str, record_id: str) -> str | None:
+    """The id of a finished run already written for ``record_id``; a partial one is deleted."""
+    for run in client.search_runs([experiment_id], f"tags.record_id = '{record_id}'", max_results=5):
+        if run.info.status != "RUNNING" and run.info.end_time:
+            return run.info.run_id
+        client.delete_run(run.info.run_id)
+    return None
 
 
 def _link_prompt(client: Any, run_id: str, record: dict[str, Any]) -> None:

@@ -30,18 +30,51 @@ def spool(record: dict[str, Any], directory: Path | None = None) -> Path:
 
 
 def replay(write: Callable[[dict[str, Any]], str], directory: Path | None = None) -> tuple[int, int]:
-    """Write every spooled record with ``write``; remove those written. Returns (written, left)."""
+    """Write every spooled record with ``write``; remove those written. Returns (written, left).
+
+    Each record is claimed by an atomic rename first, so two processes replaying at
+    once never write the same record twice; a claim whose write fails is put back.
+    """
     directory = directory or spool_dir()
     if not directory.exists():
         return 0, 0
+    recover_claims(directory)
     written = left = 0
     for path in sorted(directory.glob("*.json")):
+        claimed = path.with_suffix(f".claimed-{os.getpid()}")
         try:
-            write(json.loads(path.read_text()))
+            path.rename(claimed)
+        except FileNotFoundError:  # another process took it
+            continue
+        try:
+            write(json.loads(claimed.read_text()))
         except Exception as exc:  # keep the record for the next attempt
             log.warning("spooled tracking record %s not replayed yet: %s", path.name, exc)
+            claimed.rename(path)
             left += 1
             continue
-        path.unlink()
+        claimed.unlink()
         written += 1
     return written, left
+
+
+def recover_claims(directory: Path | None = None) -> int:
+    """Put back records claimed by replayers that died mid-write; returns how many."""
+    directory = directory or spool_dir()
+    recovered = 0
+    for claimed in directory.glob("*.claimed-*") if directory.exists() else ():
+        pid = int(claimed.suffix.rsplit("-", 1)[-1])
+        if not _alive(pid):
+            claimed.rename(claimed.with_suffix(".json"))
+            recovered += 1
+    return recovered
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

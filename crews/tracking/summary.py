@@ -29,6 +29,8 @@ def llm_call_rows(spans: list[SpanRecord], pricing: PricingTable, provider: str)
         rows.append(
             {
                 "call_id": span.attributes.get("call_id"),
+                "cached": bool(usage.get("cached")),
+                "cached_tokens": int(usage.get("cached_tokens", 0)),
                 "agent": span.attributes.get("agent_role") or "unknown",
                 "task": span.attributes.get("task_name"),
                 "model": span.attributes.get("model"),
@@ -48,9 +50,17 @@ def llm_call_rows(spans: list[SpanRecord], pricing: PricingTable, provider: str)
 
 
 def metrics_from_calls(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Run totals and per-agent totals (``agent.<role>.<metric>``)."""
+    """Run totals and per-agent totals (``agent.<role>.<metric>``).
+
+    ``llm_calls`` and the token metrics count paid calls; answers replayed from the
+    response cache count as ``cache_hits`` and their tokens as ``cached_tokens``.
+    """
     metrics: dict[str, float] = defaultdict(float)
     for row in rows:
+        if row.get("cached"):
+            metrics["cache_hits"] += 1
+            metrics["cached_tokens"] += row["cached_tokens"]
+            continue
         agent = slug(row["agent"])
         for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"):
             metrics[key] += row[key]
@@ -60,6 +70,7 @@ def metrics_from_calls(rows: list[dict[str, Any]]) -> dict[str, float]:
         metrics["llm_failed_calls"] += 0 if row["ok"] else 1
         if row["latency_s"] is not None:
             metrics["llm_latency_s"] += row["latency_s"]
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "llm_calls", "llm_failed_calls", "llm_latency_s"):
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "llm_calls", "llm_failed_calls",
+                "llm_latency_s", "cache_hits", "cached_tokens"):
         metrics.setdefault(key, 0.0)
     return dict(metrics)

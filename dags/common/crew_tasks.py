@@ -85,22 +85,31 @@ def task_identity() -> dict[str, Any]:
 
 
 def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
-    """Run one mapped item; invalid input fails the task at once, without retries."""
-    from airflow.sdk.exceptions import AirflowFailException
+    """Run one mapped item.
+
+    Invalid input fails the task at once, without retries. A spent budget skips an
+    item that has not started, and fails (without retries) one that has.
+    """
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     import crews  # noqa: F401  (CrewAI telemetry off before crewai loads)
     from crews.errors import InputError
     from crews.runner import run_item
+    from crews.runtime.budget import BudgetExceeded
 
     try:
         result = run_item(crew, item, llm_settings(), context=task_identity())
     except InputError as exc:
         raise AirflowFailException(str(exc)) from exc
+    except BudgetExceeded as exc:
+        if not exc.started:
+            raise AirflowSkipException(f"skipped: {exc}") from exc
+        raise AirflowFailException(f"stopped: {exc}") from exc
     usage = result["usage"]
     log.info(
-        "item %s: %s | %d LLM calls, %d tokens, $%.6f | MLflow run %s (experiment %s)",
-        result["item_id"], result["summary"].get("status"), usage["llm_calls"], usage["total_tokens"],
-        usage["cost_usd"], result["mlflow_run_id"] or "spooled", result["mlflow_experiment"],
+        "item %s: %s | %d LLM calls (+%d replayed from cache), %d tokens, $%.6f | MLflow run %s (experiment %s)",
+        result["item_id"], result["summary"].get("status"), usage["llm_calls"], usage["cache_hits"],
+        usage["total_tokens"], usage["cost_usd"], result["mlflow_run_id"] or "spooled", result["mlflow_experiment"],
     )
     return result
 
@@ -130,13 +139,21 @@ def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: st
     """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens, cost."""
     from crews.tracking.tracker import publish_batch_summary
 
+    from crews.runtime.budget import SpendLedger
+    from crews.runtime.limits import load_limits
+
     routed = sum(bool(r["summary"].get("needs_review")) for r in rows)
+    spent = SpendLedger().spent(f"{dag_id}/{run_id}")
     metrics = {
         "items": float(expected), "items_failed": float(expected - len(rows)),
         "routed_to_review": float(routed), "review_share": routed / len(rows),
         "total_tokens": float(sum(r["usage"]["total_tokens"] for r in rows)),
         "cost_usd": float(sum(r["usage"]["cost_usd"] for r in rows)),
+        "cache_hits": float(sum(r["usage"].get("cache_hits", 0) for r in rows)),
+        "spent_tokens": float(spent.tokens), "spent_usd": spent.usd,
     }
+    budget = load_limits().budget_for(dag_id).per_run
+    metrics.update({f"budget_{k}": float(v) for k, v in budget.model_dump().items() if v is not None})
     crew = rows[0]["crew"]
     where = publish_batch_summary(crew, f"{dag_id} {run_id} (batch)", {"dag_id": dag_id, "run_id": run_id}, metrics)
     log.info("%s batch: %d items, %d routed to review (share %.2f); %s", crew, expected, routed,
@@ -151,8 +168,9 @@ def require_all_items(summaries: list[dict[str, Any]], items: list[dict[str, Any
     missing = [str(item.get(key, f"#{i}")) for i, item in enumerate(items) if item.get(key) not in done]
     if missing:
         raise AirflowFailException(
-            f"{len(missing)} of {len(items)} items failed: {', '.join(missing)}; "
-            "see their mapped task logs. Results of the other items were stored."
+            f"{len(missing)} of {len(items)} items produced no result: {', '.join(missing)}; "
+            "see their mapped task logs (failed, or skipped when the run's budget was spent). "
+            "Results of the other items were stored."
         )
     log.info("all %d items produced results", len(items))
 

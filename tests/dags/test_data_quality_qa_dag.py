@@ -21,7 +21,7 @@ def dag_run(tmp_path_factory):
 
 def test_run_fails_only_because_of_the_unreadable_dataset(dag_run):
     assert "DAGRUN_STATE=failed" in dag_run["stdout"], dag_run["stderr"][-4000:]
-    assert "1 of 7 items failed: missing_db" in dag_run["stdout"] + dag_run["stderr"]
+    assert "1 of 7 items produced no result: missing_db" in dag_run["stdout"] + dag_run["stderr"]
 
 
 def test_gate_publishes_passing_and_quarantines_failing(dag_run):

@@ -93,3 +93,10 @@ def test_unreachable_server_fails_within_the_timeout():
     llm = build_llm(LLMSettings(provider="openai_compatible", base_url="http://127.0.0.1:9/v1", model="m", timeout_s=2, max_retries=0))
     with pytest.raises(Exception, match="Connection"):
         llm.call("hello")
+
+
+def test_broken_json_is_repaired_locally_without_a_second_call():
+    seen: list[dict] = []
+    llm = _llm_with_replies(["```json\n{'verdict': 'supported', 'score': 3,}\n```"], seen)
+    assert llm.call("check", response_model=Answer) == Answer(verdict="supported", score=3)
+    assert len(seen) == 1

@@ -1,0 +1,75 @@
+import pytest
+
+from crews.runtime.budget import BudgetExceeded, BudgetGuard, SpendLedger
+from crews.runtime.limits import Budget, Limit, load_limits
+from crews.runtime.pricing import Price
+from crews.runtime.scripted_llm import ScriptedLLM
+
+
+def _guard(ledger: SpendLedger, task: str, run_tokens=None, task_tokens=None, run_usd=None) -> BudgetGuard:
+    budget = Budget(per_run=Limit(tokens=run_tokens, usd=run_usd), per_task=Limit(tokens=task_tokens))
+    return BudgetGuard("dag/run1", task, budget, Price(prompt=1.0, completion=2.0), ledger)
+
+
+def test_ledger_sums_per_run_and_per_task():
+    ledger = SpendLedger()
+    ledger.add("dag/run1", "t/0", 100, 0.1)
+    ledger.add("dag/run1", "t/1", 50, 0.05)
+    ledger.add("dag/run2", "t/0", 999, 9.0)
+    assert ledger.spent("dag/run1").tokens == 150
+    assert ledger.spent("dag/run1", "t/1").tokens == 50
+    assert ledger.spent("dag/none").tokens == 0
+
+
+def test_run_budget_is_shared_by_the_fan_out():
+    ledger = SpendLedger()
+    first, second = _guard(ledger, "t/0", run_tokens=1000), _guard(ledger, "t/1", run_tokens=1000)
+    first.charge(600, 100)
+    second.check()  # 700 of 1000
+    second.charge(300, 0)
+    with pytest.raises(BudgetExceeded, match=r"budget of DAG run dag/run1 spent: 1,000 of 1,000 tokens") as err:
+        second.check(started=False)
+    assert err.value.started is False and "per_run" in str(err.value)
+
+
+def test_task_budget_and_usd_budget(tmp_path):
+    ledger = SpendLedger()
+    guard = _guard(ledger, "t/0", task_tokens=100)
+    guard.charge(100, 0)
+    with pytest.raises(BudgetExceeded, match="budget of task t/0 spent: 100 of 100 tokens"):
+        guard.check()
+    _guard(ledger, "t/1", task_tokens=100).check()  # other tasks keep their own budget
+    usd = _guard(SpendLedger(f"sqlite:///{tmp_path / 'other.db'}"), "t/0", run_usd=0.5)
+    usd.charge(0, 250_000)  # $0.50 at $2 per million completion tokens
+    with pytest.raises(BudgetExceeded, match=r"\$0.5000 of \$0.5000"):
+        usd.check()
+
+
+def test_llm_refuses_the_call_that_would_exceed_and_charges_paid_calls():
+    ledger = SpendLedger()
+    guard = _guard(ledger, "t/0", task_tokens=10)
+    llm = ScriptedLLM(model="m", provider="scripted").with_responder(lambda m, r: "one two three four five six")
+    llm.with_guards(budget=guard)
+    llm.call("a b c d e f")  # 6 prompt + 6 completion words
+    assert ledger.spent("dag/run1", "t/0").tokens == 12
+    with pytest.raises(BudgetExceeded, match="12 of 10 tokens"):
+        llm.call("again")
+    assert llm.calls == 1
+
+
+def test_metrics_show_spend_and_limits():
+    guard = _guard(SpendLedger(), "t/0", run_tokens=1000, task_tokens=100)
+    guard.charge(10, 5)
+    metrics = guard.metrics()
+    assert metrics["budget.run_spent_tokens"] == 15 and metrics["budget.run_limit_tokens"] == 1000
+    assert metrics["budget.task_limit_tokens"] == 100 and "budget.run_limit_usd" not in metrics
+
+
+def test_shipped_limits_file_is_valid_and_dag_overrides_default(tmp_path, monkeypatch):
+    limits = load_limits()
+    assert limits.budget_for("crew_evaluation").per_run.tokens > limits.budget_for("contract_qa").per_run.tokens
+    bad = tmp_path / "limits.yaml"
+    bad.write_text("budgets:\n  default:\n    per_run: {tokens: -5}\n")
+    monkeypatch.setenv("CREWS_LIMITS_FILE", str(bad))
+    with pytest.raises(ValueError, match="limits file .* is invalid"):
+        load_limits()
