@@ -54,10 +54,10 @@ def check_server(uri: str, timeout_s: float = 2.0) -> None:
 
 def connect(uri: str | None = None) -> Any:
     """An ``MlflowClient`` for ``uri`` (default: :func:`tracking_uri`), after a fast health check."""
+    uri = uri or tracking_uri()
+    check_server(uri)  # before importing MLflow: a dead server costs the timeout and nothing more
     from mlflow.tracking import MlflowClient
 
-    uri = uri or tracking_uri()
-    check_server(uri)
     return MlflowClient(uri)
 
 
@@ -73,10 +73,10 @@ def write_run(record: dict[str, Any], uri: str | None = None) -> str:
     Idempotent on ``record_id``: a record already written completely is not written
     again, and a partial run left by a writer that died is replaced.
     """
+    client = connect(uri)
     import mlflow
     from mlflow.entities import Metric, Param
 
-    client = connect(uri)
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
     done = _existing_run(client, experiment_id, record["record_id"])

@@ -46,9 +46,9 @@ def test_key_covers_messages_parameters_and_schema():
 
 
 def test_a_retry_replays_paid_answers_and_reports_them_as_cache_hits(tmp_path):
+    from crews.runtime.pricing import pricing_table
     from crews.tracking.recorder import EventRecorder
     from crews.tracking.summary import llm_call_rows, metrics_from_calls
-    from crews.runtime.pricing import pricing_table
 
     first = _llm(ResponseCache.for_context(TI, CacheSettings()), ['{"ok": true}'])
     assert first.call("is it ok?", response_model=Verdict) == Verdict(ok=True)

@@ -56,3 +56,15 @@ def test_runs_are_linked_to_one_prompt_version_per_hash(draft, scripted_llm, tra
     client = MlflowClient(tracking_uri)
     assert client.get_prompt_version("crews.fact_check", 2).template == "prompt B"
     assert client.get_prompt_version("crews.fact_check", 1).tags["prompt_hash"] == "h1"
+
+
+def test_writing_a_record_twice_keeps_one_run(draft, scripted_llm, tracking_uri):
+    """A replayer that dies after writing cannot duplicate the run on the next replay."""
+    context = RunContext(crew="fact_check", item_id="twice")
+    with CrewRunTracker(context, {"provider": "local", "model": "qwen"}, "h1",
+                        writer=lambda r: write_run(r, tracking_uri)) as tracker:
+        tracker.set_output({"ok": True})
+    assert write_run(tracker.record, tracking_uri) == tracker.mlflow_run_id
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("crews/fact_check").experiment_id])
+    assert [r.info.run_id for r in runs] == [tracker.mlflow_run_id]
