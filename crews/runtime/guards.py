@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -12,8 +11,6 @@ from crews.runtime.pricing import pricing_table
 from crews.runtime.response_cache import ResponseCache
 from crews.runtime.settings import LLMSettings
 from crews.runtime.tracked_llm import TrackedLLM
-
-log = logging.getLogger(__name__)
 
 
 def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item_id: str) -> BudgetGuard:
@@ -28,9 +25,8 @@ def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item
     task_key = f"{context.get('task_id')}/{context.get('map_index')}" if dag_id else item_id
     guard = BudgetGuard(run_key, task_key, limits.budget_for(dag_id),
                         pricing_table().price(settings.provider, settings.model), SpendLedger())
-    if isinstance(llm, TrackedLLM):
-        llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard)
-    else:
-        log.warning("provider %s: no response cache or per-call budget check for this client; "
-                    "the budget is still checked before the item starts", settings.provider)
+    if not isinstance(llm, TrackedLLM):
+        raise TypeError(f"provider {settings.provider}: {type(llm).__name__} is not a TrackedLLM; "
+                        "it would bypass the response cache and the budget")
+    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard)
     return guard

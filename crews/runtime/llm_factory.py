@@ -12,8 +12,9 @@ def build_llm(settings: LLMSettings) -> BaseLLM:
 
     ``local``, ``openai``, ``ollama`` and ``openai_compatible`` go through one
     OpenAI-compatible client with the provider's structured-output mode;
-    ``anthropic`` uses CrewAI's native Anthropic provider; ``scripted`` is the
-    offline test double.
+    ``anthropic`` through Anthropic's SDK; ``scripted`` is the offline test
+    double. All are :class:`TrackedLLM` s, so every provider gets the response
+    cache and the budget guard.
     """
     common = {
         "model": settings.model,
@@ -29,16 +30,11 @@ def build_llm(settings: LLMSettings) -> BaseLLM:
     if settings.provider == "anthropic":
         if not key:
             raise ValueError("provider 'anthropic' needs an API key (ANTHROPIC_API_KEY or the connection password)")
-        from crewai import LLM
+        from crews.runtime.anthropic_llm import AnthropicLLM
 
-        return LLM(
-            model=f"anthropic/{settings.model}",
-            api_key=key,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-        )
+        return AnthropicLLM(
+            **common, base_url=settings.base_url, timeout_s=settings.timeout_s, max_retries=settings.max_retries,
+        ).with_api_key(key)
     if settings.provider == "openai" and not key:
         raise ValueError("provider 'openai' needs an API key (OPENAI_API_KEY or the connection password)")
     from crews.runtime.openai_compatible import OpenAICompatibleLLM
