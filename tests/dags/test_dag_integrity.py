@@ -77,3 +77,17 @@ def test_dag_file_imports_nothing_heavy(path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     loaded = [m for m in report["modules"] if m.split(".")[0] in HEAVY]
     assert loaded == [], f"{path.name} imports heavy modules at parse time: {loaded[:10]}"
+
+
+def test_one_slow_llm_call_times_out_well_before_the_task_does():
+    """A hung LLM request (client timeout x attempts) must end long before execution_timeout kills the task."""
+    import yaml
+
+    from common.crew_tasks import CREW_DEFAULT_ARGS
+    from crews.runtime.settings import LLMSettings
+
+    conn = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"][0]
+    settings = LLMSettings.from_connection({"conn_type": conn["conn_type"], "host": conn["conn_host"],
+                                            "extra": conn["conn_extra"]})
+    worst_call_s = settings.timeout_s * (settings.max_retries + 1)
+    assert worst_call_s * 2 <= CREW_DEFAULT_ARGS["execution_timeout"].total_seconds()
