@@ -158,14 +158,17 @@ class CrewRunTracker:
 
 
 def publish_record(record: dict[str, Any], writer: Writer) -> tuple[str | None, str | None]:
-    """Write the record, or spool it; then replay older spooled records. Returns (run id, spool path)."""
+    """Redact PII, write the record or spool it; then replay older spooled records. Returns (run id, spool path)."""
+    from crews.tracking.redaction import redact_record
+
+    record = redact_record(record)
     try:
         run_id = writer(record)
     except Exception as exc:  # tracking must never fail the crew or the DAG
         spooled_to = str(spool.spool(record))
         log.warning("MLflow unavailable (%s); tracking record spooled to %s", exc, spooled_to)
         return None, spooled_to
-    written, left = spool.replay(writer)
+    written, left = spool.replay(lambda old: writer(redact_record(old)))  # spooled before redaction existed
     if written or left:
         log.info("replayed %d spooled tracking records (%d left)", written, left)
     return run_id, None
