@@ -10,7 +10,22 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class InputError(ValueError):
-    """An input item or its files are invalid; the message names the problem."""
+    """An input item or its files are invalid; the message names the problem (not retried)."""
+
+
+class SourceUnavailableError(ConnectionError):
+    """A data source named by a valid input could not be reached; may be transient, so it is retried."""
+
+
+def _problem(model: type[BaseModel], error: dict[str, Any]) -> str:
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+        if len(error["loc"]) == 1:
+            message += f" (allowed: {', '.join(model.model_fields)})"
+    elif error["type"].endswith("_type") and "input" in error:
+        message += f", got {type(error['input']).__name__}"
+    return message
 
 
 def validate_item(model: type[Model], payload: Any, kind: str, id_field: str) -> Model:
@@ -20,5 +35,5 @@ def validate_item(model: type[Model], payload: Any, kind: str, id_field: str) ->
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or kind}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or kind}: {_problem(model, e)}" for e in exc.errors())
         raise InputError(f"{kind} {payload.get(id_field, '?')!r} is invalid: {problems}") from exc

@@ -17,21 +17,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crews.contract_qa.documents import SUFFIXES, parse_contract
 from crews.contract_qa.register import ContractRegister
 from crews.contract_qa.schemas import ContractAnswer, QuestionInput
 from crews.contract_qa.scoring import score
 from crews.errors import InputError, validate_item
-from crews.paths import INCLUDE_DIR, find_input_file
+from crews.paths import INCLUDE_DIR, database_url, find_input_file
 from crews.registry import CrewSpec
 
 DATA_DIR = INCLUDE_DIR / "contract_qa"
 CONTRACTS_DIR = DATA_DIR / "contracts"
+MAX_PAIRS = 1000  # below Airflow's [core] max_map_length (1024)
+QUESTION_KEYS = {"question_id", "question", "contract_id", "contract_ids", "document"}
 
 
 class QuestionPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     question_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=200)
     contract_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=200)
     question: str = Field(min_length=3, max_length=2000)
@@ -48,15 +52,24 @@ def _document(payload: QuestionPayload, register: ContractRegister | None, base_
     for suffix in SUFFIXES:
         if (CONTRACTS_DIR / f"{payload.contract_id}{suffix}").is_file():
             return CONTRACTS_DIR / f"{payload.contract_id}{suffix}"
-    raise InputError(f"contract {payload.contract_id!r}: no document given, none listed in the register "
+    raise InputError(f"unknown contract: no document given, none listed in the register "
                      f"and no {payload.contract_id}.{{md,txt,pdf,docx}} in {CONTRACTS_DIR}")
 
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> QuestionInput:
     """Validate one pair and load its contract and register row; raises :class:`InputError`."""
     data = validate_item(QuestionPayload, payload, "question", "question_id")
-    url = data.register_url or f"sqlite:///{DATA_DIR / 'register.db'}"
-    register = ContractRegister(url) if data.register_url or (DATA_DIR / "register.db").is_file() else None
+    try:
+        return _load(data, base_dir)
+    except InputError as exc:
+        raise InputError(f"question {data.question_id!r} about contract {data.contract_id!r}: {exc}") from exc
+
+
+def _load(data: QuestionPayload, base_dir: Path | None) -> QuestionInput:
+    if data.register_url:
+        register = ContractRegister(database_url(data.register_url, "register_url", (base_dir, DATA_DIR)))
+    else:
+        register = ContractRegister(f"sqlite:///{DATA_DIR / 'register.db'}") if (DATA_DIR / "register.db").is_file() else None
     contract = parse_contract(_document(data, register, base_dir), contract_id=data.contract_id)
     row = register.lookup(data.contract_id) if register else None
     return QuestionInput(question_id=data.question_id, question=data.question, contract=contract, register_row=row)
@@ -131,13 +144,22 @@ SPEC = CrewSpec(
 
 def question_pairs(questions: list[dict[str, Any]], contracts: list[str]) -> list[dict[str, Any]]:
     """One item per (contract, question): a question names its ``contract_id`` or
-    ``contract_ids``, or is asked of every contract in ``contracts``."""
+    ``contract_ids``, or is asked of every contract in ``contracts``.
+
+    Raises :class:`InputError` for a question with unknown keys, a pair asked twice,
+    or more than :data:`MAX_PAIRS` pairs (Airflow maps at most ``max_map_length``).
+    """
     pairs, seen = [], set()
     for i, question in enumerate(questions):
+        name = question.get("question_id", f"#{i}") if isinstance(question, dict) else f"#{i}"
+        if not isinstance(question, dict):
+            raise InputError(f"question {name}: must be a JSON object, got {type(question).__name__}")
+        if unknown := sorted(set(question) - QUESTION_KEYS):
+            raise InputError(f"question {name!r}: unknown field(s) {', '.join(unknown)} "
+                             f"(allowed: {', '.join(sorted(QUESTION_KEYS))})")
         targets = question.get("contract_ids") or ([question["contract_id"]] if question.get("contract_id") else contracts)
         if not targets:
-            raise InputError(f"question {question.get('question_id', f'#{i}')!r} names no contract and no contracts "
-                             "were given")
+            raise InputError(f"question {name!r} names no contract and no contracts were given")
         for contract_id in targets:
             key = (contract_id, question.get("question_id"))
             if key in seen:
@@ -146,4 +168,7 @@ def question_pairs(questions: list[dict[str, Any]], contracts: list[str]) -> lis
             pair = {"contract_id": contract_id, "question_id": question.get("question_id"),
                     "question": question.get("question")}
             pairs.append(pair | ({"document": question["document"]} if question.get("document") else {}))
+    if len(pairs) > MAX_PAIRS:
+        raise InputError(f"{len(questions)} questions x their contracts make {len(pairs)} (contract, question) "
+                         f"pairs; at most {MAX_PAIRS} run in one DAG run: split the questions over several runs")
     return pairs

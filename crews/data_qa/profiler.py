@@ -6,21 +6,26 @@ database; pattern and date checks look at a bounded sample (``sample_limit``
 rows), so a large table is never loaded whole. CSV and Parquet files are
 queried the same way through DuckDB views (see :mod:`crews.readonly_db`).
 :func:`findings` turns a profile and the declared expectations into problems
-(table, column, kind, count, evidence); :func:`schema_drift` compares a
-profile with the previous one of the same dataset.
+(table, column, kind, count, evidence; an empty table is one); :func:`schema_drift`
+compares a profile with the previous one of the same dataset. A source that
+cannot be read fails with an error naming the dataset (see :func:`profile_table`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, func, or_, select, text
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, func, inspect, or_, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from sqlalchemy.sql.sqltypes import Float, NullType, Numeric
 from sqlalchemy.types import TypeEngine
 
+from crews.errors import InputError, SourceUnavailableError
 from crews.readonly_db import FILE_SUFFIXES
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -32,6 +37,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 
 class ColumnRule(BaseModel):
     """What a column must satisfy (declared per dataset)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     pattern: Literal["email", "date", "uuid"] | None = None
     regex: str | None = Field(default=None, description="custom format, e.g. ids: ^SKU-[0-9]{5}$")
@@ -62,6 +69,8 @@ class ColumnRule(BaseModel):
 
 
 class ForeignKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     column: str
     ref_table: str
     ref_column: str
@@ -69,6 +78,8 @@ class ForeignKey(BaseModel):
 
 class DatasetSpec(BaseModel):
     """One dataset to check: where it is and what it must satisfy."""
+
+    model_config = ConfigDict(extra="forbid")
 
     dataset_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     url: str | None = Field(default=None, description="SQLAlchemy URL; omit when the data are files")
@@ -147,7 +158,7 @@ def reflect_table(conn: Connection, name: str, metadata: MetaData) -> Table:
         {"name": name},
     ).all()
     if not rows:
-        raise LookupError(f"no table or file named {name!r}")
+        raise NoSuchTableError(name)
     return Table(name, metadata, *(Column(column, _sql_type(conn, kind)) for column, kind in rows))
 
 
@@ -161,70 +172,127 @@ def _sql_type(conn: Connection, kind: str) -> TypeEngine:
     return type_class() if type_class else NullType()
 
 
+def _source(spec: DatasetSpec) -> tuple[str, bool]:
+    """(what the dataset reads, shown without password; whether it is a file rather than a server)."""
+    if spec.files:
+        return ", ".join(Path(f).name for f in spec.files.values()), True
+    url = make_url(spec.url or "")
+    return url.render_as_string(hide_password=True), url.get_backend_name() in {"sqlite", "duckdb"}
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of the database's own message."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None) -> TableProfile:
-    """Profile ``spec.table`` with aggregate queries and one bounded sample."""
-    now = now or datetime.now(UTC)
+    """Profile ``spec.table`` with aggregate queries and one bounded sample.
+
+    A server that cannot be reached raises :class:`SourceUnavailableError` (retried);
+    an unknown table or unreadable file raises :class:`InputError`; both name the dataset.
+    """
+    source, file_backed = _source(spec)
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        if file_backed:
+            raise InputError(f"dataset {spec.dataset_id!r}: cannot read {source}: {_reason(exc)}") from exc
+        raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: cannot connect to {source}: {_reason(exc)}; "
+                                     "check the url and that the server is up") from exc
+    try:
+        with conn:
+            return _profile(conn, spec, now or datetime.now(UTC))
+    except InputError as exc:
+        raise InputError(f"dataset {spec.dataset_id!r}: {exc}") from exc
+    except NoSuchTableError as exc:
+        raise InputError(f"dataset {spec.dataset_id!r}: no table {exc.args[0]!r} in {source}; "
+                         f"tables there: {_table_names(engine)}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated or (not file_backed and type(exc).__name__ == "OperationalError"):
+            raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: lost {source}: {_reason(exc)}") from exc
+        raise InputError(f"dataset {spec.dataset_id!r}: cannot read table {spec.table!r} from {source}: "
+                         f"{_reason(exc)}") from exc
+
+
+def _require_columns(table: Table, field: str, names: list[str]) -> None:
+    if unknown := [name for name in names if name not in table.c]:
+        raise InputError(f"{field}: no column {', '.join(map(repr, unknown))} in table {table.name!r} "
+                         f"(its columns: {', '.join(table.c.keys())})")
+
+
+def _table_names(engine: Engine) -> str:
+    try:
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names() + inspect(conn).get_view_names()
+    except DBAPIError:
+        return "(could not be listed)"
+    return ", ".join(sorted(names)) or "(none)"
+
+
+def _profile(conn: Connection, spec: DatasetSpec, now: datetime) -> TableProfile:
     today = now.date()
     metadata = MetaData()
-    with engine.connect() as conn:
-        table = reflect_table(conn, spec.table, metadata)
-        row_count = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        columns: dict[str, ColumnProfile] = {}
-        for column in table.columns:
-            numeric = isinstance(column.type, Numeric) or "INT" in str(column.type).upper()
-            stats = [func.count(column), func.count(column.distinct()), func.min(column), func.max(column)]
-            if numeric:
-                stats.append(func.sum((column < 0).cast(Numeric)))
-            row = conn.execute(select(*stats)).one()
-            rule = spec.columns.get(column.name, ColumnRule())
-            profile = ColumnProfile(
-                name=column.name,
-                type=str(column.type),
-                nulls=row_count - row[0],
-                null_rate=(row_count - row[0]) / row_count if row_count else 0.0,
-                distinct=row[1],
-                min=row[2],
-                max=row[3],
-                negatives=int(row[4] or 0) if numeric else None,
-            )
-            if numeric and (rule.min is not None or rule.max is not None):
-                conditions = []
-                if rule.min is not None:
-                    conditions.append(column < rule.min)
-                if rule.max is not None:
-                    conditions.append(column > rule.max)
-                profile.out_of_range = conn.execute(
-                    select(func.count()).select_from(table).where(or_(*conditions))
-                ).scalar_one()
-            columns[column.name] = profile
-        sample = conn.execute(select(table).limit(spec.sample_limit)).mappings().all()
-        for name, rule in spec.columns.items():
-            if name not in columns:
-                continue
-            values = [r[name] for r in sample if r[name] is not None]
-            if check := rule.format_check():
-                bad = [str(v) for v in values if not check[1].match(str(v))]
-                columns[name].pattern_violations = len(bad)
-                columns[name].pattern_examples = bad[:5]
-            if rule.not_future:
-                dates = [d for d in map(_as_date, values) if d is not None]
-                columns[name].future_values = sum(d > today for d in dates)
-            if rule.max_age_hours is not None and (newest := _as_datetime(columns[name].max)) is not None:
-                columns[name].age_hours = round((now - newest).total_seconds() / 3600, 1)
-        duplicates = 0
-        if spec.key_columns:
-            keys = [table.c[k] for k in spec.key_columns]
-            grouped = select(*keys).group_by(*keys).having(func.count() > 1).subquery()
-            duplicates = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
-        orphans = {}
-        for fk in spec.foreign_keys:
-            ref = reflect_table(conn, fk.ref_table, metadata)
-            missing = (
-                select(func.count())
-                .select_from(table.outerjoin(ref, table.c[fk.column] == ref.c[fk.ref_column]))
-                .where(and_(table.c[fk.column].is_not(None), ref.c[fk.ref_column].is_(None)))
-            )
-            orphans[fk.column] = conn.execute(missing).scalar_one()
+    table = reflect_table(conn, spec.table, metadata)
+    _require_columns(table, "key_columns", spec.key_columns)
+    _require_columns(table, "foreign_keys", [fk.column for fk in spec.foreign_keys])
+    row_count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    columns: dict[str, ColumnProfile] = {}
+    for column in table.columns:
+        numeric = isinstance(column.type, Numeric) or "INT" in str(column.type).upper()
+        stats = [func.count(column), func.count(column.distinct()), func.min(column), func.max(column)]
+        if numeric:
+            stats.append(func.sum((column < 0).cast(Numeric)))
+        row = conn.execute(select(*stats)).one()
+        rule = spec.columns.get(column.name, ColumnRule())
+        profile = ColumnProfile(
+            name=column.name,
+            type=str(column.type),
+            nulls=row_count - row[0],
+            null_rate=(row_count - row[0]) / row_count if row_count else 0.0,
+            distinct=row[1],
+            min=row[2],
+            max=row[3],
+            negatives=int(row[4] or 0) if numeric else None,
+        )
+        if numeric and (rule.min is not None or rule.max is not None):
+            conditions = []
+            if rule.min is not None:
+                conditions.append(column < rule.min)
+            if rule.max is not None:
+                conditions.append(column > rule.max)
+            profile.out_of_range = conn.execute(
+                select(func.count()).select_from(table).where(or_(*conditions))
+            ).scalar_one()
+        columns[column.name] = profile
+    sample = conn.execute(select(table).limit(spec.sample_limit)).mappings().all()
+    for name, rule in spec.columns.items():
+        if name not in columns:
+            continue
+        values = [r[name] for r in sample if r[name] is not None]
+        if check := rule.format_check():
+            bad = [str(v) for v in values if not check[1].match(str(v))]
+            columns[name].pattern_violations = len(bad)
+            columns[name].pattern_examples = bad[:5]
+        if rule.not_future:
+            dates = [d for d in map(_as_date, values) if d is not None]
+            columns[name].future_values = sum(d > today for d in dates)
+        if rule.max_age_hours is not None and (newest := _as_datetime(columns[name].max)) is not None:
+            columns[name].age_hours = round((now - newest).total_seconds() / 3600, 1)
+    duplicates = 0
+    if spec.key_columns:
+        keys = [table.c[k] for k in spec.key_columns]
+        grouped = select(*keys).group_by(*keys).having(func.count() > 1).subquery()
+        duplicates = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
+    orphans = {}
+    for fk in spec.foreign_keys:
+        ref = reflect_table(conn, fk.ref_table, metadata)
+        _require_columns(ref, "foreign_keys", [fk.ref_column])
+        missing = (
+            select(func.count())
+            .select_from(table.outerjoin(ref, table.c[fk.column] == ref.c[fk.ref_column]))
+            .where(and_(table.c[fk.column].is_not(None), ref.c[fk.ref_column].is_(None)))
+        )
+        orphans[fk.column] = conn.execute(missing).scalar_one()
     return TableProfile(
         dataset_id=spec.dataset_id,
         table=spec.table,
@@ -265,6 +333,8 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
     """Every rule the profile breaks, with the numbers as evidence."""
     found: list[Finding] = []
     table = profile.table
+    if profile.row_count == 0:
+        found.append(Finding(table=table, column=None, kind="empty_table", count=1, evidence="the table has no rows"))
     for name, rule in spec.columns.items():
         column = profile.columns.get(name)
         if column is None:

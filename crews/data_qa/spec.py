@@ -7,78 +7,100 @@ An input item is a dataset declaration (see ``include/data_qa/golden.yaml``)::
      "foreign_keys": [...], "baseline": "baselines/shop_orders.json"}
 
 CSV and Parquet files are declared with ``files`` (table name -> file) instead
-of ``url``. A relative SQLite path, file and baseline are resolved against
-``base_dir`` (the CLI passes the input file's folder) or ``include/data_qa/``.
+of ``url``. A relative SQLite/DuckDB path, file and baseline are resolved against
+``base_dir`` (the CLI passes the input file's folder) or ``include/data_qa/`` and
+may not leave them; an absolute path must lie under them or under a folder named
+in ``CREWS_DATA_ROOTS`` (:mod:`crews.paths`). Server URLs (``postgresql://...``)
+are checked for a known dialect and an installed driver, and get a connect timeout.
 Schema drift is checked against the declared ``baseline``, or else against the
 profile in the dataset's latest stored result (the previous run).
 """
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from crews.data_qa.profiler import DatasetSpec, TableProfile
 from crews.data_qa.schemas import DataQAInput, DataQualityReport
 from crews.data_qa.scoring import score
 from crews.errors import InputError, validate_item
-from crews.paths import INCLUDE_DIR
+from crews.paths import INCLUDE_DIR, database_url, find_input_file
 from crews.registry import CrewSpec
 from crews.results import latest_result
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = INCLUDE_DIR / "data_qa"
+SNIFF_BYTES = 65_536
 
 
-def _resolve(relative: str, base_dir: Path | None, field: str) -> Path:
-    for root in (base_dir, DATA_DIR):
-        if root is not None and (root / relative).exists():
-            return (root / relative).resolve()
-    raise InputError(f"{field}: {relative!r} not found next to the input or in {DATA_DIR}")
+def _find(reference: str, field: str, base_dir: Path | None) -> Path:
+    return find_input_file(reference, field, (base_dir, DATA_DIR))
+
+
+def _check_data_file(path: Path, field: str) -> None:
+    """Refuse an empty file, a fake Parquet file, or a CSV that is binary or not UTF-8 (first 64 KiB)."""
+    if path.stat().st_size == 0:
+        raise InputError(f"{field}: {path.name} is empty")
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            handle.seek(-min(4, path.stat().st_size), 2)
+            tail = handle.read(4)
+        if path.stat().st_size < 12 or head != b"PAR1" or tail != b"PAR1":
+            raise InputError(f"{field}: {path.name} is not a Parquet file")
+        return
+    try:
+        with (gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb")) as handle:
+            chunk = handle.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{field}: {path.name} is not a readable gzip file ({exc})") from exc
+    if b"\0" in chunk:
+        raise InputError(f"{field}: {path.name} is a binary file, not CSV text")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{field}: {path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save it as UTF-8") from exc
+
+
+def _located(spec: DatasetSpec, base_dir: Path | None) -> DatasetSpec:
+    if spec.files:
+        files = {}
+        for name, reference in spec.files.items():
+            path = _find(reference, f"files.{name}", base_dir)
+            _check_data_file(path, f"files.{name}")
+            files[name] = str(path)
+        return spec.model_copy(update={"files": files})
+    return spec.model_copy(update={"url": database_url(spec.url, "url", (base_dir, DATA_DIR))})
 
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:
-    """Validate one dataset declaration; raises :class:`InputError` naming the problem."""
+    """Validate one dataset declaration; raises :class:`InputError` naming the dataset and the problem."""
     spec = validate_item(DatasetSpec, payload, "dataset", "dataset_id")
-    if spec.files:
-        files = {}
-        for name, relative in spec.files.items():
-            path = Path(relative)
-            path = path if path.is_absolute() else _resolve(relative, base_dir, f"files.{name}")
-            if not path.is_file():
-                raise InputError(f"files.{name}: {path} does not exist")
-            files[name] = str(path)
-        spec = spec.model_copy(update={"files": files})
-        return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
     try:
-        url = make_url(spec.url)
-    except ArgumentError as exc:
-        raise InputError(f"url: {spec.url!r} is not a SQLAlchemy URL") from exc
-    if url.get_backend_name() == "sqlite":
-        if not url.database:
-            raise InputError("url: a SQLite URL needs a database file")
-        path = Path(url.database)
-        path = path if path.is_absolute() else _resolve(url.database, base_dir, "url")
-        if not path.is_file():
-            raise InputError(f"url: SQLite file {path} does not exist")
-        spec = spec.model_copy(update={"url": f"sqlite:///{path}"})
-    return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
+        spec = _located(spec, base_dir)
+        return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
+    except InputError as exc:
+        raise InputError(f"dataset {spec.dataset_id!r}: {exc}") from exc
 
 
 def _previous_profile(spec: DatasetSpec, base_dir: Path | None) -> TableProfile | None:
     """The declared baseline file, else the profile of the dataset's latest stored result."""
     if spec.baseline:
+        baseline = _find(spec.baseline, "baseline", base_dir)
         try:
-            return TableProfile.model_validate(json.loads(_resolve(spec.baseline, base_dir, "baseline").read_text()))
+            return TableProfile.model_validate(json.loads(baseline.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:
-            raise InputError(f"baseline {spec.baseline!r} is not a valid profile: {exc}") from exc
+            raise InputError(f"baseline: {spec.baseline!r} is not a valid profile: {exc}") from exc
     latest = latest_result("data_qa", spec.dataset_id)
     if latest is None:
         return None

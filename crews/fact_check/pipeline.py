@@ -8,6 +8,10 @@
    editor reviews it (``revision_crew``);
 4. code re-checks the revised copy: it is approved only if the editor approves
    and no unsupported claim remains.
+
+The copy is untrusted: sentences addressed to an AI system are withheld from
+every prompt and from the checked copy (:mod:`crews.screening`), listed in the
+report's ``withheld``, and a draft that had any is never approved.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from crews.fact_check.tools import (
     split_sentences,
 )
 from crews.review import review_settings
+from crews.screening import screen
 
 
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
@@ -66,22 +71,26 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     """Run the crew on one draft and return the full report."""
     sheet = draft.fact_sheet
     crew = FactCheckCrew(llm)
-    inputs = {"product": sheet.product, "copy": draft.copy_text}
+    copy_text, withheld = screen(draft.copy_text, replacement="")
+    inputs = {"product": sheet.product, "copy": copy_text}
     extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
     claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
-    checks = verify_claims(claims, draft.copy_text, sheet)
+    checks = verify_claims(claims, copy_text, sheet)
     flagged = [c for c in checks if c.verdict != "supported"]
     if not flagged:
+        approved, reason = _unless_withheld(
+            True, f"all {len(checks)} claims are supported by the fact sheet; no revision needed", withheld)
         return route_to_review(FactCheckReport(
             draft_id=draft.draft_id,
             product=sheet.product,
             claims=checks,
-            revised_copy=draft.copy_text,
-            fact_checked_copy=draft.copy_text,
-            approved=True,
-            approval_reason=f"all {len(checks)} claims are supported by the fact sheet; no revision needed",
+            revised_copy=copy_text,
+            fact_checked_copy=copy_text,
+            approved=approved,
+            approval_reason=reason,
+            withheld=withheld,
         ))
-    fact_checked = apply_fixes(draft.copy_text, checks)
+    fact_checked = apply_fixes(copy_text, checks)
     output = crew.revision_crew().kickoff(
         inputs={
             **inputs,
@@ -102,6 +111,7 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
         approved, reason = False, "the editor did not approve the revised copy"
     else:
         approved, reason = True, "editor approved and every checkable claim in the revised copy is supported"
+    approved, reason = _unless_withheld(approved, reason, withheld)
     return route_to_review(FactCheckReport(
         draft_id=draft.draft_id,
         product=sheet.product,
@@ -113,7 +123,16 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
         approval_reason=reason,
         editor_notes=review.notes,
         remaining_problems=problems,
+        withheld=withheld,
     ))
+
+
+def _unless_withheld(approved: bool, reason: str, withheld: list[str]) -> tuple[bool, str]:
+    """Never approve copy that addressed an AI system; say so first in the reason."""
+    if not withheld:
+        return approved, reason
+    return False, (f"{len(withheld)} sentence(s) of the copy address an AI system and were withheld from the "
+                   f"agents (see 'withheld'); a person must check the copy" + ("" if approved else f"; {reason}"))
 
 
 def route_to_review(report: FactCheckReport) -> FactCheckReport:

@@ -131,6 +131,9 @@ class FactCheckReport(BaseModel):
     review_score: float = Field(default=1.0, description="share of claims the tools could verify")
     needs_review: bool = False
     review_reasons: list[str] = Field(default_factory=list)
+    withheld: list[str] = Field(
+        default_factory=list, description="sentences addressed to an AI system, withheld from the agents"
+    )
 
     @property
     def verdict_counts(self) -> dict[str, int]:

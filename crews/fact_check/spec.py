@@ -7,7 +7,8 @@ An input item is a JSON object::
      "fact_sheet": {...} | "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
 
 File references are resolved against ``base_dir`` (the CLI passes the input
-file's folder) or ``include/fact_check/``, and must stay inside them.
+file's folder) or ``include/fact_check/``, and must stay inside them (absolute
+paths may also name files under ``CREWS_DATA_ROOTS``; see :mod:`crews.paths`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from crews.errors import InputError, validate_item
-from crews.fact_check.schemas import DraftInput, FactCheckReport
+from crews.fact_check.schemas import MAX_COPY_CHARS, DraftInput, FactCheckReport
 from crews.fact_check.scoring import score
 from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
@@ -27,34 +28,60 @@ DATA_DIR = INCLUDE_DIR / "fact_check"
 MAX_FILE_BYTES = 1_000_000
 
 
-def _read(reference: str, field: str, base_dir: Path | None) -> str:
+def _read(reference: Any, field: str, base_dir: Path | None) -> str:
+    """The text of the file ``field`` names: UTF-8, not binary, not empty, at most :data:`MAX_FILE_BYTES`."""
+    if not isinstance(reference, str):
+        raise InputError(f"{field}: must be a file path (a string), got {type(reference).__name__}")
     path = find_input_file(reference, field, (base_dir, DATA_DIR))
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputError(f"{field}: {reference!r} is larger than {MAX_FILE_BYTES} bytes")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{field}: {reference!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise InputError(f"{field}: {reference!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save it as UTF-8") from exc
+    if "\0" in text:
+        raise InputError(f"{field}: {reference!r} is a binary file, not text")
+    if not text.strip():
+        raise InputError(f"{field}: {reference!r} is empty")
+    return text
 
 
 def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DraftInput:
-    """Validate one item, reading referenced files; raises :class:`InputError`."""
+    """Validate one item, reading referenced files; raises :class:`InputError` naming the draft."""
     if not isinstance(payload, dict):
         raise InputError(f"a draft must be a JSON object, got {type(payload).__name__}")
-    data = dict(payload)
+    try:
+        return validate_item(DraftInput, _with_files(dict(payload), base_dir), "draft", "draft_id")
+    except InputError as exc:
+        if str(exc).startswith("draft "):
+            raise
+        raise InputError(f"draft {payload.get('draft_id', '?')!r}: {exc}") from exc
+
+
+def _with_files(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """``data`` with ``copy_file`` and ``fact_sheet_file`` replaced by their contents."""
     if "copy_file" in data:
         if "copy_text" in data:
             raise InputError("give either copy_text or copy_file, not both")
-        data["copy_text"] = _read(str(data.pop("copy_file")), "copy_file", base_dir)
+        reference = data.pop("copy_file")
+        data["copy_text"] = _read(reference, "copy_file", base_dir)
+        if len(data["copy_text"]) > MAX_COPY_CHARS:
+            raise InputError(f"copy_file: {reference!r} has {len(data['copy_text'])} characters; "
+                             f"copy may have at most {MAX_COPY_CHARS}")
     if "fact_sheet_file" in data:
         if "fact_sheet" in data:
             raise InputError("give either fact_sheet or fact_sheet_file, not both")
-        text = _read(str(data.pop("fact_sheet_file")), "fact_sheet_file", base_dir)
+        reference = data.pop("fact_sheet_file")
+        text = _read(reference, "fact_sheet_file", base_dir)
         try:
             data["fact_sheet"] = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise InputError(f"fact_sheet_file is not valid YAML: {exc}") from exc
-    return validate_item(DraftInput, data, "draft", "draft_id")
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise InputError(f"fact_sheet_file: {reference!r} is not valid YAML "
+                             f"({getattr(exc, 'problem', None) or 'parse error'}{where})") from exc
+    return data
 
 
 def _run(item: DraftInput, llm: Any) -> FactCheckReport:
@@ -73,6 +100,7 @@ def _metrics(report: FactCheckReport) -> dict[str, float]:
         "approved": float(report.approved),
         "review_score": report.review_score,
         "needs_review": float(report.needs_review),
+        "withheld_sentences": float(len(report.withheld)),
     }
 
 
@@ -88,6 +116,7 @@ def _summary(report: FactCheckReport) -> dict[str, Any]:
         "approved": report.approved,
         "needs_review": report.needs_review,
         "review_reasons": report.review_reasons,
+        "withheld": len(report.withheld),
     }
 
 

@@ -129,3 +129,29 @@ def test_large_file_is_aggregated_not_loaded(tmp_path):
     assert profile.columns["score"].negatives == 10310  # every 97th id, computed in SQL over all rows
     assert profile.columns["email"].pattern_violations == 0
     assert peak < 20 * 1024 * 1024, f"Python peak {peak / 1e6:.1f} MB"
+
+
+def test_unreachable_server_is_retryable_and_named():
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from crews.errors import InputError, SourceUnavailableError
+
+    def refuse():
+        raise sqlite3.OperationalError("connection refused")
+
+    spec = DatasetSpec(dataset_id="remote", url="postgresql://qa:pw@db.example:5432/shop", table="t")
+    with pytest.raises(SourceUnavailableError,
+                       match=r"dataset 'remote': cannot connect to postgresql://qa:\*\*\*@db.example:5432/shop: "
+                             "connection refused; check the url") as raised:
+        profile_table(create_engine("sqlite://", creator=refuse), spec)
+    assert not isinstance(raised.value, InputError)  # retried: the server may be back
+
+
+def test_empty_table_is_an_error_finding():
+    from crews.data_qa.profiler import TableProfile
+
+    profile = TableProfile(dataset_id="e", table="t", row_count=0, columns={})
+    spec = DatasetSpec(dataset_id="e", url="sqlite:///x.db", table="t")
+    assert [(f.kind, f.evidence) for f in findings(profile, spec)] == [("empty_table", "the table has no rows")]

@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_relative_sqlite_path_resolves_to_include():
         ({"dataset_id": "x", "table": "t"}, "either url .* or files"),
         ({"dataset_id": "x", "url": "sqlite:///shop.db", "files": {"t": "files/sku_catalog.csv"}, "table": "t"},
          "not both"),
-        ({"dataset_id": "x", "files": {"t": "files/missing.csv"}, "table": "t"}, "files.t: 'files/missing.csv' not found"),
+        ({"dataset_id": "x", "files": {"t": "files/missing.csv"}, "table": "t"}, "files.t: file 'files/missing.csv' not found"),
         ({"dataset_id": "x", "files": {"t": "shop.db"}, "table": "t"}, "not a CSV or Parquet file"),
         ({"dataset_id": "x", "files": {"t x": "files/sku_catalog.csv"}, "table": "t x"}, "plain identifier"),
         ({"dataset_id": "x", "files": {"t": "files/sku_catalog.csv"}, "table": "u"}, "'u' is not one of the files"),
@@ -66,3 +67,27 @@ def test_profile_is_its_own_artifact():
     profile = TableProfile(dataset_id="p", table="t", row_count=1, columns={})
     report = DataQualityReport(dataset_id="p", table="t", row_count=1, passed=True, issues=[], summary="", profile=profile)
     assert SPEC.artifacts(report) == {"profile.json": profile.model_dump(mode="json")}
+
+
+def test_absolute_paths_need_an_allowed_folder(tmp_path, monkeypatch):
+    data = tmp_path / "lake"
+    data.mkdir()
+    (data / "t.csv").write_text("a\n1\n")
+    payload = {"dataset_id": "lake", "files": {"t": str(data / "t.csv")}, "table": "t"}
+    with pytest.raises(InputError, match=r"files\.t: .* outside the allowed folders .*CREWS_DATA_ROOTS"):
+        load_input(payload)
+    monkeypatch.setenv("CREWS_DATA_ROOTS", f"/nonexistent{os.pathsep}{data}")
+    assert load_input(payload).spec.files["t"] == str(data / "t.csv")
+    with pytest.raises(InputError, match="outside the allowed folders"):
+        load_input({**payload, "files": {"t": str(data / ".." / "t.csv")}})
+    assert load_input({**payload, "files": {"t": "t.csv"}}, base_dir=data).spec.files["t"] == str(data / "t.csv")
+
+
+def test_server_urls_get_a_connect_timeout_and_keep_their_password(monkeypatch):
+    from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
+
+    monkeypatch.setattr(PGDialect_psycopg2, "import_dbapi", classmethod(lambda cls: object()))  # driver "installed"
+    payload = {"dataset_id": "pg", "url": "postgresql://qa:pw@db.example/shop", "table": "orders"}
+    assert load_input(payload).spec.url == "postgresql://qa:pw@db.example/shop?connect_timeout=10"
+    chosen = {**payload, "url": "postgresql://qa:pw@db.example/shop?connect_timeout=2"}
+    assert load_input(chosen).spec.url == chosen["url"]
