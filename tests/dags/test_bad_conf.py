@@ -1,0 +1,232 @@
+"""Bad REST `conf` is refused by the DAGs' Params (HTTP 400) with the field named; bad items that pass
+the Params fail alone in a real dag.test() run while the good items' results are stored."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from airflow.configuration import conf as airflow_conf
+from airflow.dag_processing.dagbag import DagBag
+from airflow.exceptions import ParamValidationError
+from airflow.serialization.serialized_objects import DagSerialization
+
+from crews.contract_qa.spec import MAX_PAIRS
+from crews.results import fetch_results
+from tests.dags.dagtest_support import run_dag_test
+from tests.support.bad_inputs import INJECTED_CLAUSE, INJECTED_CONTRACT, INJECTED_COPY, LATIN1
+
+ROOT = Path(__file__).resolve().parents[2]
+DRAFT = {"draft_id": "d1", "copy_text": "Up to 30 hours.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+DATASET = {"dataset_id": "ds1", "url": "sqlite:///shop.db", "table": "products"}
+QUESTION = {"question_id": "q1", "question": "What is the fee?", "contract_id": "northwind_msa"}
+
+
+@pytest.fixture(scope="module")
+def dags():
+    """The DAGs as the API server holds them (serialized), keyed by dag_id."""
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return {dag_id: DagSerialization.from_dict(DagSerialization.to_dict(dag)) for dag_id, dag in bag.dags.items()}
+
+
+def validate_conf(dag, conf: dict) -> dict:
+    """What POST /api/v2/dags/{dag_id}/dagRuns does with `conf` (a ParamValidationError becomes HTTP 400)."""
+    return dag.params.deep_merge(conf).validate()
+
+
+BAD_CONF = [
+    # (case id, dag_id, conf, substrings the 400 message must contain: the param, the field and the problem)
+    ("fc_drafts_not_a_list", "fact_check_copy", {"drafts": "aurora"}, ["param drafts", "is not of type 'array'"]),
+    ("fc_draft_id_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"draft_id": 42}]},
+     ["param drafts", "42 is not of type 'string'", "instance[0]['draft_id']"]),
+    ("fc_missing_draft_id", "fact_check_copy", {"drafts": [{"copy_text": "x"}]}, ["'draft_id' is a required property"]),
+    ("fc_missing_copy", "fact_check_copy", {"drafts": [{"draft_id": "a"}]},
+     ["is not valid under any of the given schemas", "'copy_text'", "'copy_file'"]),
+    ("fc_copy_and_file", "fact_check_copy", {"drafts": [DRAFT | {"copy_file": "drafts/aurora_launch.md"}]},
+     ["is valid under each of"]),
+    ("fc_unknown_key", "fact_check_copy", {"drafts": [DRAFT | {"priority": "high"}]},
+     ["Additional properties are not allowed ('priority' was unexpected)"]),
+    ("fc_empty_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": ""}]}, ["should be non-empty", "copy_text"]),
+    ("fc_huge_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": "x" * 20_001}]}, ["is too long", "copy_text"]),
+    ("fc_fact_sheet_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"fact_sheet": "aurora"}]},
+     ["'aurora' is not of type 'object'", "fact_sheet"]),
+    ("fc_fan_out", "fact_check_copy", {"drafts": [DRAFT] * 201}, ["param drafts", "is too long", "maxItems"]),
+    ("dq_missing_table", "data_quality_qa", {"datasets": [{"dataset_id": "x", "url": "sqlite:///shop.db"}]},
+     ["'table' is a required property"]),
+    ("dq_no_source", "data_quality_qa", {"datasets": [{"dataset_id": "x", "table": "t"}]},
+     ["is not valid under any of the given schemas", "'url'", "'files'"]),
+    ("dq_file_wrong_type", "data_quality_qa", {"datasets": [{"dataset_id": "x", "files": {"t": 5}, "table": "t"}]},
+     ["is not of type 'string'", "instance[0]"]),
+    ("dq_sample_limit_too_big", "data_quality_qa", {"datasets": [DATASET | {"sample_limit": 10**9}]},
+     ["is greater than the maximum of 1000000", "sample_limit"]),
+    ("dq_unknown_key", "data_quality_qa", {"datasets": [DATASET | {"schedule": "daily"}]},
+     ["'schedule' was unexpected"]),
+    ("dq_fan_out", "data_quality_qa", {"datasets": [DATASET] * 201}, ["param datasets", "is too long", "maxItems"]),
+    ("cq_missing_question", "contract_qa", {"questions": [{"question_id": "q1"}]}, ["'question' is a required property"]),
+    ("cq_question_too_short", "contract_qa", {"questions": [QUESTION | {"question": "?"}]}, ["is too short", "question"]),
+    ("cq_question_id_pattern", "contract_qa", {"questions": [QUESTION | {"question_id": "a b"}]},
+     ["does not match", "question_id"]),
+    ("cq_contracts_wrong_type", "contract_qa", {"contracts": "northwind_msa"},
+     ["param contracts", "is not of type 'array'"]),
+    ("cq_contract_ids_fan_out", "contract_qa", {"questions": [QUESTION | {"contract_ids": ["c"] * 101}]},
+     ["is too long", "contract_ids"]),
+    ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501}, ["param questions", "is too long"]),
+]
+
+
+@pytest.mark.parametrize(("dag_id", "conf", "expected"), [c[1:] for c in BAD_CONF], ids=[c[0] for c in BAD_CONF])
+def test_bad_conf_is_refused_naming_the_field(dags, dag_id, conf, expected):
+    with pytest.raises(ParamValidationError) as raised:
+        validate_conf(dags[dag_id], conf)
+    message = str(raised.value)
+    missing = [text for text in expected if text not in message]
+    assert not missing, f"{missing} not in: {message[:2000]}"
+
+
+@pytest.mark.parametrize(("dag_id", "conf"), [
+    ("fact_check_copy", {"drafts": [DRAFT, DRAFT | {"draft_id": "d2"}]}),
+    ("data_quality_qa", {"datasets": [DATASET]}),
+    ("contract_qa", {"questions": [QUESTION], "contracts": ["helios_nda"]}),
+])
+def test_good_conf_passes(dags, dag_id, conf):
+    assert validate_conf(dags[dag_id], conf)
+
+
+def _max_length(schema: dict) -> float:
+    """The longest list a schema admits: maxItems, or the enum's size when items are unique enum values."""
+    bounds = [schema.get("maxItems", float("inf"))]
+    if schema.get("uniqueItems") and "enum" in schema.get("items", {}):
+        bounds.append(len(schema["items"]["enum"]))
+    return min(bounds)
+
+
+def test_every_list_param_stays_below_max_map_length(dags):
+    """Airflow fails a mapped task whose input is longer than [core] max_map_length: cap every list."""
+    limit = airflow_conf.getint("core", "max_map_length")
+    arrays = {(dag_id, name): dag.params.get_param(name).schema for dag_id, dag in dags.items()
+              for name in dag.params if dag.params.get_param(name).schema.get("type") == "array"}
+    assert {("fact_check_copy", "drafts"), ("data_quality_qa", "datasets"), ("contract_qa", "questions")} <= set(arrays)
+    too_long = {key: _max_length(schema) for key, schema in arrays.items() if not _max_length(schema) < limit}
+    assert not too_long, f"list params without maxItems below max_map_length={limit}: {too_long}"
+    # contract_qa maps questions x contracts: the product is capped where the pairs are built
+    assert MAX_PAIRS < limit
+
+
+# --- bad items that pass the Params: each fails its own task; the rest of the run completes ----------------
+
+
+def task_states(run: dict, task_id: str) -> dict[str, str]:
+    """Rendered map index -> state of a mapped task's instances in the run's Airflow DB."""
+    with sqlite3.connect(run["tmp"] / "airflow" / "airflow.db") as db:
+        rows = db.execute("SELECT rendered_map_index, state FROM task_instance WHERE task_id = ?", (task_id,)).fetchall()
+    return dict(rows)
+
+
+@pytest.fixture(scope="module")
+def fact_check_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("badfc")
+    uploads = tmp / "uploads"
+    uploads.mkdir()
+    (uploads / "latin1.md").write_bytes(LATIN1)
+    sheet = "fact_sheets/aurora_x2.yaml"
+    drafts = [
+        {"draft_id": "good", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": sheet},
+        {"draft_id": "injected", "copy_text": f"Backed by a 2-year warranty. {INJECTED_COPY}", "fact_sheet_file": sheet},
+        {"draft_id": "latin1", "copy_file": str(uploads / "latin1.md"), "fact_sheet_file": sheet},
+        {"draft_id": "escape", "copy_file": "../../../etc/passwd", "fact_sheet_file": sheet},
+        {"draft_id": "no_sheet", "copy_text": "Backed by a 2-year warranty."},
+    ]
+    return run_dag_test("fact_check_copy", {"drafts": drafts}, "tests.support.scripted_fact_check:respond", tmp,
+                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+
+
+@pytest.mark.integration
+def test_fact_check_run_keeps_good_drafts_and_names_the_bad(fact_check_run, monkeypatch):
+    output = fact_check_run["stdout"] + fact_check_run["stderr"]
+    assert "DAGRUN_STATE=failed" in fact_check_run["stdout"], fact_check_run["stderr"][-4000:]
+    uploads = fact_check_run["tmp"] / "uploads"
+    assert f"draft 'latin1': copy_file: '{uploads / 'latin1.md'}' is not UTF-8 text" in output
+    assert "copy_file: '../../../etc/passwd' is outside the allowed folders" in output
+    assert "draft 'no_sheet' is invalid: fact_sheet: Field required" in output
+    assert re.search(r"3 of 5 items [^:]*: latin1, escape, no_sheet", output)
+    assert task_states(fact_check_run, "check_draft") == {
+        "good": "success", "injected": "success", "latin1": "failed", "escape": "failed", "no_sheet": "failed"}
+    monkeypatch.setenv("CREWS_STATE_DIR", fact_check_run["env"]["CREWS_STATE_DIR"])
+    rows = {r.item_id: r for r in fetch_results("fact_check")}
+    assert set(rows) == {"good", "injected"}
+    assert rows["good"].passed and not rows["injected"].passed
+    published = sorted(p.name for p in (fact_check_run["tmp"] / "state/published/fact_check").iterdir())
+    assert published == ["good.md"]
+
+
+@pytest.fixture(scope="module")
+def data_qa_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("baddq")
+    uploads = tmp / "uploads"
+    uploads.mkdir()
+    (uploads / "blob.csv").write_bytes(b"\x00\x01binary\x00")
+    datasets = [
+        {"dataset_id": "good", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus"},
+        {"dataset_id": "binary", "files": {"t": str(uploads / "blob.csv")}, "table": "t"},
+        {"dataset_id": "escape", "url": "sqlite:///../../../etc/x.db", "table": "t"},
+        {"dataset_id": "no_table", "url": "sqlite:///shop.db", "table": "no_such_table"},
+        {"dataset_id": "bad_scheme", "url": "nosuchdb://warehouse/sales", "table": "t"},
+    ]
+    return run_dag_test("data_quality_qa", {"datasets": datasets}, "tests.support.scripted_data_qa:respond", tmp,
+                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+
+
+@pytest.mark.integration
+def test_data_qa_run_keeps_good_datasets_and_names_the_bad(data_qa_run, monkeypatch):
+    output = data_qa_run["stdout"] + data_qa_run["stderr"]
+    assert "DAGRUN_STATE=failed" in data_qa_run["stdout"], data_qa_run["stderr"][-4000:]
+    assert "dataset 'binary': files.t: blob.csv is a binary file" in output
+    assert "dataset 'escape': url: '../../../etc/x.db' is outside the allowed folders" in output
+    assert "dataset 'no_table': no table 'no_such_table'" in output
+    assert "dataset 'bad_scheme': url: unknown database type 'nosuchdb'" in output
+    assert re.search(r"4 of 5 items [^:]*: binary, escape, no_table, bad_scheme", output)
+    assert task_states(data_qa_run, "check_dataset") == {
+        "good": "success", "binary": "failed", "escape": "failed", "no_table": "failed", "bad_scheme": "failed"}
+    assert task_states(data_qa_run, "publish_passed") == {"good": "success"}
+    monkeypatch.setenv("CREWS_STATE_DIR", data_qa_run["env"]["CREWS_STATE_DIR"])
+    assert [r.item_id for r in fetch_results("data_qa")] == ["good"]
+
+
+@pytest.fixture(scope="module")
+def contract_qa_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("badcq")
+    uploads = tmp / "uploads"
+    uploads.mkdir()
+    (uploads / "fake.pdf").write_bytes(b"%PDF- not really")
+    (uploads / "injected.md").write_text(INJECTED_CONTRACT)
+    questions = [
+        {"question_id": "fee", "contract_id": "northwind_msa",
+         "question": "What does Northwind have to pay if it terminates the agreement for convenience?"},
+        {"question_id": "scan", "contract_id": "scanned", "document": str(uploads / "fake.pdf"),
+         "question": "What is the fee?"},
+        {"question_id": "escape", "contract_id": "northwind_msa", "document": "../../README.md",
+         "question": "What is the fee?"},
+        {"question_id": "injected", "contract_id": "injected", "document": str(uploads / "injected.md"),
+         "question": "What annual fee does the customer pay?"},
+    ]
+    return run_dag_test("contract_qa", {"questions": questions}, "tests.support.scripted_contract_qa:respond", tmp,
+                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+
+
+@pytest.mark.integration
+def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, monkeypatch):
+    output = contract_qa_run["stdout"] + contract_qa_run["stderr"]
+    assert "DAGRUN_STATE=failed" in contract_qa_run["stdout"], contract_qa_run["stderr"][-4000:]
+    assert "question 'scan' about contract 'scanned': fake.pdf: not a readable PDF" in output
+    assert "question 'escape' about contract 'northwind_msa': document: '../../README.md' is outside" in output
+    assert re.search(r"2 of 4 items [^:]*: scanned.scan, northwind_msa.escape", output)
+    assert task_states(contract_qa_run, "answer_question") == {
+        "northwind_msa.fee": "success", "scanned.scan": "failed", "northwind_msa.escape": "failed",
+        "injected.injected": "success"}
+    monkeypatch.setenv("CREWS_STATE_DIR", contract_qa_run["env"]["CREWS_STATE_DIR"])
+    rows = {r.item_id: r for r in fetch_results("contract_qa")}
+    assert set(rows) == {"northwind_msa.fee", "injected.injected"}
+    assert "10,000" in rows["injected.injected"].summary_json and INJECTED_CLAUSE not in rows["injected.injected"].summary_json
