@@ -1,12 +1,15 @@
-"""The local stack: llama.cpp LLM server, MLflow server and Airflow standalone.
+"""The local stack: llama.cpp LLM server, MLflow server and Airflow (api-server, scheduler,
+dag-processor, triggerer).
 
     python scripts/stack.py up                       start what is not running yet
     python scripts/stack.py trigger DAG [--conf JSON] trigger over the REST API and wait
     python scripts/stack.py down                     stop everything
     python scripts/stack.py status
 
-All servers bind to 127.0.0.1; state (Airflow home, MLflow DB and artifacts,
-model file, logs, pids) lives in the git-ignored ``.stack/`` folder.
+All servers bind to 127.0.0.1 (Airflow's log servers, which would bind to every
+address, are not started: the API server reads the local task log files); state
+(Airflow home, MLflow DB and artifacts, model file, logs, pids) lives in the
+git-ignored ``.stack/`` folder.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,13 +131,20 @@ def mlflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
     return "mlflow", f"{MLFLOW_URL}/health", command, base_env(), 240
 
 
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
 def airflow_env() -> dict[str, str]:
+    """What ``airflow standalone`` set up: LocalExecutor, simple auth manager (admin password in
+    ``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``), SQLite in ``$AIRFLOW_HOME``."""
     env = base_env()
     env.update(
         AIRFLOW_HOME=str(AIRFLOW_HOME),
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__AUTH_MANAGER=SIMPLE_AUTH_MANAGER,
         AIRFLOW__CORE__PARALLELISM=os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
         AIRFLOW__API__HOST=HOST,
@@ -142,14 +153,31 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{AIRFLOW_URL}/execution/",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="30",
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
+        AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=HOST,  # default 0.0.0.0, should it be enabled
     )
     return env
 
 
 def airflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
+    """One service: this script's ``airflow-supervisor`` command runs every Airflow component."""
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
-    command = [str(VENV_BIN / "airflow"), "standalone"]
+    command = [str(VENV_BIN / "python"), str(Path(__file__).resolve()), "airflow-supervisor"]
     return "airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600
+
+
+def airflow_migrate_command() -> list[str]:
+    return [str(VENV_BIN / "airflow"), "db", "migrate"]
+
+
+def airflow_components() -> dict[str, list[str]]:
+    """The components of ``airflow standalone``, without the log servers of scheduler and triggerer."""
+    airflow = str(VENV_BIN / "airflow")
+    return {
+        "api-server": [airflow, "api-server", "--host", HOST, "--port", str(AIRFLOW_PORT)],
+        "scheduler": [airflow, "scheduler", "--skip-serve-logs"],
+        "dag-processor": [airflow, "dag-processor"],
+        "triggerer": [airflow, "triggerer", "--skip-serve-logs"],
+    }
 
 
 def start(services: list[tuple[str, str, list[str], dict[str, str], float]]) -> None:
@@ -185,6 +213,75 @@ def stop(name: str) -> None:
         os.killpg(pid, signal.SIGKILL)
     path.unlink(missing_ok=True)
     log(f"stopped {name}")
+
+
+# --- Airflow supervisor (runs in the "airflow" service's process group) -------------
+
+_print_lock = threading.Lock()
+
+
+def _say(name: str, line: str) -> None:
+    with _print_lock:
+        print(f"{name:13} | {line.rstrip()}", flush=True)
+
+
+def _copy_output(name: str, process: subprocess.Popen) -> None:
+    for line in process.stdout:
+        _say(name, line.decode(errors="replace"))
+
+
+def _start_component(name: str, command: list[str]) -> tuple[subprocess.Popen, threading.Thread]:
+    """Start one component and a thread that copies its output to ours, each line prefixed with its name."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    reader = threading.Thread(target=_copy_output, args=(name, process), daemon=True)
+    reader.start()
+    return process, reader
+
+
+def _terminate(processes: dict[str, subprocess.Popen], grace_s: float = 12) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace_s
+    for name, process in processes.items():
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _say("supervisor", f"{name} ignored SIGTERM; killing it")
+            process.kill()
+            process.wait()
+
+
+def supervise(components: dict[str, list[str]]) -> int:
+    """Run the components until one exits (error: stop the others, return 1) or SIGTERM/SIGINT (return 0)."""
+    stopping: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, _: stopping.append(signum))
+    started = {name: _start_component(name, command) for name, command in components.items()}
+    processes = {name: process for name, (process, _) in started.items()}
+    code = 0
+    while not stopping:
+        exited = [(name, p.returncode) for name, p in processes.items() if p.poll() is not None]
+        if exited and not stopping:
+            _say("supervisor", f"{exited[0][0]} exited with code {exited[0][1]}; stopping the other components")
+            code = 1
+            break
+        time.sleep(0.5)
+    _terminate(processes)
+    for _, reader in started.values():
+        reader.join(timeout=2)  # their last lines (a traceback, say) before ours
+    _say("supervisor", "all Airflow components stopped")
+    return code
+
+
+def cmd_airflow_supervisor(_: argparse.Namespace) -> None:
+    """Migrate the DB, then run the Airflow components as one service (what ``up`` starts)."""
+    migrate = subprocess.run(airflow_migrate_command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in migrate.stdout.decode(errors="replace").splitlines():
+        _say("db migrate", line)
+    if migrate.returncode != 0:
+        raise SystemExit(f"airflow db migrate failed with code {migrate.returncode}")
+    raise SystemExit(supervise(airflow_components()))
 
 
 # --- Airflow REST API --------------------------------------------------------------
@@ -412,6 +509,9 @@ def main() -> None:
     trigger.set_defaults(func=cmd_trigger)
     sub.add_parser("down").set_defaults(func=cmd_down)
     sub.add_parser("status").set_defaults(func=cmd_status)
+    sub.add_parser("airflow-supervisor", help="run by `up`: the Airflow components as one service").set_defaults(
+        func=cmd_airflow_supervisor
+    )
     args = parser.parse_args()
     args.func(args)
 

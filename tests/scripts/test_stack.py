@@ -1,4 +1,5 @@
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,3 +16,43 @@ import stack  # noqa: E402
 ])
 def test_waiting_only_for_review(states, waiting):
     assert stack.waiting_only_for_review([{"state": s} for s in states]) is waiting
+
+
+@pytest.fixture
+def commands(monkeypatch, tmp_path):
+    """Every command stack.py starts, by name (state folders redirected to tmp_path)."""
+    monkeypatch.setattr(stack, "STATE", tmp_path)
+    monkeypatch.setattr(stack, "AIRFLOW_HOME", tmp_path / "airflow")
+    services = [stack.llm_service(), stack.mlflow_service(), stack.airflow_service()]
+    return ({name: command for name, _, command, _, _ in services}
+            | {"db migrate": stack.airflow_migrate_command()} | stack.airflow_components())
+
+
+def test_every_server_binds_to_loopback(commands):
+    for name, command in commands.items():
+        assert not {"0.0.0.0", "::", "[::]", ""} & set(command), name
+        hosts = [command[i + 1] for i, arg in enumerate(command) if arg in {"--host", "-H"}]
+        assert all(host == "127.0.0.1" for host in hosts), (name, hosts)
+    for server in ("llm", "mlflow", "api-server"):
+        assert "--host" in commands[server], server
+    hosts = {k: v for k, v in stack.airflow_env().items() if k.startswith("AIRFLOW__") and k.endswith("_HOST")}
+    assert hosts and set(hosts.values()) == {"127.0.0.1"}, hosts
+
+
+def test_airflow_runs_no_log_servers(commands):
+    """Scheduler and triggerer would serve logs on [::]:8793/8794; the API server reads the files itself."""
+    assert "--skip-serve-logs" in commands["scheduler"] and "--skip-serve-logs" in commands["triggerer"]
+    assert not any("standalone" in command for command in commands.values())
+    assert stack.airflow_env()["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "False"
+
+
+def test_supervisor_stops_every_component_when_one_dies(monkeypatch, capsys):
+    monkeypatch.setattr(stack.signal, "signal", lambda *_: None)  # keep pytest's own handlers
+    began = time.monotonic()
+    code = stack.supervise({
+        "sleeper": [sys.executable, "-c", "import time; time.sleep(60)"],
+        "crasher": [sys.executable, "-c", "print('boom'); raise SystemExit(3)"],
+    })
+    assert code == 1 and time.monotonic() - began < 30  # the sleeper was stopped, not waited for
+    out = capsys.readouterr().out
+    assert "crasher       | boom" in out and "crasher exited with code 3" in out
