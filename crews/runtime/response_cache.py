@@ -49,8 +49,13 @@ class ResponseCache:
         return cls(scope, expire_s=settings.expire_days * 86400) if scope else None
 
     def key(self, request: dict[str, Any]) -> str:
-        body = json.dumps({"scope": self.scope, **request}, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(body.encode()).hexdigest()
+        """``<scope>|<sha256 of the request>``: readable per task instance, opaque per request."""
+        body = json.dumps(request, sort_keys=True, default=str, ensure_ascii=False)
+        return f"{self.scope}|{hashlib.sha256(body.encode()).hexdigest()}"
+
+    def entries(self) -> int:
+        """How many answers this scope holds."""
+        return sum(1 for key in self._cache.iterkeys() if str(key).startswith(f"{self.scope}|"))
 
     def get(self, request: dict[str, Any]) -> Completion | None:
         try:

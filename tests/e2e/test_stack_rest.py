@@ -7,7 +7,6 @@ again afterwards); a stack that was already up is left running.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,18 +22,6 @@ import stack  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 DAG = "fact_check_copy"
-
-
-@pytest.fixture(scope="module")
-def api():
-    was_up = stack._answers(f"{stack.AIRFLOW_URL}/api/v2/monitor/health")
-    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500)
-    client = stack.api_client()
-    stack.wait_for_dag(client, DAG)
-    yield client
-    client.close()
-    if not was_up:
-        subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
 
 
 def review_answerer(api, dag_id: str, task_id: str, option: str, answered: list[int]):

@@ -66,3 +66,10 @@ def test_a_retry_replays_paid_answers_and_reports_them_as_cache_hits(tmp_path):
 
 def test_off_scope_calls_the_model_every_time():
     assert ResponseCache.for_context(TI, CacheSettings(scope="off")) is None
+
+
+def test_entries_are_counted_per_scope(tmp_path):
+    ResponseCache("d/r1/t/0", tmp_path).put({"m": 1}, Completion("a"))
+    ResponseCache("d/r1/t/1", tmp_path).put({"m": 1}, Completion("b"))
+    assert ResponseCache("d/r1/t/0", tmp_path).entries() == 1
+    assert ResponseCache("d/r1/t/9", tmp_path).entries() == 0

@@ -1,0 +1,34 @@
+"""The real stack for every end-to-end module: started once per session if it is not up, stopped after."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402
+
+FIRST_DAG = "fact_check_copy"
+
+
+@pytest.fixture(scope="session")
+def running_stack():
+    """Start the stack (a stack that was already up is left running afterwards)."""
+    was_up = stack._answers(f"{stack.AIRFLOW_URL}/api/v2/monitor/health")
+    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500)
+    yield
+    if not was_up:
+        subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def api(running_stack):
+    """An authenticated REST client, once the DAGs are parsed."""
+    client = stack.api_client()
+    stack.wait_for_dag(client, FIRST_DAG)
+    yield client
+    client.close()
