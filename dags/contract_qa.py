@@ -68,12 +68,17 @@ def contract_qa():
     @task
     def list_pairs() -> list[dict]:
         """One (contract, question) pair per mapped task."""
-        from crews.contract_qa.spec import question_pairs
-        from crews.evaluation.golden import sample_items
+        from airflow.sdk.exceptions import AirflowFailException
+        from common.crew_tasks import conf_items
 
-        params = get_current_context()["params"]
-        questions = params["questions"] or sample_items("contract_qa")
-        pairs = question_pairs(questions, params["contracts"])
+        from crews.contract_qa.spec import question_pairs
+        from crews.errors import InputError
+
+        questions = conf_items("questions", "question_id", "contract_qa")
+        try:
+            pairs = question_pairs(questions, get_current_context()["params"]["contracts"])
+        except InputError as exc:
+            raise AirflowFailException(str(exc)) from exc
         print(f"{len(pairs)} (contract, question) pairs")
         return pairs
 

@@ -76,9 +76,9 @@ def data_quality_qa():
     @task
     def list_datasets() -> list[dict]:
         """The datasets from `conf`, or the sample catalog when none are given."""
-        from crews.evaluation.golden import sample_items
+        from common.crew_tasks import conf_items
 
-        return get_current_context()["params"]["datasets"] or sample_items("data_qa")
+        return conf_items("datasets", "dataset_id", "data_qa")
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
     def check_dataset(dataset: dict) -> dict:

@@ -71,11 +71,9 @@ def fact_check_copy():
     @task
     def list_drafts() -> list[dict]:
         """The drafts from `conf`, or the sample catalog when none are given."""
-        from crews.evaluation.golden import sample_items
+        from common.crew_tasks import conf_items
 
-        drafts = get_current_context()["params"]["drafts"] or sample_items("fact_check")
-        print(f"{len(drafts)} drafts to check: {[d.get('draft_id') for d in drafts]}")
-        return drafts
+        return conf_items("drafts", "draft_id", "fact_check")
 
     @task(pool=LLM_POOL, map_index_template="{{ draft_id }}")
     def check_draft(draft: dict) -> dict:

@@ -81,13 +81,15 @@ class CrewRunTracker:
         self.spooled_to: str | None = None
         self.tracking_seconds = 0.0
         self._recorder = EventRecorder()
+        self._prefetch: threading.Thread | None = None
         self._start = 0.0
 
     def __enter__(self) -> CrewRunTracker:
         self._start = time.time()
         self._recorder.start()
         if self.writer is _default_writer:
-            threading.Thread(target=_prefetch_writer, name="mlflow-prefetch", daemon=True).start()
+            self._prefetch = threading.Thread(target=_prefetch_writer, name="mlflow-prefetch", daemon=True)
+            self._prefetch.start()
         return self
 
     def set_output(
@@ -102,6 +104,8 @@ class CrewRunTracker:
         end = time.time()
         spans = self._recorder.stop()
         began = time.perf_counter()
+        if self._prefetch is not None:  # two threads importing mlflow at once break its partial import
+            self._prefetch.join(timeout=120)
         self.record = self.build_record(spans, end, exc)
         self.publish(self.record)
         self.tracking_seconds = time.perf_counter() - began

@@ -84,6 +84,33 @@ def task_identity() -> dict[str, Any]:
     }
 
 
+def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
+    """The items in ``conf[param]``, or the crew's samples when it is empty.
+
+    Refuses (without retries) ``conf`` keys the DAG has no Param for, so a typo does
+    not silently run the samples, and items that share an id.
+    """
+    from collections import Counter
+
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from crews.evaluation.golden import sample_items
+
+    ctx = get_current_context()
+    conf = getattr(ctx.get("dag_run"), "conf", None) or {}
+    declared = set(ctx["dag"].params)
+    unknown = sorted(set(conf) - declared)
+    if unknown:
+        raise AirflowFailException(f"unknown conf key(s) {unknown}; this DAG accepts {sorted(declared)}")
+    items = ctx["params"][param] or sample_items(crew)
+    repeated = sorted(str(k) for k, n in Counter(i.get(id_key) for i in items).items() if n > 1)
+    if repeated:
+        raise AirflowFailException(f"{param}: {id_key} {repeated} used more than once; give each item its own id")
+    log.info("%d %s: %s", len(items), param, [i.get(id_key) for i in items])
+    return items
+
+
 def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     """Run one mapped item.
 
@@ -137,10 +164,9 @@ def collect_results(results: list[dict[str, Any]], items: list[Any]) -> list[dic
 
 def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: str) -> None:
     """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens, cost."""
-    from crews.tracking.tracker import publish_batch_summary
-
     from crews.runtime.budget import SpendLedger
     from crews.runtime.limits import load_limits
+    from crews.tracking.tracker import publish_batch_summary
 
     routed = sum(bool(r["summary"].get("needs_review")) for r in rows)
     spent = SpendLedger().spent(f"{dag_id}/{run_id}")

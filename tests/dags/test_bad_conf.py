@@ -230,3 +230,19 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
     rows = {r.item_id: r for r in fetch_results("contract_qa")}
     assert set(rows) == {"northwind_msa.fee", "injected.injected"}
     assert "10,000" in rows["injected.injected"].summary_json and INJECTED_CLAUSE not in rows["injected.injected"].summary_json
+
+
+@pytest.mark.parametrize(
+    ("conf", "expected"),
+    [
+        ({"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts']"),
+        ({"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once"),
+    ],
+    ids=["typo_in_conf_key", "duplicate_ids"],
+)
+def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(conf, expected, tmp_path):
+    run = run_dag_test("fact_check_copy", conf, "tests.support.scripted_fact_check:respond", tmp_path)
+    output = run["stdout"] + run["stderr"]
+    assert "DAGRUN_STATE=failed" in run["stdout"], run["stderr"][-3000:]
+    assert expected in output
+    assert "crew fact_check item" not in output  # no crew ran, not even on the samples
