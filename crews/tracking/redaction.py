@@ -26,7 +26,8 @@ import yaml
 
 from crews.paths import INCLUDE_DIR
 
-TOKENS = {"email": "<EMAIL>", "iban": "<IBAN>", "phone": "<PHONE>", "card": "<CARD>"}
+TOKENS = {"email": "<EMAIL>", "iban": "<IBAN>", "phone": "<PHONE>", "card": "<CARD>",
+          "credentials": "<CREDENTIALS>"}
 OFF_VALUES = {"0", "false", "no", "off"}
 
 
@@ -39,6 +40,7 @@ _EMAIL = re.compile(_left(".%+-") + r"[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}[^\W\
 _IBAN = re.compile(_left() + r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)", re.IGNORECASE)
 _PHONE = re.compile(_left("+./-") + r"(?:\+|\(\+?)?\d[\d ()./-]{6,24}\d(?!\w)")
 _CARD = re.compile(_left("+.-") + r"\d(?:[ -]?\d){12,18}(?![\w-])")
+_CREDENTIALS = re.compile(r"(?<=://)[^/\s:@]*:[^@\s/]+(?=@)")  # user:password in a URL
 _WORD = re.compile(r"\S+")
 _DATE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 _PHONE_SHAPE = re.compile(r"\+|\(?0\d|\(\d{2,5}\)|(?:1[ .-])?\d{3}[ .-]\d{3}[ .-]\d{4}$")
@@ -65,6 +67,7 @@ def _is_phone(text: str) -> bool:
 
 
 _KINDS: dict[str, tuple[re.Pattern[str], Callable[[str], bool] | None]] = {  # applied in this order
+    "credentials": (_CREDENTIALS, None),
     "email": (_EMAIL, None),
     "iban": (_IBAN, _is_iban),
     "phone": (_PHONE, _is_phone),
@@ -83,10 +86,14 @@ def _load_cached(path: str) -> tuple[str, ...]:
 
 
 def active_kinds() -> tuple[str, ...]:
-    """The kinds redacted now (empty when switched off), from ``CREWS_REDACTION_FILE`` or include/redaction.yaml."""
+    """The kinds redacted now, from ``CREWS_REDACTION_FILE`` or include/redaction.yaml.
+
+    Credentials in URLs (``scheme://user:password@host``) are secrets, not PII: always redacted.
+    """
     if os.environ.get("CREWS_REDACT_PII", "").strip().lower() in OFF_VALUES:
-        return ()
-    return _load_cached(os.environ.get("CREWS_REDACTION_FILE", str(INCLUDE_DIR / "redaction.yaml")))
+        return ("credentials",)
+    configured = _load_cached(os.environ.get("CREWS_REDACTION_FILE", str(INCLUDE_DIR / "redaction.yaml")))
+    return ("credentials", *(k for k in configured if k != "credentials"))
 
 
 def _valid_spans(match: re.Match[str], valid: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
@@ -108,7 +115,7 @@ def _valid_spans(match: re.Match[str], valid: Callable[[str], bool]) -> Iterator
 def _redact_str(text: str, kinds: tuple[str, ...]) -> str:
     for kind in kinds:
         pattern, valid = _KINDS[kind]
-        if kind == "email" and "@" not in text:
+        if (kind == "email" and "@" not in text) or (kind == "credentials" and "://" not in text):
             continue
         parts, pos = [], 0
         for match in pattern.finditer(text):

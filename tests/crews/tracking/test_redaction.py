@@ -188,3 +188,12 @@ def test_redacting_filter_on_any_logger_and_switched_off(monkeypatch):
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "to %s", (EMAIL,), None)
     assert RedactingFilter().filter(record) is True and record.getMessage() == f"to {EMAIL}"
     logging.getLogger("crews.anything").warning("to %s", EMAIL)  # no error when off
+
+
+@pytest.mark.parametrize("pii_switch", ["true", "false"])
+def test_url_credentials_are_always_redacted(monkeypatch, pii_switch):
+    monkeypatch.setenv("CREWS_REDACT_PII", pii_switch)
+    text = "dataset url postgresql://qa:s3cr3t-pw@db.internal:5432/shop and sqlite:///shop.db"
+    assert redact_text(text) == "dataset url postgresql://<CREDENTIALS>@db.internal:5432/shop and sqlite:///shop.db"
+    record = redact_record({"artifacts": {"inputs.json": json.dumps({"url": "mysql://u:pw@h/db"})}, "metrics": {}})
+    assert "pw" not in record["artifacts"]["inputs.json"]
