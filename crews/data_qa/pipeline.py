@@ -33,6 +33,7 @@ DEFAULT_FIXES = {
     "missing_column": "Add the declared column or update the dataset's declaration.",
     "retyped_column": "Restore the column type or migrate the consumers to the new type.",
     "added_column": "Document the new column for its consumers.",
+    "empty_table": "The table has no rows: check that the loading job ran and wrote to this table.",
     "stale": "Check the loading job that feeds this table; it has not delivered new rows in time.",
     "volume_change": "Confirm that the change in row count is expected (backfill, deletion, partial load).",
 }
