@@ -181,14 +181,22 @@ def airflow_components() -> dict[str, list[str]]:
 
 
 def start(services: list[tuple[str, str, list[str], dict[str, str], float]]) -> None:
-    """Start every service that does not answer yet, all at once, then wait for each."""
+    """Start every service that does not answer yet, all at once, then wait for each.
+
+    A service whose process is alive but does not answer (the LLM server busy with a long
+    request, say) is waited for, not started twice: a second one could not bind its port
+    and would overwrite the pid file that ``down`` needs.
+    """
     began = time.monotonic()
     pending = []
     for name, health_url, command, env, timeout_s in services:
         if _answers(health_url):
             log(f"{name} already up ({health_url})")
             continue
-        _spawn(name, command, env)
+        if _alive(name):
+            log(f"{name} is running but not answering yet; waiting for it")
+        else:
+            _spawn(name, command, env)
         pending.append((name, health_url, timeout_s))
     for name, health_url, timeout_s in pending:
         _wait(name, health_url, timeout_s - (time.monotonic() - began))

@@ -56,3 +56,13 @@ def test_supervisor_stops_every_component_when_one_dies(monkeypatch, capsys):
     assert code == 1 and time.monotonic() - began < 30  # the sleeper was stopped, not waited for
     out = capsys.readouterr().out
     assert "crasher       | boom" in out and "crasher exited with code 3" in out
+
+
+def test_start_waits_for_a_running_service_instead_of_starting_it_twice(monkeypatch):
+    spawned = []
+    monkeypatch.setattr(stack, "_answers", lambda url: False)  # busy: the health check times out
+    monkeypatch.setattr(stack, "_alive", lambda name: name == "llm")
+    monkeypatch.setattr(stack, "_spawn", lambda name, command, env: spawned.append(name))
+    monkeypatch.setattr(stack, "_wait", lambda name, url, timeout_s: 0.0)
+    stack.start([("llm", "http://x/models", ["llm"], {}, 180), ("mlflow", "http://x/health", ["mlflow"], {}, 240)])
+    assert spawned == ["mlflow"]
