@@ -1,14 +1,12 @@
 """End to end: the running local stack listens on 127.0.0.1 only, and its REST API wants a token.
 
-The stack is started by ``scripts/stack.py up`` if it is not running (and stopped
-again afterwards); a stack that was already up is left running.
+``running_stack`` (tests/e2e/conftest.py) starts the stack once per session if it is not up.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,15 +22,6 @@ import stack  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 KNOWN_PORTS = {stack.LLM_PORT, stack.MLFLOW_PORT, stack.AIRFLOW_PORT}
-
-
-@pytest.fixture(scope="module")
-def running_stack():
-    was_up = stack._answers(f"{stack.AIRFLOW_URL}/api/v2/monitor/health")
-    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500)
-    yield
-    if not was_up:
-        subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
 
 
 def stack_processes() -> list[psutil.Process]:
