@@ -125,22 +125,29 @@ def task_states(run: dict, task_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-@pytest.fixture(scope="module")
-def fact_check_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("badfc")
+def _mixed_run(tmp_path_factory, dag_id: str, param: str, items_for, files: dict[str, bytes], crew: str) -> dict:
+    """Run ``dag_id`` on ``items_for(uploads)`` with ``files`` written to an allowed uploads folder."""
+    tmp = tmp_path_factory.mktemp(dag_id)
     uploads = tmp / "uploads"
     uploads.mkdir()
-    (uploads / "latin1.md").write_bytes(LATIN1)
-    sheet = "fact_sheets/aurora_x2.yaml"
-    drafts = [
-        {"draft_id": "good", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": sheet},
-        {"draft_id": "injected", "copy_text": f"Backed by a 2-year warranty. {INJECTED_COPY}", "fact_sheet_file": sheet},
-        {"draft_id": "latin1", "copy_file": str(uploads / "latin1.md"), "fact_sheet_file": sheet},
-        {"draft_id": "escape", "copy_file": "../../../etc/passwd", "fact_sheet_file": sheet},
-        {"draft_id": "no_sheet", "copy_text": "Backed by a 2-year warranty."},
-    ]
-    return run_dag_test("fact_check_copy", {"drafts": drafts}, "tests.support.scripted_fact_check:respond", tmp,
+    for name, data in files.items():
+        (uploads / name).write_bytes(data)
+    return run_dag_test(dag_id, {param: items_for(uploads)}, f"tests.support.scripted_{crew}:respond", tmp,
                         extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+
+
+@pytest.fixture(scope="module")
+def fact_check_run(tmp_path_factory):
+    sheet = "fact_sheets/aurora_x2.yaml"
+    def drafts(uploads):
+        return [
+            {"draft_id": "good", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": sheet},
+            {"draft_id": "injected", "copy_text": f"Backed by a 2-year warranty. {INJECTED_COPY}", "fact_sheet_file": sheet},
+            {"draft_id": "latin1", "copy_file": str(uploads / "latin1.md"), "fact_sheet_file": sheet},
+            {"draft_id": "escape", "copy_file": "../../../etc/passwd", "fact_sheet_file": sheet},
+            {"draft_id": "no_sheet", "copy_text": "Backed by a 2-year warranty."},
+        ]
+    return _mixed_run(tmp_path_factory, "fact_check_copy", "drafts", drafts, {"latin1.md": LATIN1}, "fact_check")
 
 
 @pytest.mark.integration
@@ -164,19 +171,16 @@ def test_fact_check_run_keeps_good_drafts_and_names_the_bad(fact_check_run, monk
 
 @pytest.fixture(scope="module")
 def data_qa_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("baddq")
-    uploads = tmp / "uploads"
-    uploads.mkdir()
-    (uploads / "blob.csv").write_bytes(b"\x00\x01binary\x00")
-    datasets = [
-        {"dataset_id": "good", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus"},
-        {"dataset_id": "binary", "files": {"t": str(uploads / "blob.csv")}, "table": "t"},
-        {"dataset_id": "escape", "url": "sqlite:///../../../etc/x.db", "table": "t"},
-        {"dataset_id": "no_table", "url": "sqlite:///shop.db", "table": "no_such_table"},
-        {"dataset_id": "bad_scheme", "url": "nosuchdb://warehouse/sales", "table": "t"},
-    ]
-    return run_dag_test("data_quality_qa", {"datasets": datasets}, "tests.support.scripted_data_qa:respond", tmp,
-                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+    def datasets(uploads):
+        return [
+            {"dataset_id": "good", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus"},
+            {"dataset_id": "binary", "files": {"t": str(uploads / "blob.csv")}, "table": "t"},
+            {"dataset_id": "escape", "url": "sqlite:///../../../etc/x.db", "table": "t"},
+            {"dataset_id": "no_table", "url": "sqlite:///shop.db", "table": "no_such_table"},
+            {"dataset_id": "bad_scheme", "url": "nosuchdb://warehouse/sales", "table": "t"},
+        ]
+    return _mixed_run(tmp_path_factory, "data_quality_qa", "datasets", datasets,
+                      {"blob.csv": b"\x00\x01binary\x00"}, "data_qa")
 
 
 @pytest.mark.integration
@@ -197,23 +201,19 @@ def test_data_qa_run_keeps_good_datasets_and_names_the_bad(data_qa_run, monkeypa
 
 @pytest.fixture(scope="module")
 def contract_qa_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("badcq")
-    uploads = tmp / "uploads"
-    uploads.mkdir()
-    (uploads / "fake.pdf").write_bytes(b"%PDF- not really")
-    (uploads / "injected.md").write_text(INJECTED_CONTRACT)
-    questions = [
-        {"question_id": "fee", "contract_id": "northwind_msa",
-         "question": "What does Northwind have to pay if it terminates the agreement for convenience?"},
-        {"question_id": "scan", "contract_id": "scanned", "document": str(uploads / "fake.pdf"),
-         "question": "What is the fee?"},
-        {"question_id": "escape", "contract_id": "northwind_msa", "document": "../../README.md",
-         "question": "What is the fee?"},
-        {"question_id": "injected", "contract_id": "injected", "document": str(uploads / "injected.md"),
-         "question": "What annual fee does the customer pay?"},
-    ]
-    return run_dag_test("contract_qa", {"questions": questions}, "tests.support.scripted_contract_qa:respond", tmp,
-                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+    def questions(uploads):
+        return [
+            {"question_id": "fee", "contract_id": "northwind_msa",
+             "question": "What does Northwind have to pay if it terminates the agreement for convenience?"},
+            {"question_id": "scan", "contract_id": "scanned", "document": str(uploads / "fake.pdf"),
+             "question": "What is the fee?"},
+            {"question_id": "escape", "contract_id": "northwind_msa", "document": "../../README.md",
+             "question": "What is the fee?"},
+            {"question_id": "injected", "contract_id": "injected", "document": str(uploads / "injected.md"),
+             "question": "What annual fee does the customer pay?"},
+        ]
+    return _mixed_run(tmp_path_factory, "contract_qa", "questions", questions,
+                      {"fake.pdf": b"%PDF- not really", "injected.md": INJECTED_CONTRACT.encode()}, "contract_qa")
 
 
 @pytest.mark.integration
@@ -240,6 +240,7 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
     ],
     ids=["typo_in_conf_key", "duplicate_ids"],
 )
+@pytest.mark.integration
 def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(conf, expected, tmp_path):
     run = run_dag_test("fact_check_copy", conf, "tests.support.scripted_fact_check:respond", tmp_path)
     output = run["stdout"] + run["stderr"]
