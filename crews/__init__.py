@@ -24,16 +24,14 @@ def _redacting(make_record):
     """Wrap the log record factory so ``crews.*`` records are redacted as they are made.
 
     (A filter on the ``crews`` logger would not see its children's records.) The
-    filter module loads with the first such record; ``CREWS_REDACT_PII=false``
-    skips it at the cost of one name check and one env lookup per record.
+    filter module loads with the first such record; with ``CREWS_REDACT_PII=false``
+    it still redacts credentials in URLs.
     """
 
     def factory(*args, **kwargs):
         record = make_record(*args, **kwargs)
         name = record.name or ""  # logging.makeLogRecord() makes a blank record first
-        if (name == "crews" or name.startswith("crews.")) and os.environ.get(
-            "CREWS_REDACT_PII", ""
-        ).strip().lower() not in {"0", "false", "no", "off"}:
+        if name == "crews" or name.startswith("crews."):
             try:
                 from crews.tracking.redaction import RedactingFilter
 

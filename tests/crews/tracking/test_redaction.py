@@ -197,3 +197,10 @@ def test_url_credentials_are_always_redacted(monkeypatch, pii_switch):
     assert redact_text(text) == "dataset url postgresql://<CREDENTIALS>@db.internal:5432/shop and sqlite:///shop.db"
     record = redact_record({"artifacts": {"inputs.json": json.dumps({"url": "mysql://u:pw@h/db"})}, "metrics": {}})
     assert "pw" not in record["artifacts"]["inputs.json"]
+
+
+def test_url_credentials_in_crews_logs_are_redacted_with_pii_off(monkeypatch, caplog):
+    monkeypatch.setenv("CREWS_REDACT_PII", "false")
+    with caplog.at_level(logging.INFO, logger="crews.data_qa"):
+        logging.getLogger("crews.data_qa").info("reading %s for jane@example.com", "postgresql://qa:pw123@db/shop")
+    assert caplog.messages == ["reading postgresql://<CREDENTIALS>@db/shop for jane@example.com"]
