@@ -38,6 +38,7 @@ ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
 QUESTION_SCHEMA = {
     "type": "object",
     "required": ["question_id", "question"],
+    "additionalProperties": False,
     "properties": {
         "question_id": ID,
         "question": {"type": "string", "minLength": 3, "maxLength": 2000},

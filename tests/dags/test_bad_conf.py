@@ -74,6 +74,8 @@ BAD_CONF = [
     ("cq_contract_ids_fan_out", "contract_qa", {"questions": [QUESTION | {"contract_ids": ["c"] * 101}]},
      ["is too long", "contract_ids"]),
     ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501}, ["param questions", "is too long"]),
+    ("cq_unknown_key", "contract_qa", {"questions": [QUESTION | {"expected_answer": "EUR 10"}]},
+     ["'expected_answer' was unexpected"]),
 ]
 
 
