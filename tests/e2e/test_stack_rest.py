@@ -123,6 +123,7 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
         assert "profile.json" in {a.path for a in client.list_artifacts(run_id)}
 
 
+@pytest.mark.timeout(2700)  # 18 questions on the local model take about 15 min; the REST wait allows 40
 def test_contract_questions_over_rest_with_human_review(api, tmp_path):
     """The sample question set with the local model: cited answers, abstentions, injections resisted, reviews answered."""
 
