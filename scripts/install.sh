@@ -13,6 +13,17 @@ if [ -z "$PYTHON_BIN" ]; then
 fi
 [ -n "$PYTHON_BIN" ] || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
+# The browser test drives Debian's Chromium and reads its screenshots with tesseract.
+if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[install] installing chromium and tesseract-ocr (Debian packages) for the browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium tesseract-ocr >/dev/null
+  else
+    echo "[install] note: chromium or tesseract missing; the browser test will be skipped (apt-get install chromium tesseract-ocr)"
+  fi
+fi
+
 stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt scripts/install.sh | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f .venv/.installed ] && [ "$(cat .venv/.installed)" = "$stamp_input" ]; then
   echo "[install] .venv is up to date"

@@ -33,3 +33,12 @@ def scripted_llm():
     from crews.runtime.settings import LLMSettings
 
     return build_llm(LLMSettings(provider="scripted", script=SCRIPT))
+
+
+@pytest.fixture(scope="session")
+def mlflow_http(tmp_path_factory: pytest.TempPathFactory):
+    """A real MLflow tracking server (SQLite store) shared by the tests that speak its REST API."""
+    from tests.support.mlflow_server import mlflow_server
+
+    with mlflow_server(tmp_path_factory.mktemp("mlflow_server")) as url:
+        yield url

@@ -155,14 +155,14 @@ def collect_results(results: list[dict[str, Any]], items: list[Any]) -> list[dic
     written = upsert_results(rows, dag_id=ctx["dag"].dag_id, dag_run_id=ctx["run_id"])
     log.info("upserted %d result rows for run %s", written, ctx["run_id"])
     if rows:
-        log_batch(rows, expected=len(items), dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"])
+        log_batch(rows, expected=len(items), dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"], task_id=ctx["ti"].task_id)
     return [
         r["summary"] | {"mlflow_run_id": r["mlflow_run_id"], "mlflow_experiment": r["mlflow_experiment"]}
         for r in rows
     ]
 
 
-def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: str) -> None:
+def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: str, task_id: str) -> None:
     """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens, cost."""
     from crews.runtime.budget import SpendLedger
     from crews.runtime.limits import load_limits
@@ -181,7 +181,8 @@ def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: st
     budget = load_limits().budget_for(dag_id).per_run
     metrics.update({f"budget_{k}": float(v) for k, v in budget.model_dump().items() if v is not None})
     crew = rows[0]["crew"]
-    where = publish_batch_summary(crew, f"{dag_id} {run_id} (batch)", {"dag_id": dag_id, "run_id": run_id}, metrics)
+    where = publish_batch_summary(crew, f"{dag_id} {run_id} (batch)",
+                                  {"dag_id": dag_id, "run_id": run_id, "task_id": task_id}, metrics)
     log.info("%s batch: %d items, %d routed to review (share %.2f); %s", crew, expected, routed,
              metrics["review_share"], where)
 
