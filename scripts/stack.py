@@ -384,6 +384,33 @@ def waiting_only_for_review(tis: list[dict]) -> bool:
     return any(t["state"] == "awaiting_input" for t in tis) and not any(t["state"] in ACTIVE_STATES for t in tis)
 
 
+FINISHED = {"success", "failed", "skipped", "upstream_failed", "removed"}
+
+
+def tokens_spent(dag_id: str, run_id: str) -> int | None:
+    """LLM tokens the DAG run has paid for so far (the budget ledger in the results DB), or None."""
+    os.environ.setdefault("CREWS_STATE_DIR", str(STATE))
+    try:
+        from crews.runtime.budget import SpendLedger
+
+        return SpendLedger().spent(f"{dag_id}/{run_id}").tokens
+    except Exception:  # progress is informative only
+        return None
+
+
+def describe_progress(dag_id: str, run_id: str, state: str, tis: list[dict]) -> str:
+    """``run running: 5/12 task instances finished, crew items 3/8; 4,210 LLM tokens so far``."""
+    done = sum(t["state"] in FINISHED for t in tis)
+    line = f"run {state}: {done}/{len(tis)} task instances finished"
+    items = [t for t in tis if t.get("pool") == "llm_pool" and t["map_index"] >= 0]
+    if items:
+        line += f", crew items {sum(t['state'] in FINISHED for t in items)}/{len(items)}"
+    tokens = tokens_spent(dag_id, run_id)
+    if tokens is not None:
+        line += f"; {tokens:,} LLM tokens so far"
+    return line
+
+
 def trigger_and_wait(
     client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float,
     on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
@@ -405,8 +432,7 @@ def trigger_and_wait(
         tis = client.get(
             f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
         ).json().get("task_instances", [])
-        done = sum(t["state"] in {"success", "failed", "skipped", "upstream_failed"} for t in tis)
-        progress = f"run {run['state']}: {done}/{len(tis)} task instances finished"
+        progress = describe_progress(dag_id, run_id, run["state"], tis)
         if progress != last:
             log(progress)
             last = progress

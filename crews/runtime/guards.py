@@ -8,13 +8,14 @@ from typing import Any
 from crews.runtime.budget import BudgetGuard, SpendLedger
 from crews.runtime.limits import load_limits
 from crews.runtime.pricing import pricing_table
+from crews.runtime.progress import CallProgress
 from crews.runtime.response_cache import ResponseCache
 from crews.runtime.settings import LLMSettings
 from crews.runtime.tracked_llm import TrackedLLM
 
 
 def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item_id: str) -> BudgetGuard:
-    """Give ``llm`` its task instance's response cache and budget; return the budget guard.
+    """Give ``llm`` its task instance's response cache, budget and progress log; return the budget guard.
 
     ``context`` holds the Airflow identifiers (empty for the CLI: no cache, and the
     invocation is its own budget run).
@@ -28,5 +29,5 @@ def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item
     if not isinstance(llm, TrackedLLM):
         raise TypeError(f"provider {settings.provider}: {type(llm).__name__} is not a TrackedLLM; "
                         "it would bypass the response cache and the budget")
-    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard)
+    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard, CallProgress(item_id, guard))
     return guard

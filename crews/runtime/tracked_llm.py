@@ -25,6 +25,7 @@ from pydantic import BaseModel, PrivateAttr, ValidationError
 
 if TYPE_CHECKING:
     from crews.runtime.budget import BudgetGuard
+    from crews.runtime.progress import CallProgress
     from crews.runtime.response_cache import ResponseCache
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,12 @@ class TrackedLLM(BaseLLM):
     max_repairs: int = 1
     _cache: ResponseCache | None = PrivateAttr(default=None)
     _budget: BudgetGuard | None = PrivateAttr(default=None)
+    _progress: CallProgress | None = PrivateAttr(default=None)
 
-    def with_guards(self, cache: ResponseCache | None = None, budget: BudgetGuard | None = None) -> TrackedLLM:
-        """Replay answers from ``cache`` and charge paid calls to ``budget``."""
-        self._cache, self._budget = cache, budget
+    def with_guards(self, cache: ResponseCache | None = None, budget: BudgetGuard | None = None,
+                    progress: CallProgress | None = None) -> TrackedLLM:
+        """Replay answers from ``cache``, charge paid calls to ``budget``, report each call to ``progress``."""
+        self._cache, self._budget, self._progress = cache, budget, progress
         return self
 
     def request_key(self, chat: list[dict[str, Any]], response_model: type[BaseModel] | None) -> dict[str, Any]:
@@ -154,7 +157,8 @@ class TrackedLLM(BaseLLM):
         cached = self._cache.get(key) if key is not None else None
         self._emit_call_started_event(messages=chat, from_task=from_task, from_agent=from_agent)
         if cached is not None:
-            self._emit_completed(chat, cached, from_task, from_agent, cached=True)
+            usage = self._emit_completed(chat, cached, from_task, from_agent, cached=True)
+            self._report(from_agent, usage)
             return cached
         try:
             if self._budget is not None:
@@ -170,7 +174,12 @@ class TrackedLLM(BaseLLM):
         usage = self._emit_completed(chat, completion, from_task, from_agent, cached=False)
         if self._budget is not None:
             self._budget.charge(usage["prompt_tokens"], usage["completion_tokens"])
+        self._report(from_agent, usage)
         return completion
+
+    def _report(self, from_agent: Any | None, usage: dict[str, Any]) -> None:
+        if self._progress is not None:
+            self._progress.call_done(getattr(from_agent, "role", None), usage)
 
     def _emit_completed(self, chat: list[dict[str, Any]], completion: Completion, from_task: Any | None,
                         from_agent: Any | None, cached: bool) -> dict[str, int]:

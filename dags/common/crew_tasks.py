@@ -111,6 +111,33 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     return items
 
 
+FINISHED_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
+
+
+def fan_out_progress() -> str | None:
+    """Where the running mapped task's fan-out stands, e.g. ``item 3 of 10; finished 4 (3 success, 1 failed)``.
+
+    None for an unmapped task or when Airflow cannot tell.
+    """
+    from collections import Counter
+
+    from airflow.sdk import get_current_context
+
+    ti = get_current_context()["ti"]
+    if ti.map_index is None or ti.map_index < 0:
+        return None
+    try:
+        states = ti.get_task_states(dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id]).get(ti.run_id, {})
+    except Exception as exc:  # progress is informative only
+        log.debug("no fan-out progress: %s", exc)
+        return None
+    counts = Counter(str(state or "waiting") for state in states.values())
+    finished = sum(counts[s] for s in FINISHED_STATES)
+    detail = ", ".join(f"{counts[s]} {s}" for s in FINISHED_STATES if counts[s])
+    return (f"item {ti.map_index + 1} of {len(states)}; finished {finished}" + (f" ({detail})" if detail else "")
+            + f", running {counts['running']}")
+
+
 def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     """Run one mapped item.
 
@@ -124,6 +151,9 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     from crews.runner import run_item
     from crews.runtime.budget import BudgetExceeded
 
+    progress = fan_out_progress()
+    if progress:
+        log.info("fan-out progress: %s", progress)
     try:
         result = run_item(crew, item, llm_settings(), context=task_identity())
     except InputError as exc:

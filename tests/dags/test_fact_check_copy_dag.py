@@ -66,6 +66,19 @@ def test_the_batch_summary_tracks_the_share_routed_to_review(dag_run):
     client = MlflowClient(dag_run["env"]["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("crews/fact_check")
     (batch,) = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
-    assert batch.data.tags["dag_id"] == "fact_check_copy"
+    assert (batch.data.tags["dag_id"], batch.data.tags["task_id"]) == ("fact_check_copy", "collect_results")
     assert {k: batch.data.metrics[k] for k in ("items", "items_failed", "routed_to_review", "review_share")} == {
         "items": 3.0, "items_failed": 1.0, "routed_to_review": 0.0, "review_share": 0.0}
+
+
+def test_task_logs_show_fan_out_and_token_progress(dag_run):
+    import re
+
+    output = dag_run["stdout"] + dag_run["stderr"]
+    assert re.search(r"fan-out progress: item [123] of 3; finished \d", output), output[-3000:]
+    calls = re.findall(r"progress aurora_launch: LLM call (\d) \(([^)]+)\) ([\d,]+) tokens; item so far: (\d) paid, "
+                       r"([\d,]+) tokens; DAG run so far ([\d,]+) tokens", output)
+    assert [c[0] for c in calls] == ["1", "2", "3"] and [c[3] for c in calls] == ["1", "2", "3"]
+    assert calls[-1][1] != "no agent"
+    item_total, run_total = int(calls[-1][4].replace(",", "")), int(calls[-1][5].replace(",", ""))
+    assert 0 < item_total <= run_total

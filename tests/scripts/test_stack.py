@@ -66,3 +66,19 @@ def test_start_waits_for_a_running_service_instead_of_starting_it_twice(monkeypa
     monkeypatch.setattr(stack, "_wait", lambda name, url, timeout_s: 0.0)
     stack.start([("llm", "http://x/models", ["llm"], {}, 180), ("mlflow", "http://x/health", ["mlflow"], {}, 240)])
     assert spawned == ["mlflow"]
+
+
+def test_progress_line_counts_crew_items_and_tokens_spent_so_far():
+    from crews.runtime.budget import SpendLedger
+
+    ledger = SpendLedger()  # the test's isolated state folder, as CREWS_STATE_DIR points the stack's
+    ledger.add("fact_check_copy/run_1", "check_draft/0", 1200, 0.0)
+    ledger.add("fact_check_copy/run_1", "check_draft/1", 34, 0.0)
+    ledger.add("fact_check_copy/other_run", "check_draft/0", 999, 0.0)
+    tis = [{"state": "success", "pool": "default_pool", "map_index": -1},
+           {"state": "success", "pool": "llm_pool", "map_index": 0},
+           {"state": "running", "pool": "llm_pool", "map_index": 1},
+           {"state": "awaiting_input", "pool": "default_pool", "map_index": 0},
+           {"state": None, "pool": "default_pool", "map_index": -1}]
+    line = stack.describe_progress("fact_check_copy", "run_1", "running", tis)
+    assert line == "run running: 2/5 task instances finished, crew items 1/2; 1,234 LLM tokens so far"
