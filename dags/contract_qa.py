@@ -24,7 +24,8 @@ answered at all (the others are kept).
 **Reading results**: an answer is *answered* (grounded, cited), *not found*
 (the sources do not say; never a guess) or *needs review*. Contract text is
 treated as data: instruction-like sentences are withheld from the prompts and
-listed in the evidence artifact.
+listed in the evidence artifact. Each crew task's *Details* tab has an **MLflow run** button that opens its run
+(`collect_results` opens the DAG run's batch summary: items, failures, tokens, cost).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
     default_args=CREW_DEFAULT_ARGS,
     params={
         "crews": Param(CREWS, type="array", items={"type": "string", "enum": CREWS}, minItems=1, uniqueItems=True,
-                       title="Crews"),
+                       title="Crews", description="The crews whose production runs are compared."),
         "recent_runs": Param(None, **WINDOW, title="Recent window (runs)", description="Empty: include/drift.yaml."),
         "baseline_runs": Param(None, **WINDOW, title="Baseline window (runs)", description="Empty: include/drift.yaml."),
         "min_runs": Param(None, **WINDOW, title="Fewest runs per window for a verdict",

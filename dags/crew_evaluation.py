@@ -21,7 +21,8 @@ the evaluation run; the others are still scored.
 
 **Reading results**: the `log_evaluation` log prints the mean scores; in MLflow
 open the evaluation run (scores as `<name>/mean` metrics, per-record scores in
-its traces) and compare runs by `prompt_version` and `model`.
+its traces) and compare runs by `prompt_version` and `model`. Each `run_record`
+task's *Details* tab has an **MLflow run** button that opens that record's run.
 """
 
 from __future__ import annotations

@@ -22,6 +22,12 @@ wait) -> `publish_passed` runs once per passing dataset and emits an asset
 `data_qa://<dataset_id>` through the `data_qa_passed` alias -> `quarantine_failed`
 records each failing dataset's report -> `all_datasets_checked` fails the run if a
 dataset could not be checked at all.
+
+**Reading results**: each `check_dataset` log ends with the verdict, the issues by
+column, kind and severity, and the MLflow run (experiment `crews/data_qa`) whose
+`output.json` holds the full report (evidence and suggested fixes per issue) and
+`profile.json` the dataset profile. Each crew task's *Details* tab has an **MLflow run** button that opens its run
+(`collect_results` opens the DAG run's batch summary: items, failures, tokens, cost).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ in `review_copy` for a person (Airflow UI: Required actions) -> `record_reviews`
 **Reading results**: each `check_draft` log ends with the item's status, LLM calls,
 tokens, cost and its MLflow run (experiment `crews/fact_check`), where the trace
 shows every agent prompt and answer. An invalid draft fails its own task only.
+Each crew task's *Details* tab has an **MLflow run** button that opens its run
+(`collect_results` opens the DAG run's batch summary: items, failures, tokens, cost).
 """
 
 from __future__ import annotations

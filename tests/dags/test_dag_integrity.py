@@ -48,6 +48,11 @@ def test_dag_conventions(dagbag, dag_id):
         assert task.execution_timeout is not None, f"{task.task_id} has no execution_timeout"
     if dag_id in CREW_DAGS:
         assert [t for t in dag.tasks if t.pool == "llm_pool"], "crew tasks must run in the llm_pool"
+        assert "MLflow run" in dag.doc_md, "doc_md should point to the MLflow run button"
+    # The UI's trigger form is generated from the Params: each field needs a type, a title and a help text.
+    assert dag.params, "DAG needs Params (the trigger form and REST conf validation)"
+    for name, param in dag.params.items():
+        assert param.schema.get("type") and param.schema.get("title") and param.description, f"Param {name!r}"
 
 
 def test_fact_check_params_validate_conf(dagbag):
