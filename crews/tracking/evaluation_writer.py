@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from crews.tracking.mlflow_writer import connect
+from crews.tracking.mlflow_writer import connect, ensure_experiment
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def log_evaluation(
 
     client = connect()
     mlflow.set_tracking_uri(client.tracking_uri)
-    mlflow.set_experiment(f"crews/{crew}")
+    mlflow.set_experiment(experiment_id=ensure_experiment(client, f"crews/{crew}"))
     version = ensure_prompt_version(client, crew, prompt_template, tags["prompt_hash"])
     scorers = [_code_scorer(name, score) for name in names]
     if judge is not None:

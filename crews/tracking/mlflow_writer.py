@@ -61,10 +61,24 @@ def connect(uri: str | None = None) -> Any:
     return MlflowClient(uri)
 
 
+EXPERIMENT_NOTE = """Runs of the **{crew}** crew.
+
+- One run per crew item, named `<dag_id>/<item> (<DAG run>, try <n>)` (CLI: `cli/<item>`),
+  tagged with the Airflow task instance (`dag_id`, `run_id`, `task_id`, `map_index`, `try_number`).
+- Columns worth adding (*Columns* menu): `llm_calls`, `total_tokens`, `cost_usd`, `cache_hits`,
+  and per agent `agent.<role>.total_tokens` / `agent.<role>.cost_usd`.
+- Traces (tab *Traces*): one per item run, with a span per agent and per LLM call (prompt, answer, tokens).
+- Other runs: `kind=batch` (one per DAG run), `kind=evaluation` (golden set scores), `kind=drift`.
+"""
+
+
 def ensure_experiment(client: Any, name: str) -> str:
-    """The id of experiment ``name``, created if it does not exist yet."""
+    """The id of experiment ``name``, created (with a description for the UI) if it does not exist yet."""
     experiment = client.get_experiment_by_name(name)
-    return experiment.experiment_id if experiment else client.create_experiment(name)
+    if experiment:
+        return experiment.experiment_id
+    crew = name.removeprefix("crews/")
+    return client.create_experiment(name, tags={"mlflow.note.content": EXPERIMENT_NOTE.format(crew=crew)})
 
 
 def write_run(record: dict[str, Any], uri: str | None = None) -> str:

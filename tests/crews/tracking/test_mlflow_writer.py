@@ -27,6 +27,8 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
     client = MlflowClient(tracking_uri)
     run = client.get_run(tracker.mlflow_run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "cli/track_me"
+    note = client.get_experiment(run.info.experiment_id).tags["mlflow.note.content"]
+    assert "Runs of the **fact_check** crew" in note and "`total_tokens`" in note
     assert run.data.tags["prompt_hash"] == "h1" and run.data.tags["model"] == "qwen"
     assert run.data.metrics["llm_calls"] == 3 and run.data.metrics["cost_usd"] == 0
     assert run.data.metrics["agent.managing_editor.total_tokens"] > 0
