@@ -322,45 +322,24 @@ def _upsert(
 
 
 def load_settings(client: httpx.Client, path: Path = ROOT / "airflow_settings.yaml") -> None:
-    """Load connections, pools and variables from the Astro CLI's settings file."""
-    settings = (yaml.safe_load(path.read_text()) or {}).get("airflow", {}) or {}
-    for conn in settings.get("connections") or []:
-        extra = conn.get("conn_extra")
-        _upsert(
-            client,
-            "connections",
-            conn["conn_id"],
-            {
-                "connection_id": conn["conn_id"],
-                "conn_type": conn.get("conn_type") or "generic",
-                "host": conn.get("conn_host"),
-                "schema": conn.get("conn_schema"),
-                "login": conn.get("conn_login"),
-                "password": conn.get("conn_password"),
-                "port": conn.get("conn_port"),
-                "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
-            },
-        )
-    for pool in settings.get("pools") or []:
-        fields = {
-            "slots": int(pool["pool_slot"]),
-            "description": pool.get("pool_description") or "",
-            "include_deferred": bool(pool.get("include_deferred", False)),
-        }
-        _upsert(
-            client, "pools", pool["pool_name"], {"name": pool["pool_name"], **fields}, {"pool": pool["pool_name"], **fields}
-        )
-    for variable in settings.get("variables") or []:
-        _upsert(
-            client,
-            "variables",
-            variable["variable_name"],
-            {"key": variable["variable_name"], "value": str(variable.get("variable_value") or "")},
-        )
-    log(
-        f"loaded airflow_settings.yaml: {len(settings.get('connections') or [])} connections, "
-        f"{len(settings.get('pools') or [])} pools, {len(settings.get('variables') or [])} variables"
-    )
+    """Load connections, pools and variables from the Astro CLI's settings file over the REST API.
+
+    The file is read and checked by scripts/airflow_settings.py, the loader the compose
+    stack's init runs, so both stacks accept exactly the same file.
+    """
+    from airflow_settings import SettingsError, plan
+
+    try:
+        loads = plan(yaml.safe_load(path.read_text()), os.environ)
+    except (OSError, yaml.YAMLError, SettingsError) as exc:
+        raise SystemExit(f"{path}: {exc}") from exc
+    for conn_id, conn in loads.get("connections", {}).items():
+        _upsert(client, "connections", conn_id, {"connection_id": conn_id, **conn})
+    for name, pool in loads.get("pools", {}).items():
+        _upsert(client, "pools", name, {"name": name, **pool}, {"pool": name, **pool})
+    for key, value in loads.get("variables", {}).items():
+        _upsert(client, "variables", key, {"key": key, "value": value if isinstance(value, str) else json.dumps(value)})
+    log(f"loaded {path.name}: " + ", ".join(f"{len(loads.get(k, {}))} {k}" for k in ("connections", "pools", "variables")))
 
 
 def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> None:

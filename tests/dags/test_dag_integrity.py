@@ -87,8 +87,8 @@ def test_dag_file_imports_nothing_heavy(path):
 def test_one_slow_llm_call_times_out_well_before_the_task_does():
     """A hung LLM request (client timeout x attempts) must end long before execution_timeout kills the task."""
     import yaml
-
     from common.crew_tasks import CREW_DEFAULT_ARGS
+
     from crews.runtime.settings import LLMSettings
 
     conn = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"][0]

@@ -167,10 +167,10 @@ def test_llm_connection_matches_airflow_settings_but_for_the_host():
 def test_init_creates_the_llm_pool_from_airflow_settings():
     init = checks.services(compose())["airflow-init"]
     script = "\n".join(init["command"])
-    assert "load_airflow_settings.py /opt/airflow/airflow_settings.yaml" in script
+    assert "airflow_settings_loader.py /opt/airflow/airflow_settings.yaml" in script
     mounts = [str(v) for v in init["volumes"]]
     assert "./airflow_settings.yaml:/opt/airflow/airflow_settings.yaml:ro" in mounts
-    assert "./docker/load_airflow_settings.py:/opt/airflow/load_airflow_settings.py:ro" in mounts
+    assert "./scripts/airflow_settings.py:/opt/airflow/airflow_settings_loader.py:ro" in mounts
     settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]
     assert {p["pool_name"]: p["pool_slot"] for p in settings["pools"]}["llm_pool"] == 1
 

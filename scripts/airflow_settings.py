@@ -4,7 +4,7 @@ docker-compose.yaml's airflow-init service runs it, so the compose stack gets th
 variables and connections that `astro dev start` (Astro CLI) and `make run` (scripts/stack.py,
 over the REST API) load from the same file:
 
-    python load_airflow_settings.py airflow_settings.yaml [--dry-run]
+    python scripts/airflow_settings.py airflow_settings.yaml [--dry-run]
 
 It writes each kind in the format of `airflow <kind> export` and runs `airflow connections import
 --overwrite`, `airflow pools import` and `airflow variables import -a overwrite` (one CLI call per

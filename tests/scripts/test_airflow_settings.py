@@ -1,4 +1,4 @@
-"""docker/load_airflow_settings.py: airflow_settings.yaml into the compose stack's Airflow."""
+"""scripts/airflow_settings.py: airflow_settings.yaml into the compose stack's Airflow."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import yaml
 
 from tests.deploy.compose_checks import ROOT
 
-SPEC = importlib.util.spec_from_file_location("load_airflow_settings", ROOT / "docker/load_airflow_settings.py")
+SPEC = importlib.util.spec_from_file_location("airflow_settings", ROOT / "scripts/airflow_settings.py")
 loader = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(loader)
 
@@ -74,7 +74,7 @@ def test_loads_the_project_settings_into_a_real_airflow(tmp_path: Path):
     run = dict(env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     migrated = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], **run)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    loaded = subprocess.run([sys.executable, str(ROOT / "docker/load_airflow_settings.py"),
+    loaded = subprocess.run([sys.executable, str(ROOT / "scripts/airflow_settings.py"),
                              str(ROOT / "airflow_settings.yaml")], **run)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr[-2000:]
     check = ("from airflow.models import Connection, Pool\n"
