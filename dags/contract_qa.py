@@ -55,7 +55,7 @@ QUESTION_SCHEMA = {
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=2,
+    max_active_runs=16,  # runs waiting for human review stay active; llm_pool paces the LLM
     doc_md=__doc__,
     tags=["crews", "contract_qa", "llm", "human-review"],
     default_args=CREW_DEFAULT_ARGS,

@@ -54,7 +54,7 @@ DRAFT_SCHEMA = {
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=2,
+    max_active_runs=16,  # runs waiting for human review stay active; llm_pool paces the LLM
     doc_md=__doc__,
     tags=["crews", "fact_check", "llm"],
     default_args=CREW_DEFAULT_ARGS,

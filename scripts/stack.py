@@ -390,6 +390,17 @@ def describe_progress(dag_id: str, run_id: str, state: str, tis: list[dict]) -> 
     return line
 
 
+def task_instances(client: httpx.Client, dag_id: str, run_id: str, page: int = 100) -> list[dict]:
+    """Every task instance of a DAG run (the API returns at most 100 per page)."""
+    found: list[dict] = []
+    while True:
+        batch = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                           params={"limit": page, "offset": len(found)}).json().get("task_instances", [])
+        found += batch
+        if len(batch) < page:
+            return found
+
+
 def trigger_and_wait(
     client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float,
     on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
@@ -408,9 +419,7 @@ def trigger_and_wait(
     began, last = time.monotonic(), ""
     while time.monotonic() - began < timeout_s:
         run = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()
-        tis = client.get(
-            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
-        ).json().get("task_instances", [])
+        tis = task_instances(client, dag_id, run_id)
         progress = describe_progress(dag_id, run_id, run["state"], tis)
         if progress != last:
             log(progress)

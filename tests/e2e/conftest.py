@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,11 @@ FIRST_DAG = "fact_check_copy"
 def running_stack():
     """Start the stack (a stack that was already up is left running afterwards)."""
     was_up = stack._answers(f"{stack.AIRFLOW_URL}/api/v2/monitor/health")
-    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500)
+    # No cron runs in a stack the tests start: unpausing data_quality_qa, crew_drift or crew_evaluation
+    # would otherwise start their latest scheduled run (the whole catalog or golden set, up to 20 min
+    # on the local model) ahead of the run a test triggers. Triggered runs are unaffected.
+    env = {**os.environ, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
+    subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500, env=env)
     yield
     if not was_up:
         subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
