@@ -1,7 +1,7 @@
 # The two commands of the README are `make run` and `make test`.
 PY := .venv/bin/python
 
-.PHONY: install run up trigger stop status test test-fast lint
+.PHONY: install run up trigger stop status test test-fast lint bench
 
 install:            ## create .venv and install the pinned dependencies (no-op when current)
 	bash scripts/install.sh
@@ -30,3 +30,6 @@ test-fast: install  ## everything except the end-to-end tests
 
 lint:
 	$(PY) -m ruff check crews dags plugins scripts tests
+
+bench: install      ## benchmarks (not part of `make test`): table in benchmarks/results/latest.md; ARGS='--only 1,3 --quick'
+	$(PY) -m benchmarks $(ARGS)
