@@ -29,7 +29,7 @@ test-fast: install  ## everything except the end-to-end tests
 	$(PY) -m pytest -m "not e2e"
 
 lint:
-	$(PY) -m ruff check crews dags plugins scripts tests
+	$(PY) -m ruff check crews dags plugins scripts tests benchmarks
 
 bench: install      ## benchmarks (not part of `make test`): table in benchmarks/results/latest.md; ARGS='--only 1,3 --quick'
 	$(PY) -m benchmarks $(ARGS)

@@ -55,14 +55,10 @@ def port_free(port: int) -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def pick_port(name: str) -> int:
     """The preferred benchmark port for ``name`` if it is free, else any free port."""
+    from tests.support.servers import free_port
+
     preferred = PREFERRED_PORTS[name]
     return preferred if port_free(preferred) else free_port()
 
@@ -84,7 +80,7 @@ def machine() -> dict[str, Any]:
                 ram = int(line.split()[1]) * 1024
     except OSError:
         pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ROOT, capture_output=True, text=True)
     return {
         "cores": os.cpu_count(),
         "ram_gib": round(ram / 2**30, 1),
@@ -176,38 +172,17 @@ class Context:
 @contextmanager
 def local_llm_server(root: Path, timeout_s: float = 300) -> Iterator[str]:
     """Start ``python -m crews.runtime.local_server`` (verified GGUF, llama.cpp server); yield its /v1 URL."""
-    import httpx
+    from tests.support.servers import serving
 
     port = pick_port("llm")
     url = f"http://127.0.0.1:{port}/v1"
-    logfile = (root / "llm_server.log").open("wb")
     command = [PYTHON, "-m", "crews.runtime.local_server", "--host", "127.0.0.1", "--port", str(port),
                "--model-dir", str(root / "models")]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log(f"starting the local LLM server on port {port}")
-    process = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-                               start_new_session=True)
-    try:
-        began = time.monotonic()
-        while True:
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() - began > timeout_s:
-                raise RuntimeError(f"LLM server did not start: {(root / 'llm_server.log').read_text()[-2000:]}")
-            time.sleep(1)
-        log(f"LLM server ready after {time.monotonic() - began:.0f}s")
+    with serving(command, f"{url}/models", root / "llm_server.log", timeout_s, cwd=ROOT,
+                 env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True) as waited:
+        log(f"LLM server ready after {waited:.0f}s")
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        logfile.close()
 
 
 def llm_threads() -> int:

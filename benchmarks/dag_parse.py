@@ -28,6 +28,9 @@ dags, path = sys.argv[1], sys.argv[2]
 sys.path.insert(0, dags)
 t0 = time.perf_counter()
 import airflow.sdk  # noqa
+if len(sys.argv) > 4:  # warm: Airflow's own TaskFlow modules already loaded by a minimal DAG
+    first = importlib.util.spec_from_file_location("bench_minimal_dag", sys.argv[4])
+    first.loader.exec_module(importlib.util.module_from_spec(first))
 t1 = time.perf_counter()
 before = set(sys.modules)
 spec = importlib.util.spec_from_file_location("bench_dag_file", path)
@@ -79,8 +82,10 @@ def naive_copy(source: Path, folder: Path) -> Path:
     return target
 
 
-def probe(path: Path, env: dict[str, str]) -> dict:
-    out = subprocess.run([PYTHON, "-c", PROBE, str(ROOT / "dags"), str(path), ",".join(HEAVY)],
+def probe(path: Path, env: dict[str, str], after: Path | None = None) -> dict:
+    """Import ``path`` in a fresh interpreter after airflow.sdk (and after the DAG file ``after``, if given)."""
+    out = subprocess.run([PYTHON, "-c", PROBE, str(ROOT / "dags"), str(path), ",".join(HEAVY),
+                          *([str(after)] if after else [])],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     line = next((x for x in out.stdout.splitlines() if x.startswith("PROBE")), None)
     if out.returncode != 0 or line is None:
@@ -99,7 +104,7 @@ def run(ctx: Context) -> RowResult:
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONPATH": str(ROOT)}
     minimal = ctx.root / "minimal_dag.py"
     minimal.write_text(MINIMAL_DAG)
-    samples: dict[str, dict[str, list[dict]]] = {p.name: {"ours": [], "naive": []} for p in files}
+    samples: dict[str, dict[str, list[dict]]] = {p.name: {"ours": [], "naive": [], "warm": []} for p in files}
     floor: list[dict] = []
     probe(files[0], env)  # warm the OS file cache for both kinds once
     probe(naive[files[0].name], env)
@@ -110,6 +115,7 @@ def run(ctx: Context) -> RowResult:
             order = [("ours", path), ("naive", naive[path.name])]
             for kind, target in (order if rep % 2 == 0 else order[::-1]):
                 samples[path.name][kind].append(probe(target, env))
+            samples[path.name]["warm"].append(probe(path, env, after=minimal))
     per_file = {}
     for name, kinds in samples.items():
         per_file[name] = {
@@ -143,16 +149,28 @@ def run(ctx: Context) -> RowResult:
     row.notes = (f"{len(files)} DAG files, median of {repeats} fresh interpreters each, ours and naive alternating; "
                  f"Airflow's floor (a one-task TaskFlow DAG) costs {floor_s:.3f} s and {floor[-1]['new_modules']} "
                  "modules on top of airflow.sdk")
-    row.details = ["| DAG file | ours marginal | ours fresh process | ours new modules (non-Airflow) | naive marginal | "
-                   "naive new modules | naive heavy | naive/ours |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    warm = [v["warm"]["file_s"] for v in per_file.values()]
+    row.notes += (f"; with Airflow's floor already paid, our files take {min(warm):.3f}-{max(warm):.3f} s (warm)"
+                  + (f", so it is Airflow's floor that puts a TaskFlow DAG file over {MAX_S} s in a fresh process"
+                     if floor_s > MAX_S * 0.5 and max(warm) <= MAX_S and worst > MAX_S else ""))
+    row.details = ["| DAG file | ours marginal | ours warm (after Airflow's floor) | ours fresh process | ours new modules "
+                   "(non-Airflow) | naive marginal | naive new modules | naive heavy | naive/ours |",
+                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, v in per_file.items():
         row.details.append(
-            f"| {name} | {v['ours']['file_s']:.3f} s | {v['ours']['fresh_s']:.2f} s | {v['ours']['new_modules']} "
-            f"({v['ours']['non_airflow']}) | {v['naive']['file_s']:.2f} s | {v['naive']['new_modules']} | "
-            f"{', '.join(v['naive']['heavy'])} | {v['ratio']:.0f}x |")
-    row.details.append(f"| (one-task TaskFlow DAG, Airflow's floor) | {floor_s:.3f} s | "
+            f"| {name} | {v['ours']['file_s']:.3f} s | {v['warm']['file_s']:.3f} s ({v['warm']['new_modules']} modules) | "
+            f"{v['ours']['fresh_s']:.2f} s | {v['ours']['new_modules']} ({v['ours']['non_airflow']}) | "
+            f"{v['naive']['file_s']:.2f} s | {v['naive']['new_modules']} | {', '.join(v['naive']['heavy'])} | "
+            f"{v['ratio']:.0f}x |")
+    row.details.append(f"| (one-task TaskFlow DAG: Airflow's floor) | {floor_s:.3f} s | | "
                        f"{median([f['fresh_s'] for f in floor]):.2f} s | {floor[-1]['new_modules']} "
                        f"({floor[-1]['non_airflow']}) | | | | |")
+    row.details += ["", "Marginal = importing the file in a fresh interpreter that already imported airflow.sdk; "
+                    "warm = the same after a one-task TaskFlow DAG was parsed in that interpreter (Airflow's lazy "
+                    "decorator and provider modules loaded); fresh process = airflow.sdk plus the file. Airflow 3's "
+                    "DAG processor parses each file in a forked child and pre-imports only the `airflow` modules a "
+                    "file names, so each file pays the marginal cost. Non-Airflow modules of our files are Airflow's "
+                    "own dependencies (croniter, packaging, asgiref), none of the project's heavy ones."]
     row.data = {"repeats": repeats, "per_file": per_file, "worst_ours_file_s": worst, "min_ratio": min_ratio,
-                "airflow_floor_s": floor_s, "airflow_floor_modules": floor[-1]["new_modules"]}
+                "airflow_floor_s": floor_s, "warm_s": warm, "airflow_floor_modules": floor[-1]["new_modules"]}
     return row

@@ -119,6 +119,7 @@ def run(ctx: Context) -> RowResult:
         return median([t - p for t, p in zip(times[name], times["plain"], strict=True)]) / per_run
 
     ours_ms, peer_ms, full_ms = (overhead(n) * 1000 for n in ("ours", "autolog", "run_item"))
+    write_ms = median(writes[1:]) * 1000 / per_run
     traces = _autolog_traces(mlflow, autolog_experiment)
     if traces.get("count"):
         traces["per_run"] = round(traces["count"] / (repeats + 1), 2)  # + the warm-up run
@@ -133,8 +134,14 @@ def run(ctx: Context) -> RowResult:
                  f"({len(last['metrics'])} metrics incl. {len(agent_metrics)} per-agent tokens/cost/calls, "
                  f"Airflow tags, {len(last['artifacts'])} artifacts with prompts/outputs, 1 trace of "
                  f"{len(last['spans'])} spans); autolog records {traces.get('per_run', '?')} trace(s) per crew run, "
-                 f"1 span each (prompt, answer, token usage), no run, agent, cost or Airflow tags. "
+                 f"1 span each (prompt, answer, token usage), no run, agent, cost or Airflow tags. Of ours, "
+                 f"{write_ms:.0f} ms per call is the one MLflow write after the crew (run, params, metrics, prompt "
+                 f"version link, artifacts, trace), {ours_ms - write_ms:.1f} ms the event recording during the crew. "
                  f"run_item (tracking + response cache + budget): +{full_ms:.1f} ms per call")
+    peer_spans = traces.get("per_run", 0) * traces.get("spans_per_trace", 0)
+    if last["spans"] and peer_spans:
+        row.notes += (f". Per span stored: ours {ours_ms * per_run / len(last['spans']):.1f} ms, autolog "
+                      f"{peer_ms * per_run / peer_spans:.1f} ms")
     row.details = [
         "| variant | median per crew run | overhead per LLM call (paired median) |",
         "| --- | --- | --- |",

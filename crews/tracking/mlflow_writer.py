@@ -72,46 +72,70 @@ EXPERIMENT_NOTE = """Runs of the **{crew}** crew.
 """
 
 
+_experiments: dict[tuple[str, str], str] = {}  # (tracking URI, name) -> experiment id, per process
+
+
 def ensure_experiment(client: Any, name: str) -> str:
     """The id of experiment ``name``, created (with a description for the UI) if it does not exist yet."""
+    key = (client.tracking_uri, name)
+    if key in _experiments:
+        return _experiments[key]
     experiment = client.get_experiment_by_name(name)
     if experiment:
+        _experiments[key] = experiment.experiment_id
         return experiment.experiment_id
     crew = name.removeprefix("crews/")
-    return client.create_experiment(name, tags={"mlflow.note.content": EXPERIMENT_NOTE.format(crew=crew)})
+    _experiments[key] = client.create_experiment(name, tags={"mlflow.note.content": EXPERIMENT_NOTE.format(crew=crew)})
+    return _experiments[key]
 
 
-def write_run(record: dict[str, Any], uri: str | None = None) -> str:
+def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = False) -> str:
     """Write ``record`` to MLflow and return the new run id.
 
     Idempotent on ``record_id``: a record already written completely is not written
-    again, and a partial run left by a writer that died is replaced.
+    again, and a partial run left by a writer that died is replaced. ``new=True``
+    says the record was just built and never written, which skips that lookup.
     """
     client = connect(uri)
+    cached = (client.tracking_uri, record["experiment"]) in _experiments
+    try:
+        return _write(client, record, new)
+    except Exception as exc:
+        _experiments.clear()
+        if not cached:
+            raise
+        # The experiment id may be stale (deleted, or a new store behind the same URI): look it
+        # up again, replacing any partial run the first attempt left.
+        log.info("MLflow write failed with a cached experiment id (%s); retrying with a fresh lookup", exc)
+        return _write(client, record, new=False)
+
+
+def _write(client: Any, record: dict[str, Any], new: bool) -> str:
     import mlflow
-    from mlflow.entities import Metric, Param
+    from mlflow.entities import Metric, Param, RunTag
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
-    done = _existing_run(client, experiment_id, record["record_id"])
+    done = None if new else _existing_run(client, experiment_id, record["record_id"])
     if done:
         return done
+    version = _prompt_version(client, record) if record.get("prompt_template") else None
     tags = {**record["tags"], "mlflow.runName": record["run_name"], "record_id": record["record_id"]}
-    run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags)
-    run_id = run.info.run_id
     if record.get("prompt_template"):
-        _link_prompt(client, run_id, record)
+        tags["prompt_version"] = str(version.version) if version else "unregistered"
+    run_id = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags).info.run_id
+    if version:
+        _link_prompt(client, run_id, version)
+    trace_id = _write_trace(record, experiment_id, run_id)
     now = int(time.time() * 1000)
     client.log_batch(
         run_id,
         metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
         params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
+        tags=[RunTag("trace_id", trace_id)] if trace_id else [],
     )
     for name, text in record["artifacts"].items():
         client.log_text(run_id, text, name)
-    trace_id = _write_trace(record, experiment_id, run_id)
-    if trace_id:
-        client.set_tag(run_id, "trace_id", trace_id)
     client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
     return run_id
 
@@ -125,19 +149,24 @@ def _existing_run(client: Any, experiment_id: str, record_id: str) -> str | None
     return None
 
 
-def _link_prompt(client: Any, run_id: str, record: dict[str, Any]) -> None:
-    """Tag the run with its prompt registry version (registered if the hash is new) and link it."""
+def _prompt_version(client: Any, record: dict[str, Any]) -> Any | None:
+    """The prompt registry version of the record's prompts (registered if the hash is new), or None."""
     from crews.tracking.prompts import ensure_prompt_version
 
     crew, prompt_hash = record["tags"].get("crew", ""), record["tags"].get("prompt_hash", "")
     try:
-        version = ensure_prompt_version(client, crew, record["prompt_template"], prompt_hash)
-        client.link_prompt_version_to_run(run_id, version)
+        return ensure_prompt_version(client, crew, record["prompt_template"], prompt_hash)
     except Exception as exc:  # the hash tag still identifies the prompts; the run is not lost
-        log.warning("prompt registry unavailable (%s); run %s keeps only the prompt hash", exc, run_id)
+        log.warning("prompt registry unavailable (%s); the run keeps only the prompt hash", exc)
+        return None
+
+
+def _link_prompt(client: Any, run_id: str, version: Any) -> None:
+    try:
+        client.link_prompt_version_to_run(run_id, version)
+    except Exception as exc:
+        log.warning("prompt version not linked (%s); run %s keeps only the prompt hash", exc, run_id)
         client.set_tag(run_id, "prompt_version", "unregistered")
-        return
-    client.set_tag(run_id, "prompt_version", str(version.version))
 
 
 def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str | None:

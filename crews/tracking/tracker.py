@@ -46,7 +46,7 @@ def _prefetch_writer() -> None:
 def _default_writer(record: dict[str, Any]) -> str:
     from crews.tracking.mlflow_writer import write_run
 
-    return write_run(record)
+    return write_run(record, new=True)  # a fresh record (new uuid): no earlier partial run to look for
 
 
 def _dumps(value: Any) -> str:

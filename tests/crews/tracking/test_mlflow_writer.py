@@ -70,3 +70,33 @@ def test_writing_a_record_twice_keeps_one_run(draft, scripted_llm, tracking_uri)
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([client.get_experiment_by_name("crews/fact_check").experiment_id])
     assert [r.info.run_id for r in runs] == [tracker.mlflow_run_id]
+
+
+def test_a_new_record_skips_the_partial_run_lookup(tracking_uri, monkeypatch):
+    """The tracker's fresh records are written without searching for an earlier partial run."""
+    calls = []
+    monkeypatch.setattr(MlflowClient, "search_runs", lambda self, *a, **k: calls.append(a) or [])
+    with CrewRunTracker(RunContext(crew="fact_check", item_id="fresh"), {"provider": "local"}, "h1",
+                        writer=lambda r: write_run(r, tracking_uri, new=True)) as tracker:
+        tracker.set_output({"ok": True})
+    assert tracker.mlflow_run_id and calls == []
+    write_run({**tracker.record, "record_id": "replayed"}, tracking_uri)
+    assert len(calls) == 1
+
+
+def test_a_stale_cached_experiment_is_looked_up_again(tracking_uri):
+    """A write after the experiment was deleted and recreated lands in the new experiment."""
+    def write(item):
+        with CrewRunTracker(RunContext(crew="fact_check", item_id=item), {"provider": "local"}, "h1",
+                            writer=lambda r: write_run(r, tracking_uri, new=True)) as tracker:
+            tracker.set_output({"ok": True})
+        return tracker.mlflow_run_id
+
+    client = MlflowClient(tracking_uri)
+    write("first")
+    old = client.get_experiment_by_name("crews/fact_check")
+    client.rename_experiment(old.experiment_id, "crews/fact_check-old")
+    client.delete_experiment(old.experiment_id)
+    second = write("second")
+    assert second and client.get_run(second).info.experiment_id != old.experiment_id
+    assert client.get_experiment(client.get_run(second).info.experiment_id).name == "crews/fact_check"
