@@ -40,6 +40,9 @@ AIRFLOW_URL = f"http://{HOST}:{AIRFLOW_PORT}"
 MLFLOW_URL = f"http://{HOST}:{MLFLOW_PORT}"
 LLM_URL = f"http://{HOST}:{LLM_PORT}/v1"
 AIRFLOW_HOME = STATE / "airflow"
+# Seconds a client of the Airflow API waits for an answer: longer than the SQLite busy timeout
+# (scripts/airflow_sqlite.py), so a busy database delays an answer instead of losing it.
+API_TIMEOUT_S = 60
 sys.path.insert(0, str(ROOT))
 
 from crews import QUIET_CREWAI  # noqa: E402  (telemetry switches for every process)
@@ -152,6 +155,11 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__API__BASE_URL=AIRFLOW_URL,
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{AIRFLOW_URL}/execution/",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="30",
+        # A longer SQLite busy timeout than Python's 5 s (see airflow_sqlite.py); importable via PYTHONPATH.
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="scripts.airflow_sqlite.CONNECT_ARGS",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC="scripts.airflow_sqlite.CONNECT_ARGS_ASYNC",
+        # Task processes wait for the API server's answer longer than it may wait for the database (5 s default).
+        AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=str(API_TIMEOUT_S),
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
         AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=HOST,  # default 0.0.0.0, should it be enabled
     )
@@ -295,6 +303,32 @@ def cmd_airflow_supervisor(_: argparse.Namespace) -> None:
 # --- Airflow REST API --------------------------------------------------------------
 
 
+class RetryDatabaseErrors(httpx.BaseTransport):
+    """Sends a request again when Airflow answers HTTP 500 "Database error".
+
+    On the SQLite-backed local stack that is a write that found the database locked; the
+    transaction was rolled back, so sending it again is safe. Other errors pass through.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport | None = None, attempts: int = 4, pause_s: float = 2.0) -> None:
+        self.inner = inner or httpx.HTTPTransport()
+        self.attempts, self.pause_s = attempts, pause_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for attempt in range(1, self.attempts):
+            response = self.inner.handle_request(request)
+            if response.status_code != 500 or b"Database error" not in response.read():
+                return response
+            response.close()
+            log(f"Airflow database busy ({request.method} {request.url.path}); "
+                f"retrying in {self.pause_s * attempt:.0f}s ({attempt}/{self.attempts - 1})")
+            time.sleep(self.pause_s * attempt)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def api_client() -> httpx.Client:
     """An authenticated client for the Airflow REST API (simple auth manager admin)."""
     passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated"
@@ -308,7 +342,8 @@ def api_client() -> httpx.Client:
     )
     response.raise_for_status()
     token = response.json()["access_token"]
-    return httpx.Client(base_url=AIRFLOW_URL, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return httpx.Client(base_url=AIRFLOW_URL, headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S,
+                        transport=RetryDatabaseErrors())
 
 
 def _upsert(

@@ -1,7 +1,10 @@
+import importlib
+import os
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -82,3 +85,60 @@ def test_progress_line_counts_crew_items_and_tokens_spent_so_far():
            {"state": None, "pool": "default_pool", "map_index": -1}]
     line = stack.describe_progress("fact_check_copy", "run_1", "running", tis)
     assert line == "run running: 2/5 task instances finished, crew items 1/2; 1,234 LLM tokens so far"
+
+
+def test_rest_calls_are_sent_again_while_the_airflow_database_is_locked(monkeypatch):
+    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
+    answers = iter([httpx.Response(500, json={"detail": {"reason": "Database error"}})] * 2
+                   + [httpx.Response(201, json={"name": "llm_pool"})])
+    sent = []
+
+    def handler(request):
+        sent.append(request.content)
+        return next(answers)
+
+    client = httpx.Client(base_url="http://airflow", transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler)))
+    response = client.post("/api/v2/pools", json={"name": "llm_pool", "slots": 1})
+    assert response.status_code == 201
+    assert len(sent) == 3 and len(set(sent)) == 1  # the same body each time
+
+
+@pytest.mark.parametrize(("status", "body"), [
+    (500, {"detail": "Internal Server Error"}),  # a real server fault: no retry
+    (400, {"detail": "Database error"}),          # a refusal, whatever it says
+])
+def test_other_errors_are_not_retried(monkeypatch, status, body):
+    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(status, json=body)
+
+    client = httpx.Client(base_url="http://airflow", transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler)))
+    assert client.post("/api/v2/pools", json={}).status_code == status
+    assert len(sent) == 1
+
+
+def test_a_database_that_stays_locked_returns_the_error_after_the_last_attempt(monkeypatch):
+    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(500, json={"detail": {"reason": "Database error"}})
+
+    client = httpx.Client(transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler), attempts=3))
+    assert client.get("http://airflow/api/v2/pools").status_code == 500
+    assert len(sent) == 3
+
+
+def test_airflow_waits_for_a_locked_sqlite_database_instead_of_failing(commands):
+    env = stack.airflow_env()
+    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+        module, _, name = env[key].rpartition(".")
+        args = getattr(importlib.import_module(module), name)
+        assert args["timeout"] >= 30, key
+        assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > args["timeout"]  # answer, not client timeout
+        assert stack.API_TIMEOUT_S > args["timeout"]
+    assert str(stack.ROOT) in env["PYTHONPATH"].split(os.pathsep)  # where Airflow imports it from
