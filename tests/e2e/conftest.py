@@ -25,7 +25,14 @@ def running_stack():
     # on the local model) ahead of the run a test triggers. Triggered runs are unaffected.
     env = {**os.environ, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
     subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "up"], check=True, timeout=1500, env=env)
+    with stack.api_client() as client:
+        unpaused_before = unpaused_dags(client)  # DAGs not parsed yet will be created paused
     yield
+    # Triggering over REST unpauses a DAG; pause again what was paused, so the next `make run`
+    # (with the scheduler's cron on) does not start the scheduled runs of the DAGs tested here.
+    with stack.api_client() as client:
+        for dag_id in unpaused_dags(client) - unpaused_before:
+            client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": True}).raise_for_status()
     if not was_up:
         subprocess.run([sys.executable, str(ROOT / "scripts/stack.py"), "down"], check=False, timeout=120)
 
@@ -37,3 +44,8 @@ def api(running_stack):
     stack.wait_for_dag(client, FIRST_DAG)
     yield client
     client.close()
+
+
+def unpaused_dags(client) -> set[str]:
+    dags = client.get("/api/v2/dags", params={"limit": 100}).raise_for_status().json()["dags"]
+    return {dag["dag_id"] for dag in dags if not dag["is_paused"]}
