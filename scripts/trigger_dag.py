@@ -97,7 +97,27 @@ def api_message(body: str | None) -> str:
     return detail if isinstance(detail, str) else json.dumps(detail)
 
 
-def trigger(api: af.ApiClient, dag_id: str, conf: dict[str, Any], allow_unknown: bool) -> str:
+def database_busy(exc: ApiException) -> bool:
+    """Airflow's HTTP 500 for a write that found its database locked: rolled back, so safe to send again."""
+    return exc.status == 500 and "Database error" in (exc.body or "")
+
+
+def trigger(api: af.ApiClient, dag_id: str, conf: dict[str, Any], allow_unknown: bool,
+            attempts: int = 4, pause_s: float = 2.0) -> str:
+    """Unpause and trigger; sent again (up to ``attempts`` times) while Airflow answers "Database error"."""
+    attempt = 1
+    while True:
+        try:
+            return trigger_once(api, dag_id, conf, allow_unknown)
+        except ApiException as exc:
+            if not database_busy(exc) or attempt == attempts:
+                raise Usage(f"trigger of {dag_id} refused: HTTP {exc.status} {api_message(exc.body)}") from exc
+        say(f"Airflow database busy; retrying the trigger in {pause_s * attempt:.0f}s ({attempt}/{attempts - 1})")
+        time.sleep(pause_s * attempt)
+        attempt += 1
+
+
+def trigger_once(api: af.ApiClient, dag_id: str, conf: dict[str, Any], allow_unknown: bool) -> str:
     try:
         details = af.DAGApi(api).get_dag_details(dag_id)
         unknown = sorted(set(conf) - set(details.params or {}))
@@ -109,8 +129,6 @@ def trigger(api: af.ApiClient, dag_id: str, conf: dict[str, Any], allow_unknown:
             say(f"unpaused {dag_id}" + (f"; its schedule ({details.timetable_summary}) starts the latest scheduled run "
                                          "too" if details.timetable_periodic else ""))
         run = af.DagRunApi(api).trigger_dag_run(dag_id, af.TriggerDAGRunPostBody(logical_date=None, conf=conf))
-    except ApiException as exc:
-        raise Usage(f"trigger of {dag_id} refused: HTTP {exc.status} {api_message(exc.body)}") from exc
     except Urllib3Error as exc:
         raise Usage(f"cannot reach Airflow: {exc}") from exc
     return run.dag_run_id

@@ -47,8 +47,10 @@ class Fake:
 
     def __init__(self, dag_id: str = "fact_check_copy", params=("drafts",), is_paused: bool = True,
                  polls=None, xcoms=None, mlflow_runs=None, trigger_error: tuple[int, dict] | None = None,
-                 max_active_runs: int = 2, other_runs: dict[str, list] | None = None, schedule: str | None = None) -> None:
+                 max_active_runs: int = 2, other_runs: dict[str, list] | None = None, schedule: str | None = None,
+                 busy_triggers: int = 0) -> None:
         self.schedule = schedule
+        self.busy_triggers = busy_triggers  # the first N trigger POSTs find the database locked
         self.dag_id, self.params, self.is_paused, self.max_active_runs = dag_id, params, is_paused, max_active_runs
         self.other_runs = other_runs or {}  # running runs (besides manual__1) -> their task instances
         self.polls = list(polls or [("success", [("collect_results", -1, "success")])])
@@ -89,6 +91,9 @@ class Fake:
             self.is_paused = body["is_paused"]
             return 200, dag_details(dag, self.params, self.is_paused)
         if (method, tail) == ("POST", "/dagRuns"):
+            if self.busy_triggers:
+                self.busy_triggers -= 1
+                return 500, {"detail": {"reason": "Database error", "statement": "INSERT INTO dag_run ..."}}
             return self.trigger_error or (200, dag_run(dag, "queued"))
         if (method, tail) == ("GET", "/dagRuns/manual__1"):
             self.poll = min(self.poll + 1, len(self.polls))
@@ -216,8 +221,39 @@ def test_refused_trigger_exits_2_with_the_api_message(server, capsys):
     out, err = capsys.readouterr()
     assert out == "" and f"trigger of fact_check_copy refused: HTTP 400 {message}" in err
     assert TOKEN not in err and PASSWORD not in err
-    post = [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/dagRuns")]
-    assert post[0]["body"] == {"logical_date": None, "conf": {"drafts": [{"draft_id": "x"}]}}
+    assert triggers_sent(fake)[0]["body"] == {"logical_date": None, "conf": {"drafts": [{"draft_id": "x"}]}}
+
+
+def triggers_sent(fake: Fake) -> list[dict]:
+    return [r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/dagRuns")]
+
+
+def test_trigger_is_sent_again_while_the_airflow_database_is_locked(server, capsys, monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    fake = Fake(busy_triggers=2)
+    url = server(fake)
+    assert trigger_dag.main(run(url, "fact_check_copy", "--conf", '{"drafts": []}')) == 0
+    summary, err = summary_of(capsys)
+    assert summary["state"] == "success" and err.count("Airflow database busy") == 2
+    sent = triggers_sent(fake)
+    assert len(sent) == 3 and all(r["body"] == {"logical_date": None, "conf": {"drafts": []}} for r in sent)
+
+
+def test_a_database_that_stays_locked_exits_2_after_the_last_attempt(server, capsys, monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    fake = Fake(busy_triggers=10)
+    url = server(fake)
+    assert trigger_dag.main(run(url, "fact_check_copy")) == 2
+    assert "trigger of fact_check_copy refused: HTTP 500" in capsys.readouterr().err
+    assert len(triggers_sent(fake)) == 4
+
+
+def test_other_server_errors_are_not_sent_again(server, capsys, monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    fake = Fake(trigger_error=(500, {"detail": "Internal Server Error"}))
+    url = server(fake)
+    assert trigger_dag.main(run(url, "fact_check_copy")) == 2
+    assert len(triggers_sent(fake)) == 1
 
 
 def test_unknown_dag_exits_2(server, capsys):
