@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import json_repair
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM, llm_call_context
+from crewai.utilities.message_utils import message_content_text
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
 if TYPE_CHECKING:
@@ -96,6 +97,20 @@ class TrackedLLM(BaseLLM):
 
     def supports_function_calling(self) -> bool:
         return False
+
+    def get_input_tokens_count(
+        self,
+        messages: str | list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> int:
+        """CrewAI's estimate for its context-window check before each call: one token per four characters.
+
+        The same figure as CrewAI's fallback, without the warning it logs on every call
+        (none of our endpoints counts tokens natively). Billing uses the server's counts.
+        """
+        text = messages if isinstance(messages, str) else "".join(message_content_text(m) for m in messages)
+        return (len(text) + 3) // 4
 
     def call(
         self,
