@@ -67,10 +67,8 @@ def run(ctx: Context) -> RowResult:
         stack.down()
     t = {n: median(v) for n, v in durations.items()}
     small, mid, large = sizes
-    per_item_mid = (t[mid] - t[small]) / (mid - small)
-    per_item_large = (t[large] - t[small]) / (large - small)
-    slope_upper = (t[large] - t[mid]) / (large - mid)
-    linear = slope_upper <= GROWTH_TOLERANCE * per_item_mid
+    g = growth(t)
+    (per_item_mid, slope_upper), per_item_large, linear = g["slopes"], g["per_item_s"], g["linear"]
     row.measured = (f"t({small}) {t[small]:.1f} s, t({mid}) {t[mid]:.1f} s, t({large}) {t[large]:.1f} s; per-item "
                     f"overhead {per_item_large:.2f} s ((t{large}-t{small})/{large - small})")
     row.comparison = (f"(t{mid}-t{small})/{mid - small} = {per_item_mid:.2f} s/item vs "
@@ -92,6 +90,15 @@ def run(ctx: Context) -> RowResult:
                 "per_item_overhead_s": per_item_large, "slopes": [per_item_mid, slope_upper],
                 "parallelism": parallelism, "pool_slots": POOL_SLOTS, "stack_up_s": up_s}
     return row
+
+
+def growth(t: dict[int, float]) -> dict[str, Any]:
+    """From median run times at three sizes: per-item overhead (largest vs smallest), the two slopes,
+    and whether the upper slope stays within GROWTH_TOLERANCE of the lower one (linear or better)."""
+    small, mid, large = sorted(t)
+    lower, upper = (t[mid] - t[small]) / (mid - small), (t[large] - t[mid]) / (large - mid)
+    return {"per_item_s": (t[large] - t[small]) / (large - small), "slopes": [lower, upper],
+            "linear": upper <= GROWTH_TOLERANCE * lower}
 
 
 def _ok(response: Any) -> None:
