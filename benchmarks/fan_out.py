@@ -68,7 +68,8 @@ def run(ctx: Context) -> RowResult:
     t = {n: median(v) for n, v in durations.items()}
     small, mid, large = sizes
     g = growth(t)
-    (per_item_mid, slope_upper), per_item_large, linear = g["slopes"], g["per_item_s"], g["linear"]
+    per_item_mid, slope_upper = g["slopes"]
+    per_item_large, linear = g["per_item_s"], g["linear"]
     row.measured = (f"t({small}) {t[small]:.1f} s, t({mid}) {t[mid]:.1f} s, t({large}) {t[large]:.1f} s; per-item "
                     f"overhead {per_item_large:.2f} s ((t{large}-t{small})/{large - small})")
     row.comparison = (f"(t{mid}-t{small})/{mid - small} = {per_item_mid:.2f} s/item vs "
