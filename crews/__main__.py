@@ -50,19 +50,25 @@ def _run(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from crews.evaluation.evaluate import evaluate_crew
+    from crews.evaluation.golden import golden_path, golden_sets
     from crews.evaluation.judge import judge_settings_from_env
     from crews.runtime.settings import LLMSettings
 
     settings, judge = LLMSettings.from_env(), judge_settings_from_env()
     crews_ = sorted(CREWS) if args.crew == "all" else [args.crew]
     reports, failed = [], 0
+    sets = golden_sets(args.golden_set)
     for crew in crews_:
-        try:
-            reports.append(evaluate_crew(crew, settings, judge, limit=args.limit))
-        except Exception as exc:  # e.g. MLflow unreachable: say so, go on with the next crew
-            failed += 1
-            reports.append({"crew": crew, "error": f"{type(exc).__name__}: {exc}"})
-            print(f"error: evaluation of {crew} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for golden_set in sets:
+            if len(sets) > 1 and not golden_path(crew, golden_set).is_file():
+                continue
+            try:
+                reports.append(evaluate_crew(crew, settings, judge, limit=args.limit, golden_set=golden_set))
+            except Exception as exc:  # e.g. MLflow unreachable: say so, go on with the next crew
+                failed += 1
+                reports.append({"crew": crew, "golden_set": golden_set, "error": f"{type(exc).__name__}: {exc}"})
+                print(f"error: evaluation of {crew} ({golden_set}) failed: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
     for report in reports:
         for note in report.get("notes", []):
             print(f"note: {note}", file=sys.stderr)
@@ -89,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = sub.add_parser("eval", help="evaluate a crew on its golden set and log the scores to MLflow")
     evaluate.add_argument("crew", choices=[*sorted(CREWS), "all"])
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N golden records")
+    evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "all"], default="all",
+                          help="golden set: the samples, the extended set written apart from them, or both (default)")
     evaluate.set_defaults(func=_eval)
     replay = sub.add_parser("replay-tracking", help="send spooled tracking records to MLflow")
     replay.set_defaults(func=_replay)

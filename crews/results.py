@@ -67,7 +67,7 @@ def upsert_results(
                     dag_run_id=dag_run_id,
                     item_id=row["item_id"],
                     status=str(summary.get("status", "")),
-                    passed=bool(summary.get("approved", summary.get("passed", False))),
+                    passed=bool(summary.get("passed", False)),
                     summary_json=json.dumps(summary, ensure_ascii=False),
                     result_json=json.dumps(row["result"], ensure_ascii=False),
                     mlflow_run_id=row.get("mlflow_run_id"),

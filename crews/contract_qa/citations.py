@@ -68,3 +68,39 @@ def unsupported_numbers(answer: str, evidence: list[str]) -> set[str]:
     for text in evidence:
         supported |= numbers(text)
     return numbers(answer) - supported
+
+
+_DURATION = re.compile(r"(\d[\d,.]*)\)?\s+(?:[a-z]+\s+)?(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
+
+
+def durations(text: str) -> set[tuple[str, str]]:
+    """(number, unit) of every period in ``text``: "thirty (30) business days" -> ("30", "day")."""
+    return {(n.replace(",", "").rstrip("."), unit.lower()) for n, unit in _DURATION.findall(text)}
+
+
+def unsupported_durations(answer: str, evidence: list[str]) -> list[str]:
+    """Periods in the answer whose number the evidence gives in another unit ("30 days" for "30 months")."""
+    stated = set().union(*(durations(text) for text in evidence)) if evidence else set()
+    return [f"{n} {unit}s" for n, unit in sorted(durations(answer) - stated)]
+
+
+_NAME = re.compile(r"\b([A-Z][a-zA-Z&'-]+(?:\s+(?:(?:of|&)\s+)?[A-Z][a-zA-Z&'-]+)*)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
+_NOT_NAMES = {"The", "This", "That", "These", "It", "Its", "A", "An", "Yes", "No", "Not", "According", "Under",
+              "If", "Each", "Either", "Both", "Any", "All", "Clause", "Section", "Article", "Agreement", "Contract",
+              *(m.capitalize() for m in _MONTHS),
+              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+
+
+def unsupported_names(answer: str, evidence: list[str]) -> list[str]:
+    """Capitalised names in the answer (parties, places, laws) that none of the evidence texts contains."""
+    known = normalize(" ".join(evidence))
+    missing = []
+    for match in _NAME.finditer(answer):
+        name = match.group(1)
+        if " " not in name and _SENTENCE_START.search(answer[:match.start()]):
+            continue  # one capitalised word opening a sentence is not known to be a name
+        words = [w for w in name.split() if w not in _NOT_NAMES and not re.fullmatch(r"[A-Z]{2,4}", w)]  # EUR, VAT
+        if words and normalize(" ".join(words)) not in known and name not in missing:
+            missing.append(name)
+    return missing

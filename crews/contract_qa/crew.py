@@ -6,7 +6,7 @@ from crewai import Agent, Crew, Process, Task
 from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
-from crews.contract_qa.schemas import AnalystAnswer, EvidenceSelection, GroundednessReview, Routing
+from crews.contract_qa.schemas import AnalystAnswer, EvidenceSelection, GroundednessReview, Routing, answer_model
 from crews.runtime.agents import build_agent, forget_memoized
 
 
@@ -64,6 +64,15 @@ class ContractQACrew:
 
     def step(self, name: str) -> Crew:
         """A crew of one task (``route_question``, ``select_evidence``, ...) and its agent."""
-        task_ = getattr(self, name)()
+        return self._crew(name, getattr(self, name)())
+
+    def answer_step(self, labels: tuple[str, ...]) -> Crew:
+        """The analyst's task with an answer schema whose citations can only name ``labels``."""
+        model = answer_model(labels)
+        task_ = Task(config=self.tasks_config["answer_question"], output_pydantic=model, response_model=model)
+        return self._crew("answer_question", task_)
+
+    @staticmethod
+    def _crew(name: str, task_: Task) -> Crew:
         return Crew(name=f"contract_qa.{name}", agents=[task_.agent], tasks=[task_], process=Process.sequential,
                     verbose=False)

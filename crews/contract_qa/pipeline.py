@@ -33,11 +33,13 @@ from crews.contract_qa.citations import (
     is_verbatim,
     normalize,
     numbers,
+    unsupported_durations,
+    unsupported_names,
     unsupported_numbers,
 )
 from crews.contract_qa.crew import ContractQACrew
 from crews.contract_qa.register import FIELDS, fields_named_in, format_fact
-from crews.contract_qa.retrieval import ClauseIndex, coverage
+from crews.contract_qa.retrieval import ClauseIndex, coverage, terms
 from crews.contract_qa.schemas import (
     NOT_FOUND,
     AnalystAnswer,
@@ -57,6 +59,7 @@ SEARCH_K = 5
 MAX_EVIDENCE = 3
 ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the evidence: not found
+KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
 QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
     r"up to what|pay|owe|cost)\b", re.IGNORECASE)
@@ -103,29 +106,49 @@ def verify_citations(
     """Split the analyst's citations into verified and rejected ones (see :mod:`crews.contract_qa.citations`).
 
     ``texts`` maps each citable id to its original text (withheld sentences included,
-    so a quote of the withheld marker is rejected).
+    so a quote of the withheld marker is rejected). A quote that is not in the
+    clause it names (or names no clause) but occurs in another clause of
+    ``texts`` is attributed to that clause.
     """
     verified, rejected = [], []
     for cited in answer.citations:
         clause_id = _cited_id(cited.clause_id, texts)
-        if clause_id is None:
+        citation = _verify(cited.quote, clause_id, texts, contract_id) if clause_id else None
+        if citation is None and normalize(cited.quote):
+            citation = _attribute(cited.quote, clause_id, texts, contract_id)
+        if citation is None:
             rejected.append(cited)
-            continue
-        text = texts[clause_id]
-        if clause_id.startswith("register.") and numbers(cited.quote) and numbers(cited.quote) == numbers(text):
-            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=text,
-                                     repaired=not is_verbatim(cited.quote, text)))  # "30 September 2027" == 2027-09-30
-            continue
-        if is_verbatim(cited.quote, text):
-            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=cited.quote))
-            continue
-        sentence, share = best_sentence(cited.quote, text)
-        if share >= REPAIR_OVERLAP and normalize(cited.quote):
-            verified.append(Citation(contract_id=contract_id, clause_id=clause_id, quote=sentence,
-                                     repaired=True))
-        else:
-            rejected.append(cited)
+        elif all(c.clause_id != citation.clause_id or c.quote != citation.quote for c in verified):
+            verified.append(citation)
     return verified, rejected
+
+
+def _verify(quote: str, clause_id: str, texts: dict[str, str], contract_id: str) -> Citation | None:
+    """The citation of ``quote`` in one clause: verbatim, or repaired to the clause sentence it nearly is."""
+    text = texts[clause_id]
+    if clause_id.startswith("register.") and numbers(quote) and numbers(quote) == numbers(text):
+        return Citation(contract_id=contract_id, clause_id=clause_id, quote=text,
+                        repaired=not is_verbatim(quote, text))  # "30 September 2027" == 2027-09-30
+    if is_verbatim(quote, text):
+        return Citation(contract_id=contract_id, clause_id=clause_id, quote=quote)
+    sentence, share = best_sentence(quote, text)
+    if share >= REPAIR_OVERLAP and normalize(quote):
+        return Citation(contract_id=contract_id, clause_id=clause_id, quote=sentence, repaired=True)
+    return None
+
+
+def _attribute(quote: str, cited: str | None, texts: dict[str, str], contract_id: str) -> Citation | None:
+    """The clause (other than ``cited``) that holds ``quote`` verbatim, else the one it best repairs to."""
+    others = [key for key in texts if key != cited and not key.startswith("register.")]
+    for key in others:
+        if is_verbatim(quote, texts[key]):
+            return Citation(contract_id=contract_id, clause_id=key, quote=quote, attributed=True)
+    scored = [(best_sentence(quote, texts[key]), key) for key in others]
+    if scored:
+        (sentence, share), key = max(scored, key=lambda item: item[0][1])
+        if share >= REPAIR_OVERLAP:
+            return Citation(contract_id=contract_id, clause_id=key, quote=sentence, repaired=True, attributed=True)
+    return None
 
 
 def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> Routing:
@@ -177,7 +200,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         return _not_found(item, routing, evidence, register_facts, confidence=1.0)  # the text never names the topic
     parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
     listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())
-    answer = _kickoff(crew, "answer_question", {**common, "evidence": listing}, AnalystAnswer)
+    labels = tuple(dict.fromkeys([*(["preamble"] if parties else []), *(_label(key) for key in texts)]))
+    output = crew.answer_step(labels).kickoff(inputs={**common, "evidence": listing})
+    answer = output.pydantic if isinstance(output.pydantic, AnalystAnswer) else None
     if answer is None:
         raise ValueError("the analyst returned no answer")
     if not answer.found:
@@ -189,8 +214,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         originals[preamble.clause_id] = preamble.text
     citations, rejected = verify_citations(answer, contract.contract_id, originals)
     text = _MARKERS.sub("", answer.answer).strip()
-    reasons = answer_problems(item.question, text, citations)
-    if reasons == [MISSING_FIGURE] and not answer_problems(item.question, citations[0].quote, citations):
+    reasons = answer_problems(item.question, text, citations, names)
+    if reasons and MISSING_FIGURE in reasons and not answer_problems(item.question, citations[0].quote, citations, names):
         text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
     review = None
     if citations:
@@ -213,16 +238,34 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     )
 
 
-def answer_problems(question: str, answer: str, citations: list[Citation]) -> list[str]:
-    """What code can prove wrong about an answer: no verified quote, numbers the quotes lack, a missing figure."""
+def answer_problems(question: str, answer: str, citations: list[Citation], names: str = "") -> list[str]:
+    """What code can prove wrong about an answer: no verified quote; numbers, durations, names or key terms
+    the quotes lack; a missing figure; an answer that only restates the question; quotes that do not
+    address the question."""
     if not citations:
         return ["no citation could be verified against the contract text"]
+    quotes = [c.quote for c in citations]
     problems = []
-    unsupported = unsupported_numbers(answer, [c.quote for c in citations])
+    unsupported = unsupported_numbers(answer, quotes)
     if unsupported:
         problems.append(f"numbers not in the cited text: {', '.join(sorted(unsupported))}")
+    elif durations := unsupported_durations(answer, quotes):
+        problems.append(f"periods not in the cited text: {', '.join(durations)}")
     if QUANTITY_QUESTION.search(question) and not numbers(answer):
         problems.append(MISSING_FIGURE)
+    new_terms = terms(answer) - terms(question)
+    if not new_terms and not numbers(answer):
+        problems.append("the answer only restates the question")
+    elif names_missing := unsupported_names(answer, quotes + [question]):
+        problems.append(f"names not in the cited text: {', '.join(names_missing)}")
+    else:
+        quoted = set().union(*(terms(q) for q in quotes))
+        missing = sorted(new_terms - quoted)
+        if new_terms and len(missing) > KEY_TERM_SHARE * len(new_terms):
+            problems.append(f"the answer's key terms are not in the cited text: {', '.join(missing[:6])}")
+    if not any(c.clause_id.startswith("register.") for c in citations) and \
+            coverage(question, quotes, names) < MIN_COVERAGE:
+        problems.append("the cited text does not address the question")
     return problems
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from crews.contract_qa.citations import normalize as normalize_text
 from crews.contract_qa.documents import Contract
@@ -56,6 +57,21 @@ class AnalystAnswer(BaseModel):
         return cited and bool(self.answer.strip()) and not normalize_text(self.answer).startswith("not found")
 
 
+@functools.lru_cache(maxsize=256)
+def answer_model(labels: tuple[str, ...]) -> type[AnalystAnswer]:
+    """:class:`AnalystAnswer` whose citations can only name ``labels`` (the evidence shown) or ``"none"``.
+
+    The JSON schema carries the ids as an ``enum``: llama.cpp turns it into a
+    grammar and other providers get it as ``json_schema``, so the model cannot
+    cite a clause that does not exist or its position in the list.
+    """
+    label = Literal[tuple(dict.fromkeys([*labels, "none"]))]  # type: ignore[valid-type]
+    citation = create_model("QuotedCitation", __base__=QuotedCitation,
+                            clause_id=(label, Field(description="the id in square brackets, or none")))
+    return create_model("AnalystAnswer", __base__=AnalystAnswer,
+                        citations=(list[citation], Field(min_length=1)))  # type: ignore[valid-type]
+
+
 class GroundednessReview(BaseModel):
     """Reviewer: does the quoted text support the answer?"""
 
@@ -67,7 +83,8 @@ class Citation(BaseModel):
     contract_id: str
     clause_id: str
     quote: str
-    repaired: bool = False
+    repaired: bool = Field(default=False, description="the quote was nearly verbatim and was replaced by the exact sentence")
+    attributed: bool = Field(default=False, description="the quote was found in another clause than the one cited")
 
 
 class EvidenceItem(BaseModel):

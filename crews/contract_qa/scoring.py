@@ -24,8 +24,9 @@ def answer_matches(answer: str, expected: list[str]) -> bool:
 
 
 def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, float]:
-    """Per-question scores: correctness, abstention (and whether abstaining was right), retrieval hit,
-    citation validity."""
+    """Per-question scores: correctness, correctness with a citation of the right clause (or register
+    field), abstention (and whether abstaining was right), wrong answers sent out without review,
+    retrieval hit, citation validity."""
     expected_clauses = set(expectation.get("expected_clauses") or [])
     retrieved = {e.clause_id for e in answer.evidence if e.selected}
     cited = {c.clause_id for c in answer.citations}
@@ -34,8 +35,16 @@ def score(answer: ContractAnswer, expectation: dict[str, Any]) -> dict[str, floa
         correct = answer.found and answer_matches(answer.answer, expectation.get("expected_answer") or [])
     else:
         correct = not answer.found
+    if answerable and expected_clauses:
+        correct_cited = correct and bool(expected_clauses & cited)
+    elif answerable:
+        correct_cited = correct and any(c.startswith("register.") for c in cited)
+    else:
+        correct_cited = correct
     result = {
         "correct": float(correct),
+        "correct_cited": float(correct_cited),
+        "wrong_unreviewed": float(not correct and not answer.needs_review),
         "abstained": float(not answer.found),
         "abstention_correct": float(answer.found == answerable),
         "grounded": float(answer.grounded),

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
-               context: dict[str, Any] | None = None, catch: bool = True) -> dict[str, Any]:
+               context: dict[str, Any] | None = None, catch: bool = True,
+               golden_set: str = "samples") -> dict[str, Any]:
     """Run one golden record (tracked, purpose ``evaluation``) and return its evaluation row.
 
     With ``catch`` a failure becomes the row's output (it scores zero, the other
@@ -30,7 +31,7 @@ def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
 
     try:
         outputs = run_item(crew, record["inputs"], settings, context={**(context or {}), "purpose": "evaluation"},
-                           base_dir=golden_path(crew).parent)
+                           base_dir=golden_path(crew, golden_set).parent)
     except Exception as exc:
         if not catch:
             raise
@@ -46,7 +47,7 @@ def failed_output(reason: str) -> dict[str, Any]:
 
 def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSettings,
                         judge_settings: LLMSettings | None = None,
-                        context: dict[str, Any] | None = None) -> dict[str, Any]:
+                        context: dict[str, Any] | None = None, golden_set: str = "samples") -> dict[str, Any]:
     """Score ``rows`` and log them as one MLflow evaluation run; returns the run id, mean scores and notes."""
     from crews.evaluation.judge import JUDGE_SKIPPED, Judge
     from crews.tracking.evaluation_writer import log_evaluation
@@ -58,36 +59,36 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
         judge = (lambda inputs, outputs, expectations: judge_model(crew, inputs, outputs, expectations),
                  judge_settings.model)
     failed = sum("error" in row["outputs"] for row in rows)
-    golden = golden_path(crew)
+    golden = golden_path(crew, golden_set)
     tags = {
         "kind": "evaluation", "crew": crew, "purpose": "evaluation",
         "provider": settings.provider, "model": settings.model,
         "prompt_hash": prompt_hash(spec.config_dir),
-        "golden_set": str(golden.relative_to(golden.parents[1])),
+        "golden_set": str(golden.relative_to(golden.parents[2 if golden_set != "samples" else 1])),
         "golden_hash": hashlib.sha256(golden.read_bytes()).hexdigest()[:16],
         "llm_judge": f"on ({judge_settings.model})" if judge_settings else JUDGE_SKIPPED,
         **{k: str(v) for k, v in (context or {}).items() if v is not None},
     }
     params = {"records": len(rows), "failed_records": failed,
               **{f"llm.{k}": v for k, v in settings.public_dict().items()}}
-    run_name = f"evaluation {crew} · {settings.model} · prompts {tags['prompt_hash'][:8]}"
+    run_name = f"evaluation {crew} ({golden_set}) · {settings.model} · prompts {tags['prompt_hash'][:8]}"
     run_id, metrics = log_evaluation(
         crew, run_name, rows, score_names(crew, rows), lambda name, o, e: score_value(crew, name, o, e),
         tags, params, prompt_template(spec.config_dir), judge,
     )
     if judge is None:
         log.info(JUDGE_SKIPPED)
-    return {"crew": crew, "mlflow_run_id": run_id, "records": len(rows), "failed": failed,
+    return {"crew": crew, "golden_set": golden_set, "mlflow_run_id": run_id, "records": len(rows), "failed": failed,
             "model": settings.model, "prompt_hash": tags["prompt_hash"], "scores": metrics,
             "notes": [] if judge else [JUDGE_SKIPPED]}
 
 
 def evaluate_crew(crew: str, settings: LLMSettings, judge_settings: LLMSettings | None = None,
-                  limit: int | None = None) -> dict[str, Any]:
-    """Run and score the whole golden set of ``crew`` (or its first ``limit`` records)."""
-    records = load_golden(crew)[:limit]
+                  limit: int | None = None, golden_set: str = "samples") -> dict[str, Any]:
+    """Run and score one golden set of ``crew`` (or its first ``limit`` records)."""
+    records = load_golden(crew, golden_set=golden_set)[:limit]
     rows = []
     for index, record in enumerate(records, 1):
-        rows.append(run_record(crew, record, settings))
-        log.info("evaluated %s record %d/%d", crew, index, len(records))
-    return log_crew_evaluation(crew, rows, settings, judge_settings)
+        rows.append(run_record(crew, record, settings, golden_set=golden_set))
+        log.info("evaluated %s (%s) record %d/%d", crew, golden_set, index, len(records))
+    return log_crew_evaluation(crew, rows, settings, judge_settings, golden_set=golden_set)

@@ -1,9 +1,14 @@
 """Golden sets: per crew, input items with what a correct run yields.
 
-``include/<crew>/golden.yaml`` holds ``records``, each ``{"inputs": ..., "expectations": ...}``:
+Each set is a YAML file of ``records``, each ``{"inputs": ..., "expectations": ...}``:
 the record shape ``mlflow.genai.evaluate`` takes. ``inputs`` is a crew input item
-(file references are relative to ``include/<crew>/``); the DAGs use the inputs as
-their default sample items.
+whose file references are relative to the set's folder. Two sets per crew:
+
+* ``samples`` (``include/<crew>/golden.yaml``): the small set the DAGs use as their
+  default items and ``make run`` runs;
+* ``extended`` (``include/<crew>/eval/golden.yaml``): cases written independently of
+  the samples and of the code, in other domains and layouts, to measure the crews on
+  documents nobody tuned them for.
 """
 
 from __future__ import annotations
@@ -26,15 +31,29 @@ class GoldenRecord(BaseModel):
     expectations: dict[str, Any]
 
 
-def golden_path(crew: str) -> Path:
+GOLDEN_SETS: dict[str, str] = {"samples": "golden.yaml", "extended": "eval/golden.yaml"}
+
+
+def golden_sets(choice: str) -> list[str]:
+    """The set names ``choice`` stands for (``all`` is every set)."""
+    if choice == "all":
+        return list(GOLDEN_SETS)
+    if choice not in GOLDEN_SETS:
+        raise KeyError(f"unknown golden set {choice!r}; known sets: {', '.join(GOLDEN_SETS)}, all")
+    return [choice]
+
+
+def golden_path(crew: str, golden_set: str = "samples") -> Path:
     if crew not in CREWS:
         raise KeyError(f"unknown crew {crew!r}; known crews: {', '.join(sorted(CREWS))}")
-    return INCLUDE_DIR / crew / "golden.yaml"
+    if golden_set not in GOLDEN_SETS:
+        raise KeyError(f"unknown golden set {golden_set!r}; known sets: {', '.join(GOLDEN_SETS)}")
+    return INCLUDE_DIR / crew / GOLDEN_SETS[golden_set]
 
 
-def load_golden(crew: str, path: Path | None = None) -> list[dict[str, Any]]:
+def load_golden(crew: str, path: Path | None = None, golden_set: str = "samples") -> list[dict[str, Any]]:
     """The validated records of a crew's golden set (plain dicts)."""
-    path = path or golden_path(crew)
+    path = path or golden_path(crew, golden_set)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:

@@ -1,17 +1,22 @@
 """Fact-check one draft: agents find claims and rewrite, tools decide the facts.
 
-1. the fact checker extracts the claims (``extraction_crew``);
-2. code grounds them in the copy, adds checkable sentences the model missed,
-   and gives every claim a verdict with evidence (:mod:`crews.fact_check.tools`);
-3. if any claim is not supported, code applies the fixes (correct the value,
-   drop the unverifiable sentence), the copywriter polishes that draft and the
-   editor reviews it (``revision_crew``);
-4. code re-checks the revised copy: it is approved only if the editor approves
-   and no unsupported claim remains.
+1. the fact checker quotes the claims it sees (``extraction_crew``);
+2. code cuts the copy into atomic claims (one fact each, with its span), keeps
+   the pieces the fact checker quoted as claims too, and gives every claim a
+   verdict with evidence (:mod:`crews.fact_check.tools`). The draft is
+   ``draft_ok`` when every claim is supported;
+3. otherwise code applies the fixes (correct the value, drop the unsupported
+   claim), the copywriter polishes that copy and the editor reviews it
+   (``revision_crew``);
+4. code re-checks the rewrite claim by claim (:mod:`crews.fact_check.revision_gate`):
+   ``revision_approved`` only when it keeps every supported claim, adds no
+   unsupported one, contains no prompt text and the editor approves. A rewrite
+   that fails is kept in ``rejected_rewrite`` and the tools' corrected copy is
+   the ``revised_copy``.
 
 The copy is untrusted: sentences addressed to an AI system are withheld from
 every prompt and from the checked copy (:mod:`crews.screening`), listed in the
-report's ``withheld``, and a draft that had any is never approved.
+report's ``withheld``, and a draft that had any is neither ok nor approved.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 from crewai.llms.base_llm import BaseLLM
 
 from crews.fact_check.crew import FactCheckCrew
+from crews.fact_check.revision_gate import check_revision
 from crews.fact_check.schemas import (
     ClaimCheck,
     DraftInput,
@@ -28,43 +34,19 @@ from crews.fact_check.schemas import (
     FactSheet,
     RevisedCopy,
 )
-from crews.fact_check.tools import (
-    apply_fixes,
-    check_claim,
-    ground_claims,
-    looks_like_claim,
-    missed_claims,
-    resembles_any,
-    split_sentences,
-)
+from crews.fact_check.tools import apply_fixes, check_copy
 from crews.review import review_settings
 from crews.screening import screen
 
 
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
-    """Ground the model's claims, add missed checkable sentences, and check each one."""
-    grounded = ground_claims(claims, copy_text)
-    missed = missed_claims(grounded, copy_text, sheet)
-    found = [(c, "model") for c in grounded] + [(c, "tools") for c in missed]
-    return [check_claim(i, claim, sheet, found_by) for i, (claim, found_by) in enumerate(found, 1)]
+    """Every atomic claim of the copy with its verdict; the fact checker's quotes mark extra claims."""
+    return check_copy(copy_text, sheet, [str(c) for c in claims])
 
 
-def remaining_problems(
-    revised_copy: str, original: list[ClaimCheck], sheet: FactSheet
-) -> list[ClaimCheck]:
-    """Unsupported claims in the revised copy.
-
-    Every revised sentence that looks like a claim, or that still resembles a
-    claim flagged in the original, is checked again.
-    """
-    flagged = [c.claim for c in original if c.verdict != "supported"]
-    problems: list[ClaimCheck] = []
-    for i, sentence in enumerate(split_sentences(revised_copy), 1):
-        if looks_like_claim(sentence, sheet) or resembles_any(sentence, flagged):
-            check = check_claim(i, sentence, sheet, "tools")
-            if check.verdict != "supported":
-                problems.append(check)
-    return problems
+def remaining_problems(revised_copy: str, original: list[ClaimCheck], sheet: FactSheet) -> list[ClaimCheck]:
+    """Claims in the revised copy that are not supported."""
+    return check_revision(revised_copy, original, sheet).unsupported
 
 
 def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
@@ -76,63 +58,53 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
     claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
     checks = verify_claims(claims, copy_text, sheet)
+    base = {"draft_id": draft.draft_id, "product": sheet.product, "claims": checks, "withheld": withheld}
     flagged = [c for c in checks if c.verdict != "supported"]
     if not flagged:
-        approved, reason = _unless_withheld(
-            True, f"all {len(checks)} claims are supported by the fact sheet; no revision needed", withheld)
+        draft_ok = not withheld
+        reason = (f"all {len(checks)} claims are supported by the fact sheet; no revision needed" if draft_ok
+                  else _withheld_reason(withheld))
         return route_to_review(FactCheckReport(
-            draft_id=draft.draft_id,
-            product=sheet.product,
-            claims=checks,
-            revised_copy=copy_text,
-            fact_checked_copy=copy_text,
-            approved=approved,
-            approval_reason=reason,
-            withheld=withheld,
+            **base, draft_ok=draft_ok, revision_approved=None, revised_copy=copy_text,
+            fact_checked_copy=copy_text, approval_reason=reason,
         ))
     fact_checked = apply_fixes(copy_text, checks)
-    output = crew.revision_crew().kickoff(
-        inputs={
-            **inputs,
-            "corrected_copy": fact_checked,
-        }
-    )
+    output = crew.revision_crew().kickoff(inputs={**inputs, "corrected_copy": fact_checked})
     revised = output.tasks_output[0].pydantic
     review = output.pydantic
     if not isinstance(revised, RevisedCopy) or not isinstance(review, EditorReview):
         raise ValueError("revision crew returned no structured output")
-    problems = remaining_problems(revised.revised_copy, checks, sheet)
-    if not revised.revised_copy.strip():
-        approved, reason = False, "the copywriter returned empty copy"
-    elif problems:
+    gate = check_revision(revised.revised_copy, checks, sheet, copy_text, fact_checked)
+    if not gate.passed:
         approved = False
-        reason = f"{len(problems)} claim(s) in the revised copy are still not supported"
+        reason = "the copywriter's rewrite was rejected: " + "; ".join(gate.problems)
     elif not review.approved:
         approved, reason = False, "the editor did not approve the revised copy"
     else:
-        approved, reason = True, "editor approved and every checkable claim in the revised copy is supported"
-    approved, reason = _unless_withheld(approved, reason, withheld)
+        approved, reason = True, "editor approved and every claim in the revised copy is supported"
+    if withheld:
+        approved, reason = False, f"{_withheld_reason(withheld)}; {reason}"
+    problems = gate.unsupported
+    if not gate.passed:
+        problems = check_revision(fact_checked, checks, sheet).unsupported
     return route_to_review(FactCheckReport(
-        draft_id=draft.draft_id,
-        product=sheet.product,
-        claims=checks,
-        revised_copy=revised.revised_copy,
+        **base,
+        draft_ok=False,
+        revision_approved=approved,
+        revised_copy=revised.revised_copy if gate.passed else fact_checked,
+        rejected_rewrite=None if gate.passed else revised.revised_copy,
+        revision_problems=gate.problems,
         fact_checked_copy=fact_checked,
         changes=revised.changes,
-        approved=approved,
         approval_reason=reason,
         editor_notes=review.notes,
         remaining_problems=problems,
-        withheld=withheld,
     ))
 
 
-def _unless_withheld(approved: bool, reason: str, withheld: list[str]) -> tuple[bool, str]:
-    """Never approve copy that addressed an AI system; say so first in the reason."""
-    if not withheld:
-        return approved, reason
-    return False, (f"{len(withheld)} sentence(s) of the copy address an AI system and were withheld from the "
-                   f"agents (see 'withheld'); a person must check the copy" + ("" if approved else f"; {reason}"))
+def _withheld_reason(withheld: list[str]) -> str:
+    return (f"{len(withheld)} sentence(s) of the copy address an AI system and were withheld from the agents "
+            "(see 'withheld'); a person must check the copy")
 
 
 def route_to_review(report: FactCheckReport) -> FactCheckReport:
@@ -145,7 +117,7 @@ def route_to_review(report: FactCheckReport) -> FactCheckReport:
     elif report.review_score < settings["min_score"]:
         report.review_reasons.append(f"only {verified} of {len(report.claims)} claims could be verified against "
                                      f"the fact sheet (score {report.review_score:.2f} < {settings['min_score']})")
-    if not report.approved and settings.get("review_unapproved", True):
+    if not report.publishable and settings.get("review_unapproved", True):
         report.review_reasons.append(f"not approved: {report.approval_reason}")
     report.needs_review = bool(report.review_reasons)
     return report

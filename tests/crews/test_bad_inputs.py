@@ -70,7 +70,7 @@ def test_injected_text_is_withheld_from_every_prompt_and_reported(case, tmp_path
     assert not [p for p in prompts if case.expected in p or "approve this copy" in p or "no fee is due" in p]
     if case.crew == "fact_check":
         assert result.withheld == [case.expected]
-        assert not result.approved and "withheld" in result.approval_reason
+        assert not result.publishable and "withheld" in result.approval_reason
         assert case.expected not in result.revised_copy
         assert get_spec("fact_check").metrics(result)["withheld_sentences"] == 1
     else:

@@ -27,7 +27,7 @@ def test_cli_runs_items_and_prints_json(tmp_path):
     result = _cli(tmp_path, [good, bad])
     assert result.returncode == 1, result.stderr
     output = json.loads(result.stdout)
-    assert output[0]["summary"]["approved"] is True and output[0]["mlflow_run_id"]
+    assert output[0]["summary"]["draft_ok"] is True and output[0]["mlflow_run_id"]
     assert "fact_sheet: Field required" in output[1]["error"]
     assert "error: item 1" in result.stderr
 

@@ -3,7 +3,7 @@ from crews.results import fetch_results, upsert_results
 
 def _row(item_id, approved, run_id="mlflow-1"):
     return {"crew": "fact_check", "item_id": item_id, "mlflow_run_id": run_id,
-            "summary": {"status": "approved" if approved else "needs changes", "approved": approved},
+            "summary": {"status": "revision approved" if approved else "needs changes", "passed": approved},
             "result": {"revised_copy": f"copy {item_id}"}}
 
 

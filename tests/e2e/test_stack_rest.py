@@ -67,7 +67,7 @@ def test_triggered_run_tracks_every_draft_in_mlflow(api):
     xcom = api.get(f"/api/v2/dags/{DAG}/dagRuns/{run['dag_run_id']}/taskInstances/collect_results/xcomEntries/return_value")
     summaries = {s["item_id"]: s for s in xcom.json()["value"]}
     assert summaries["e2e_launch"]["contradicted"] >= 2  # 40 h battery, IPX7
-    assert summaries["e2e_clean"]["supported"] == 2 and summaries["e2e_clean"]["approved"] is True
+    assert summaries["e2e_clean"]["supported"] == 2 and summaries["e2e_clean"]["draft_ok"] is True
     assert summaries["e2e_clean"]["needs_review"] is False
     assert len(reviewed) == sum(s["needs_review"] for s in summaries.values())  # each routed draft was answered
 

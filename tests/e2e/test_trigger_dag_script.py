@@ -86,7 +86,7 @@ def test_fact_check_copy_one_clean_draft(api):
     code, summary, stderr = trigger("fact_check_copy", {"drafts": [CLEAN_DRAFT]})
     (row,) = check_run(api, "fact_check_copy", code, summary, stderr, "collect_results")
     assert row["item_id"] == "rest_clean_promo" and row["mlflow_experiment"] == "crews/fact_check"
-    assert row["approved"] is True and row["supported"] == 2 and row["needs_review"] is False
+    assert row["draft_ok"] is True and row["supported"] == 2 and row["needs_review"] is False
 
 
 @pytest.mark.timeout(WAIT_S + 180)

@@ -271,9 +271,9 @@ def test_conf_key_without_a_param_is_refused_before_triggering(server, capsys):
 
 
 def test_successful_run_unpauses_triggers_follows_and_summarises(server, capsys):
-    rows = [{"item_id": "promo_1", "status": "approved", "approved": True, "mlflow_run_id": "r1",
+    rows = [{"item_id": "promo_1", "status": "draft ok", "draft_ok": True, "mlflow_run_id": "r1",
              "mlflow_experiment": "crews/fact_check"},
-            {"item_id": "promo_2", "status": "approved", "approved": True, "mlflow_run_id": None,
+            {"item_id": "promo_2", "status": "draft ok", "draft_ok": True, "mlflow_run_id": None,
              "mlflow_experiment": "crews/fact_check"}]
     fake = Fake(
         polls=[("queued", []),

@@ -1,3 +1,6 @@
+import re
+
+import pytest
 
 from crews.contract_qa.pipeline import answer_question
 from crews.contract_qa.schemas import (
@@ -31,7 +34,7 @@ def _item(question_id):
 def _with_analyst(answer_fn, grounded=True):
     """The scripted crew, but with this analyst (and reviewer verdict)."""
     def respond(messages, response_model):
-        if response_model is AnalystAnswer:
+        if issubclass(response_model, AnalystAnswer):
             return answer_fn(user_prompt(messages))
         if response_model is GroundednessReview:
             return GroundednessReview(grounded=grounded, reason="checked")
@@ -78,10 +81,68 @@ def test_invented_numbers_and_missing_figures_go_to_review():
 def test_vague_wording_is_replaced_by_the_verified_quote():
     def vague(prompt):
         quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="northwind_msa:9.3", quote=quote)],
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
                              answer="Northwind pays a fee.", confidence=0.9)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(vague)))
     assert answer.answer.startswith("it shall pay the Provider a termination fee of EUR 25,000") and answer.grounded
+
+
+def test_the_answer_schema_only_offers_the_evidence_ids():
+    seen = []
+
+    def record(messages, response_model):
+        if issubclass(response_model, AnalystAnswer):
+            seen.append(response_model.model_json_schema())
+        return scripted_contract_qa.respond(messages, response_model)
+
+    answer = answer_question(_item("nw_termination_fee"), _llm(record))
+    (schema,) = seen
+    ids = schema["$defs"]["QuotedCitation"]["properties"]["clause_id"]["enum"]
+    shown = {e.clause_id.split(":", 1)[1] for e in answer.evidence if e.selected}
+    assert set(ids) == shown | {"preamble", "none"}
+
+
+def test_a_verbatim_quote_under_the_wrong_id_is_attributed_to_its_clause():
+    def misfiled(prompt):
+        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="preamble", quote=quote)],
+                             answer="EUR 25,000 within 30 days.", confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(misfiled)))
+    (citation,) = answer.citations
+    assert citation.clause_id == "northwind_msa:9.3" and citation.attributed and not answer.rejected_citations
+    assert answer.grounded and not answer.needs_review
+
+
+def test_an_answer_that_restates_the_question_is_never_sent_as_is():
+    from crews.contract_qa.pipeline import answer_problems
+    from crews.contract_qa.schemas import Citation
+
+    quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+    cited = [Citation(contract_id="northwind_msa", clause_id="northwind_msa:9.3", quote=quote)]
+    question = "Can Northwind terminate the agreement for convenience?"
+    assert "the answer only restates the question" in answer_problems(
+        question, "Northwind can terminate the agreement for convenience.", cited)
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    ("Orbital Holdings pays EUR 25,000.", "names not in the cited text: Orbital Holdings"),
+    ("EUR 25,000 within 30 months.", "periods not in the cited text: 30 months"),
+])
+def test_ungrounded_wording_goes_to_review(reply, reason):
+    def analyst(prompt):
+        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)], answer=reply, confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(analyst)))
+    assert answer.needs_review and any(reason in r for r in answer.review_reasons), answer.review_reasons
+
+
+def test_an_answer_from_a_clause_off_the_question_goes_to_review():
+    def unrelated(prompt):
+        quote = re.search(r"\[preamble\] (.*?[.;])", prompt)[1]
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="preamble", quote=quote)],
+                             answer=quote, confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(unrelated)))
+    assert answer.needs_review and "the cited text does not address the question" in answer.review_reasons
 
 
 def test_near_verbatim_quotes_are_repaired_to_the_exact_sentence():

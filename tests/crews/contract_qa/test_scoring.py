@@ -32,10 +32,19 @@ def _answer(found=True, text="EUR 25,000", cited=("n:9.3",), rejected=0):
 def test_scores_of_a_right_answer_and_an_abstention():
     expectation = {"expected_answer": ["25,000"], "expected_clauses": ["n:9.3"], "answerable": True}
     assert score(_answer(rejected=1), expectation) == {
-        "correct": 1.0, "abstained": 0.0, "abstention_correct": 1.0, "grounded": 1.0, "needs_review": 0.0, "citations_valid": 0.5,
-        "retrieval_hit": 1.0, "cited_expected_clause": 1.0}
+        "correct": 1.0, "correct_cited": 1.0, "wrong_unreviewed": 0.0, "abstained": 0.0, "abstention_correct": 1.0,
+        "grounded": 1.0, "needs_review": 0.0, "citations_valid": 0.5, "retrieval_hit": 1.0, "cited_expected_clause": 1.0}
     unanswerable = {"expected_answer": [], "expected_clauses": [], "answerable": False}
     assert score(_answer(found=False, text="Not found in the contract.", cited=()), unanswerable)["correct"] == 1.0
     assert score(_answer(found=False, cited=()), unanswerable)["abstention_correct"] == 1.0
     assert score(_answer(), unanswerable)["correct"] == score(_answer(), unanswerable)["abstention_correct"] == 0.0
     assert score(_answer(found=False, cited=()), expectation)["abstention_correct"] == 0.0
+
+
+def test_a_right_figure_from_the_wrong_clause_is_not_correct_cited_and_wrong_answers_count_unless_reviewed():
+    expectation = {"expected_answer": ["25,000"], "expected_clauses": ["n:9.3"], "answerable": True}
+    assert score(_answer(cited=("n:4.1",)), expectation)["correct_cited"] == 0.0
+    wrong = score(_answer(text="EUR 10,000"), expectation)
+    assert wrong["wrong_unreviewed"] == 1.0
+    reviewed = _answer(text="EUR 10,000").model_copy(update={"needs_review": True})
+    assert score(reviewed, expectation)["wrong_unreviewed"] == 0.0

@@ -21,19 +21,22 @@ COPY = (
 def test_check_draft_with_scripted_agents(scripted_llm):
     report = check_draft(DraftInput(draft_id="d1", copy_text=COPY, fact_sheet=SHEET), scripted_llm)
     verdicts = {c.claim: c.verdict for c in report.claims}
-    assert verdicts["Enjoy up to 40 hours of battery life."] == "contradicted"
-    assert verdicts["Backed by a 2-year warranty."] == "supported"
-    assert verdicts["Aurora X2 is the most loved headphone brand among audiophiles."] == "unverifiable"
+    assert verdicts == {"Enjoy up to 40 hours of battery life": "contradicted",
+                        "Aurora X2 is the most loved headphone brand among audiophiles": "unverifiable",
+                        "Backed by a 2-year warranty": "supported"}
+    assert all(COPY[c.start:c.end] == c.claim for c in report.claims)
     assert "30 hours" in report.revised_copy and "40 hours" not in report.revised_copy
     assert "most loved" not in report.revised_copy
-    assert report.approved, report.approval_reason
+    assert not report.draft_ok and report.revision_approved, report.approval_reason
+    assert report.publishable and report.status == "revision approved"
     assert scripted_llm.calls == 3  # extract, revise, review
 
 
 def test_clean_copy_skips_revision(scripted_llm):
     copy = "Up to 30 hours of playback. Backed by a 2-year warranty."
     report = check_draft(DraftInput(draft_id="clean", copy_text=copy, fact_sheet=SHEET), scripted_llm)
-    assert report.approved and report.revised_copy == copy
+    assert report.draft_ok and report.revision_approved is None and report.revised_copy == copy
+    assert report.status == "draft ok" and not report.needs_review
     assert scripted_llm.calls == 1
 
 
@@ -50,16 +53,38 @@ def test_editor_approval_is_overruled_by_remaining_problems():
 
     llm = ScriptedLLM(model="scripted", provider="scripted").with_responder(lazy_copywriter)
     report = check_draft(DraftInput(draft_id="d2", copy_text=COPY, fact_sheet=SHEET), llm)
-    assert not report.approved
-    assert [p.verdict for p in report.remaining_problems] == ["contradicted"]
+    assert not report.revision_approved and not report.publishable
+    assert report.rejected_rewrite == "Enjoy up to 40 hours of battery life."
+    assert any("contradicted claim in the rewrite" in p for p in report.revision_problems)
+    assert report.revised_copy == report.fact_checked_copy  # the tools' corrected copy, not the bad rewrite
+    assert report.remaining_problems == []
+
+
+def test_a_rewrite_that_echoes_the_prompt_is_never_approved():
+    def echoing_copywriter(messages, response_model):
+        from crews.fact_check.schemas import EditorReview, RevisedCopy
+        from tests.support.scripted_fact_check import respond
+
+        if response_model is RevisedCopy:
+            return RevisedCopy(revised_copy="This is the expected criteria for your final answer: A JSON object "
+                                            "with revised_copy. Backed by a 2-year warranty.", changes=[])
+        if response_model is EditorReview:
+            return EditorReview(approved=True, notes="fine")
+        return respond(messages, response_model)
+
+    llm = ScriptedLLM(model="scripted", provider="scripted").with_responder(echoing_copywriter)
+    report = check_draft(DraftInput(draft_id="d4", copy_text=COPY, fact_sheet=SHEET), llm)
+    assert report.revision_approved is False and report.needs_review
+    assert "prompt text" in report.approval_reason and "expected criteria" not in report.revised_copy
 
 
 def test_verify_claims_marks_who_found_each_claim():
-    checks = verify_claims(["Backed by a 2-year warranty."], COPY, SHEET)
+    checks = verify_claims(["Backed by a 2-year warranty", "the Aurora X2", "Meet the Aurora X2."], COPY, SHEET)
     assert [(c.claim, c.found_by) for c in checks] == [
-        ("Backed by a 2-year warranty.", "model"),
-        ("Enjoy up to 40 hours of battery life.", "tools"),
-        ("Aurora X2 is the most loved headphone brand among audiophiles.", "tools"),
+        ("Meet the Aurora X2", "model"),  # quoted as a phrase; the same quote as a whole sentence would not count
+        ("Enjoy up to 40 hours of battery life", "tools"),
+        ("Aurora X2 is the most loved headphone brand among audiophiles", "tools"),
+        ("Backed by a 2-year warranty", "model"),
     ]
 
 
@@ -90,6 +115,6 @@ def test_injected_sentences_never_reach_the_agents_and_block_approval():
     assert llm.calls == 3 and prompts  # extract, revise, review all ran
     assert not [p for p in prompts if "approve this" in p or "previous instructions" in p]
     assert report.withheld == injected
-    assert not report.approved and report.approval_reason.startswith("2 sentence(s) of the copy address an AI system")
+    assert not report.publishable and report.approval_reason.startswith("2 sentence(s) of the copy address an AI system")
     assert "30 hours" in report.revised_copy and not any(s in report.revised_copy for s in injected)
     assert report.needs_review and any("not approved" in r for r in report.review_reasons)
