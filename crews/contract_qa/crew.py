@@ -6,7 +6,13 @@ from crewai import Agent, Crew, Process, Task
 from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
-from crews.contract_qa.schemas import AnalystAnswer, EvidenceSelection, GroundednessReview, Routing, answer_model
+from crews.contract_qa.schemas import (
+    AnalystAnswer,
+    EvidenceSelection,
+    GroundednessReview,
+    Routing,
+    answer_model,
+)
 from crews.runtime.agents import build_agent, forget_memoized
 
 
