@@ -76,6 +76,18 @@ def _eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from crews.registry import get_spec
+
+    schemas = get_spec(args.crew).schemas
+    name = args.document or next(iter(schemas))
+    if name not in schemas:
+        print(f"error: {args.crew} has no document {name!r}; choose one of {', '.join(schemas)}", file=sys.stderr)
+        return 2
+    print(json.dumps(schemas[name].model_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def _replay(_: argparse.Namespace) -> int:
     from crews.tracking import spool
     from crews.tracking.mlflow_writer import write_run
@@ -98,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "all"], default="all",
                           help="golden set: the samples, the extended set written apart from them, or both (default)")
     evaluate.set_defaults(func=_eval)
+    schema = sub.add_parser("schema", help="print the JSON Schema of a document the crew reads or writes")
+    schema.add_argument("crew", choices=sorted(CREWS))
+    schema.add_argument("document", nargs="?", default=None,
+                        help="fact_check: fact_sheet (default), draft, report; contract_qa: question, answer; "
+                             "data_qa: dataset, report")
+    schema.set_defaults(func=_schema)
     replay = sub.add_parser("replay-tracking", help="send spooled tracking records to MLflow")
     replay.set_defaults(func=_replay)
     args = parser.parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ class CrewSpec:
     ``metrics`` and ``summary`` describe a result for MLflow and result tables;
     ``artifacts`` names extra files (JSON-able values) to attach to the MLflow run;
     ``output_model`` is the result's schema and ``score`` rates a result against a
-    golden record's expectations (see :mod:`crews.evaluation`).
+    golden record's expectations (see :mod:`crews.evaluation`); ``schemas`` are the
+    documents a user writes for the crew, published by ``python -m crews schema``.
     """
 
     name: str
@@ -40,6 +41,7 @@ class CrewSpec:
     output_model: type[BaseModel]
     score: Callable[[Any, dict[str, Any]], dict[str, float]]
     artifacts: Callable[[BaseModel], dict[str, Any]] | None = None
+    schemas: dict[str, type[BaseModel]] = field(default_factory=dict)
 
 
 def get_spec(name: str) -> CrewSpec:

@@ -139,6 +139,7 @@ SPEC = CrewSpec(
     output_model=ContractAnswer,
     score=score,
     artifacts=_artifacts,
+    schemas={"question": QuestionPayload, "answer": ContractAnswer},
 )
 
 

@@ -158,4 +158,5 @@ SPEC = CrewSpec(
     output_model=DataQualityReport,
     score=score,
     artifacts=_artifacts,
+    schemas={"dataset": DatasetSpec, "report": DataQualityReport},
 )

@@ -146,7 +146,8 @@ def parse_unit(text: str, in_copy: bool = True) -> Unit | None:
         return Unit(name, f"currency:{name}")
     spellings = _unit_spellings(raw)
     if not in_copy:
-        spellings += [s for s in (raw.upper(), raw.lower(), _UNIT_ALIASES.get(raw.lower(), "")) if s]
+        spellings += [s for s in (raw.upper() if raw.islower() and len(raw) <= 3 else "",
+                                  _UNIT_ALIASES.get(raw.lower(), "")) if s]
     for candidate in spellings:
         if in_copy and candidate in _NOT_UNITS:
             continue
@@ -174,7 +175,7 @@ def _unit_spellings(raw: str) -> list[str]:
 
 
 # pint units that capitals in copy and sheets parse into by accident ("EU" = exa-enzyme-unit, "MP" = megapoise)
-_EXOTIC = ("enzyme", "poise", "number", "gauss", "stokes", "galileo", "franklin", "gilbert", "oersted", "maxwell",
+_EXOTIC = ("enzyme", "entropy", "poise", "number", "gauss", "stokes", "galileo", "franklin", "gilbert", "oersted", "maxwell",
            "debye", "roentgen", "curie", "abampere", "statampere", "abvolt", "statvolt", "katal", "barn", "planck",
            "atomic", "electron", "bohr", "hartree", "rydberg", "dalton", "svedberg", "fermi", "gamma", "lambert",
            "langley", "kayser", "rhe", "reyn", "biot", "jansky", "denier", "tex", "unit_pole", "sverdrup")

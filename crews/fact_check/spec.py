@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from crews.errors import InputError, validate_item
-from crews.fact_check.schemas import MAX_COPY_CHARS, DraftInput, FactCheckReport
+from crews.fact_check.schemas import MAX_COPY_CHARS, DraftInput, FactCheckReport, FactSheet
 from crews.fact_check.scoring import score
 from crews.paths import INCLUDE_DIR, find_input_file
 from crews.registry import CrewSpec
@@ -134,4 +134,5 @@ SPEC = CrewSpec(
     summary=_summary,
     output_model=FactCheckReport,
     score=score,
+    schemas={"fact_sheet": FactSheet, "draft": DraftInput, "report": FactCheckReport},
 )

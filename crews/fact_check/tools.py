@@ -235,8 +235,8 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
     cuts.append((position, len(sentence.text)))
     claims = [q for q in found if not is_basis(q, sentence.text)]
     for previous, quantity in zip(claims, claims[1:], strict=False):
-        if _restates(previous, quantity):
-            continue  # "2,000 g (4.4 lb)": one claim in two units
+        if _restates(previous, quantity) or previous.unit.kind == quantity.unit.kind == "count":
+            continue  # "2,000 g (4.4 lb)": one claim in two units; bare numbers go by their neighbours
         head = sentence.text[previous.end:quantity.start]
         lead = _LEAD_IN.search(head)
         cut = previous.end + (lead.start() if lead else len(head))
@@ -503,8 +503,8 @@ def _claim_findings(text: str, sentence: str, sheet: FactSheet) -> list[Finding]
         findings += [f for f in _findings(text, fact, quantities) if f.outcome != "unknown" or f.quantity]
     judged = {id(f.quantity) for f in findings if f.quantity is not None}
     for quantity in quantities:
-        if id(quantity) in judged:
-            continue
+        if id(quantity) in judged or quantity.unit.kind == "count":
+            continue  # a bare number belongs to the fact named next to it, never to one named elsewhere
         candidates = [f for f in nearby if f.is_numeric and f.quantities()
                       and compatible(f.quantities()[0].unit, quantity.unit)]
         if not candidates and len(implied := _implied_subject(quantity, sheet)) == 1:

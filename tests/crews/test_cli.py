@@ -67,7 +67,7 @@ def _eval(tmp_path, args, script, judge=False):
 def test_cli_eval_logs_scores_linked_to_the_prompt_version(tmp_path):
     from mlflow import MlflowClient
 
-    result = _eval(tmp_path, ["data_qa"], "tests.support.scripted_data_qa:respond")
+    result = _eval(tmp_path, ["data_qa", "--set", "samples"], "tests.support.scripted_data_qa:respond")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["records"], report["failed"]) == (6, 0)
@@ -88,8 +88,27 @@ def test_cli_eval_logs_scores_linked_to_the_prompt_version(tmp_path):
 
 
 def test_cli_eval_with_a_judge(tmp_path):
-    result = _eval(tmp_path, ["contract_qa", "--limit", "2"], "tests.support.scripted_contract_qa:respond", judge=True)
+    result = _eval(tmp_path, ["contract_qa", "--limit", "2", "--set", "samples"], "tests.support.scripted_contract_qa:respond", judge=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["records"] == 2 and report["notes"] == []
     assert report["scores"]["llm_judge/mean"] == 0.8 and "correct/mean" in report["scores"]
+
+
+def test_cli_eval_runs_the_samples_and_the_extended_set_by_default(tmp_path):
+    result = _eval(tmp_path, ["fact_check", "--limit", "1"], "tests.support.scripted_fact_check:respond")
+    assert result.returncode == 0, result.stderr
+    reports = json.loads(result.stdout)
+    assert [(r["golden_set"], r["records"], r["failed"]) for r in reports] == [("samples", 1, 0), ("extended", 1, 0)]
+    assert "verdict_accuracy/mean" in reports[1]["scores"]
+
+
+def test_cli_prints_a_crews_json_schema(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "crews", "schema", "fact_check"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == "Fact sheet"
+    result = subprocess.run([sys.executable, "-m", "crews", "schema", "contract_qa", "report"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and "choose one of question, answer" in result.stderr

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from crews.errors import InputError
@@ -54,3 +56,38 @@ def test_spec_summary_and_metrics(scripted_llm):
     summary, metrics = SPEC.summary(report), SPEC.metrics(report)
     assert summary["contradicted"] == metrics["claims_contradicted"] == 1
     assert summary["claims"] == metrics["claims"] == len(report.claims)
+
+
+def _sheet_item(**fact):
+    return {"draft_id": "d", "copy_text": "A range of 80 km.",
+            "fact_sheet": {"product": "Velo", "facts": [{"id": "range", "subject": "range", "statement": "80 km",
+                                                         "value": 80, **fact}]}}
+
+
+@pytest.mark.parametrize(("fact", "named"), [
+    ({"unit": "kmz"}, "fact 'range': unit 'kmz' is not a unit pint knows"),
+    ({"unit": "EU"}, "fact 'range': unit 'EU'"),  # pint reads it as exa-enzyme-units: refused, not guessed
+    ({"value": {"min": 46, "max": 38}, "unit": "count"}, "range min 46 is larger than max 38"),
+    ({"value": "IPX4", "unit": "km"}, "fact 'range': has a unit ('km') but its value is text"),
+    ({"value": [], "unit": None}, "a list value needs at least one option"),
+    ({"qualifier": "roughly"}, "qualifier"),
+])
+def test_a_bad_fact_is_refused_naming_the_fact_and_field(fact, named):
+    with pytest.raises(InputError, match=re.escape(named)):
+        load_input(_sheet_item(**fact))
+
+
+def test_ranges_lists_and_currencies_load():
+    item = load_input(_sheet_item(value={"min": 38, "max": 46}, unit="count"))
+    assert item.fact_sheet.facts[0].display_value() == "38-46 count"
+    item = load_input(_sheet_item(value=[128, 256, 512], unit="GB"))
+    assert [q.low for q in item.fact_sheet.facts[0].quantities()] == [128, 256, 512]
+    assert load_input(_sheet_item(value=12, unit="EUR/month")).fact_sheet.facts[0].fact_unit.kind == \
+        "currency:EUR/month"
+
+
+def test_the_fact_sheet_schema_is_published():
+    schema = SPEC.schemas["fact_sheet"].model_json_schema()
+    fact = schema["$defs"]["Fact"]["properties"]
+    assert {"subject", "aliases", "value", "unit", "qualifier", "prohibited"} <= set(fact)
+    assert "never use" in fact["prohibited"]["description"]
