@@ -37,6 +37,16 @@ class DataQACrew:
     def summarize(self) -> Task:
         return Task(config=self.tasks_config["summarize"], output_pydantic=ReviewSummary, response_model=ReviewSummary)
 
+    def resummarize(self) -> Task:
+        return Task(config=self.tasks_config["resummarize"], output_pydantic=ReviewSummary,
+                    response_model=ReviewSummary)
+
     @crew
     def crew(self) -> Crew:
-        return Crew(name="data_qa", agents=self.agents, tasks=self.tasks, process=Process.sequential, verbose=False)
+        return Crew(name="data_qa", agents=[self.analyst(), self.reviewer()],
+                    tasks=[self.explain_issues(), self.summarize()], process=Process.sequential, verbose=False)
+
+    def resummary_crew(self) -> Crew:
+        """The reviewer alone, asked once more for a summary that the first one's problems are named to."""
+        return Crew(name="data_qa.resummarize", agents=[self.reviewer()], tasks=[self.resummarize()],
+                    process=Process.sequential, verbose=False)

@@ -3,7 +3,10 @@
 The verdict is reproducible from the evidence: ``passed`` is false exactly when a
 finding's kind has severity ``error`` in ``config/severity.yaml``. The analyst
 suggests fixes and the reviewer writes the summary; a fix the analyst leaves out
-falls back to a fixed suggestion for that kind of problem.
+falls back to a fixed suggestion for that kind of problem. The summary is checked
+against the findings (:mod:`crews.data_qa.summary_check`): on a contradiction the
+reviewer writes it once more, and if that one contradicts them too, a templated
+summary replaces it and the report goes to review.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from crewai.llms.base_llm import BaseLLM
 from crews.data_qa.crew import DataQACrew
 from crews.data_qa.profiler import Finding, findings, profile_table, schema_drift
 from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Issue, ReviewSummary
+from crews.data_qa.summary_check import summary_problems, templated_summary
 from crews.readonly_db import readonly_engine
 from crews.review import review_settings
 
@@ -63,17 +67,17 @@ def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) 
     warnings = sum(i.severity == "warning" for i in issues)
     passed = errors == 0
     listing = "\n".join(f"{i.issue_id}. [{i.severity}] {i.column or '(table)'}: {i.kind} -- {i.evidence}" for i in issues)
-    output = DataQACrew(llm).crew().kickoff(
-        inputs={
-            "dataset_id": spec.dataset_id,
-            "table": spec.table,
-            "row_count": profile.row_count,
-            "findings": listing or "(no problems found)",
-            "verdict": "passed" if passed else "failed",
-            "error_count": errors,
-            "warning_count": warnings,
-        }
-    )
+    inputs = {
+        "dataset_id": spec.dataset_id,
+        "table": spec.table,
+        "row_count": profile.row_count,
+        "findings": listing or "(no problems found)",
+        "verdict": "passed" if passed else "failed",
+        "error_count": errors,
+        "warning_count": warnings,
+    }
+    crew = DataQACrew(llm)
+    output = crew.crew().kickoff(inputs=inputs)
     fixes = output.tasks_output[0].pydantic
     review = output.pydantic
     by_id = {f.issue_id: f.suggested_fix for f in fixes.fixes} if isinstance(fixes, AnalystFixes) else {}
@@ -85,7 +89,26 @@ def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) 
         dataset_id=spec.dataset_id, table=spec.table, row_count=profile.row_count, passed=passed,
         issues=issues, summary=summary, profile=profile,
     )
-    return route_to_review(report)
+    return route_to_review(checked_summary(report, crew, inputs))
+
+
+def checked_summary(report: DataQualityReport, crew: DataQACrew, inputs: dict) -> DataQualityReport:
+    """The report with a summary that agrees with its findings (see :mod:`crews.data_qa.summary_check`)."""
+    problems = summary_problems(report.summary, report) if report.summary.strip() else []
+    if not problems:
+        return report
+    report.summary_problems = [f"first summary: {p}" for p in problems]
+    again = crew.resummary_crew().kickoff(inputs={**inputs, "problems": "; ".join(problems)}).pydantic
+    second = again.summary if isinstance(again, ReviewSummary) else ""
+    problems = summary_problems(second, report) if second.strip() else ["it is empty"]
+    if not problems:
+        report.summary, report.summary_by = second, "reviewer, second try"
+        return report
+    report.summary_problems += [f"second summary: {p}" for p in problems]
+    report.summary, report.summary_by = templated_summary(report), "template"
+    report.review_reasons.append("the reviewer's summaries contradicted the findings twice; a templated summary "
+                                 "replaced them (" + "; ".join(report.summary_problems) + ")")
+    return report
 
 
 def route_to_review(report: DataQualityReport) -> DataQualityReport:

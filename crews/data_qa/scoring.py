@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from crews.data_qa.schemas import DataQualityReport
+from crews.data_qa.summary_check import summary_problems
 
 
 def score(report: DataQualityReport, expectations: dict[str, Any]) -> dict[str, float]:
-    """verdict_correct, issue_recall, issue_precision and the share of issues with a suggested fix.
+    """verdict_correct, issue_recall, issue_precision, the share of issues with a suggested fix, and
+    summary_contradicts: whether the summary sent out still contradicts the findings.
 
     An issue is identified by (table, column, kind); expected issues are
     ``[table, column, kind]`` lists.
@@ -22,6 +24,7 @@ def score(report: DataQualityReport, expectations: dict[str, Any]) -> dict[str, 
     }
     if expected:
         result["issue_recall"] = hits / len(expected)
+    result["summary_contradicts"] = float(bool(summary_problems(report.summary, report)))
     if report.issues:
         result["fixes_suggested"] = sum(bool(i.suggested_fix.strip()) for i in report.issues) / len(report.issues)
     return result

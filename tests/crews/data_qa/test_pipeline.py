@@ -38,3 +38,33 @@ def test_verdict_comes_from_severity_rules_not_the_llm():
 def test_summary_and_metrics():
     report = check_dataset(load_input(CATALOG["shop_orders"]), _llm())
     assert SPEC.summary(report)["errors"] == SPEC.metrics(report)["issues_error"] == 2
+
+
+def _reviewer_saying(*summaries):
+    """The scripted crew, with a reviewer that gives these summaries one after the other."""
+    from crews.data_qa.schemas import ReviewSummary
+    from tests.support import scripted_data_qa
+
+    said = list(summaries)
+
+    def respond(messages, response_model):
+        if response_model is ReviewSummary:
+            return ReviewSummary(summary=said.pop(0))
+        return scripted_data_qa.respond(messages, response_model)
+    return _llm().with_responder(respond)
+
+
+def test_a_contradicting_summary_is_asked_for_once_more():
+    llm = _reviewer_saying("The dataset passed; every column is clean.", "The dataset failed its checks.")
+    report = check_dataset(load_input(CATALOG["shop_orders"]), llm)
+    assert report.summary == "The dataset failed its checks." and report.summary_by == "reviewer, second try"
+    assert report.summary_problems == ["first summary: it says the dataset passed, but it failed the gate"]
+    assert llm.calls == 3  # fixes, summary, one more summary
+
+
+def test_a_summary_contradicting_twice_is_replaced_and_flagged():
+    llm = _reviewer_saying("The dataset passed.", "All good, it passed with 0 problems.")
+    report = check_dataset(load_input(CATALOG["shop_orders"]), llm)
+    assert report.summary_by == "template" and report.summary.startswith("Dataset shop_orders")
+    assert report.needs_review and any("templated summary" in r for r in report.review_reasons)
+    assert llm.calls == 3
