@@ -1,14 +1,17 @@
 """
 ### Crew evaluation
 
-Runs every crew on its golden set (`include/<crew>/golden.yaml`) with the
+Runs every crew on a golden set (`samples`: `include/<crew>/golden.yaml`;
+`extended`: `include/<crew>/eval/golden.yaml`, written apart from the samples and
+the code, in other domains and layouts) with the
 configured model and logs one MLflow **evaluation run** per crew (experiment
 `crews/<crew>`, tag `kind=evaluation`), linked to the prompt registry version
 (`crews.<crew>`) and the model, so a change in scores can be traced to a prompt
 or model change.
 
 **Inputs** (trigger form or REST `conf`): `crews`, the crews to evaluate (default
-all); `limit`, the number of golden records per crew (empty: all).
+all); `golden_set`, `samples` (default) or `extended`; `limit`, the number of
+golden records per crew (empty: all).
 
 **Flow**: `list_records` -> one mapped `run_record` per golden record (a normal
 tracked crew run, tag `purpose=evaluation`, so the drift DAG leaves it out of the
@@ -54,6 +57,9 @@ def _record_key(inputs: dict) -> str:
     params={
         "crews": Param(CREWS, type="array", items={"type": "string", "enum": CREWS}, minItems=1, uniqueItems=True,
                        title="Crews", description="Crews to evaluate on their golden sets."),
+        "golden_set": Param("samples", type="string", enum=["samples", "extended"], title="Golden set",
+                            description="samples: the small set the DAGs run by default; extended: the cases "
+                                        "written apart from them, in other domains and layouts."),
         "limit": Param(None, type=["null", "integer"], minimum=1, title="Records per crew",
                        description="Evaluate only the first N golden records of each crew; empty for all."),
     },
@@ -65,8 +71,9 @@ def crew_evaluation():
         from crews.evaluation.golden import load_golden
 
         params = get_current_context()["params"]
-        pairs = [{"crew": crew, "record": record} for crew in params["crews"]
-                 for record in load_golden(crew)[: params["limit"]]]
+        golden_set = params["golden_set"]
+        pairs = [{"crew": crew, "record": record, "golden_set": golden_set} for crew in params["crews"]
+                 for record in load_golden(crew, golden_set=golden_set)[: params["limit"]]]
         print(f"{len(pairs)} golden records: " + ", ".join(
             f"{c} {sum(p['crew'] == c for p in pairs)}" for c in params["crews"]))
         return pairs
@@ -76,14 +83,14 @@ def crew_evaluation():
         return list(get_current_context()["params"]["crews"])
 
     @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_id }}")
-    def run_record(crew: str, record: dict) -> dict:
+    def run_record(crew: str, record: dict, golden_set: str = "samples") -> dict:
         """Run one golden record as a tracked crew run (purpose `evaluation`)."""
         from common.crew_tasks import llm_settings, task_identity
 
         from crews.evaluation.evaluate import run_record as run
 
         get_current_context()["record_id"] = next(iter(record["inputs"].values()), "?")
-        return run(crew, record, llm_settings(), context=task_identity(), catch=False)
+        return run(crew, record, llm_settings(), context=task_identity(), catch=False, golden_set=golden_set)
 
     @task(trigger_rule="all_done", map_index_template="{{ crew }}", execution_timeout=timedelta(minutes=30))
     def log_evaluation(crew: str, rows: list[dict], pairs: list[dict]) -> dict:
@@ -99,7 +106,8 @@ def crew_evaluation():
         crew_rows = [done.get(_record_key(r["inputs"])) or {**r, "outputs": failed_output("evaluation task failed")}
                      for r in records]
         report = log_crew_evaluation(crew, crew_rows, llm_settings(), judge_settings(),
-                                     context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
+                                     context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]},
+                                     golden_set=ctx["params"]["golden_set"])
         print(f"{crew}: {report['records']} records ({report['failed']} failed), MLflow evaluation run "
               f"{report['mlflow_run_id']}; prompt {report['prompt_hash']}, model {report['model']}")
         for name, value in sorted(report["scores"].items()):
