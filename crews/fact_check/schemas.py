@@ -147,6 +147,9 @@ class DraftInput(BaseModel):
     draft_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
     copy_text: str = Field(min_length=1, max_length=MAX_COPY_CHARS)
     fact_sheet: FactSheet
+    fact_sheet_format: Literal["structured", "plain"] = Field(
+        default="structured", description="plain: converted from 'Key: value' lines (the converted sheet is "
+                                          "stored with the run's inputs in MLflow)")
 
     @field_validator("copy_text")
     @classmethod

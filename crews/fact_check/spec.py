@@ -4,7 +4,7 @@ An input item is a JSON object::
 
     {"draft_id": "aurora_launch",
      "copy_text": "..." | "copy_file": "drafts/aurora_launch.md",
-     "fact_sheet": {...} | "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+     "fact_sheet": {...} | "Key: value lines" | "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
 
 File references are resolved against ``base_dir`` (the CLI passes the input
 file's folder) or ``include/fact_check/``, and must stay inside them (absolute
@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from crews.errors import InputError, validate_item
+from crews.fact_check.plain_sheet import looks_plain, parse_plain_sheet
 from crews.fact_check.schemas import MAX_COPY_CHARS, DraftInput, FactCheckReport, FactSheet
 from crews.fact_check.scoring import score
 from crews.paths import INCLUDE_DIR, find_input_file
@@ -60,7 +61,11 @@ def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DraftIn
 
 
 def _with_files(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
-    """``data`` with ``copy_file`` and ``fact_sheet_file`` replaced by their contents."""
+    """``data`` with ``copy_file`` and ``fact_sheet_file`` replaced by their contents; a plain
+    ``Key: value`` sheet (a file, or text given as ``fact_sheet``) is converted (:mod:`crews.fact_check.plain_sheet`)."""
+    if isinstance(data.get("fact_sheet"), str):
+        data["fact_sheet"] = parse_plain_sheet(data["fact_sheet"], "fact_sheet")
+        data["fact_sheet_format"] = "plain"
     if "copy_file" in data:
         if "copy_text" in data:
             raise InputError("give either copy_text or copy_file, not both")
@@ -74,6 +79,10 @@ def _with_files(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
             raise InputError("give either fact_sheet or fact_sheet_file, not both")
         reference = data.pop("fact_sheet_file")
         text = _read(reference, "fact_sheet_file", base_dir)
+        if looks_plain(text):
+            data["fact_sheet"] = parse_plain_sheet(text, f"fact_sheet_file {reference!r}")
+            data["fact_sheet_format"] = "plain"
+            return data
         try:
             data["fact_sheet"] = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -44,7 +44,7 @@ _NOT_SUPERLATIVE = frozenset({
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(€£$¥])|\n+")
 _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|[-*•>]\s+|\d{1,2}[.)]\s+)?")
 # Where one atomic claim ends and the next begins inside a sentence.
-_SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+|\s*\|\s*"
+_SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|or|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+|\s*\|\s*"
                         r"|\s*[()]\s*", re.IGNORECASE)
 # words that lead into a quantity ("on a 12-month contract", "for just €39"): a claim cut keeps them with it
 _LEAD_IN = re.compile(r"(?:\b(?:a|an|the|on|at|for|in|of|to|by|just|only|from|up|least|over|under|about|around|"
@@ -521,7 +521,9 @@ def _implied_subject(quantity: Quantity, sheet: FactSheet) -> list[Fact]:
     is a price, a mass is a weight. Only when the sheet has exactly one such fact; never for durations,
     counts or percentages, which many subjects share."""
     if quantity.unit.is_currency:
-        return _price_facts(sheet)
+        prices = _price_facts(sheet)
+        exact = [f for f in prices if f.fact_unit is not None and f.fact_unit.kind == quantity.unit.kind]
+        return exact if len(prices) > 1 and exact else prices
     if quantity.unit.kind == "gram":
         return [f for f in sheet.facts if f.fact_unit is not None and f.fact_unit.kind == "gram"]
     return []
