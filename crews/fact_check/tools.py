@@ -31,7 +31,8 @@ _CLAIM_MARKERS = re.compile(
     r"\b(most|best|fastest|longest|lightest|strongest|thinnest|leading|number one|no\.? ?1|#1|world'?s|"
     r"unbeatable|guaranteed?|proven|clinically|certified|award[- ]winning|recommended?|approved|"
     r"loved by|trusted by|only|first|never|always|every|all|lifetime|unlimited|free|\w+-free|\w+-safe|"
-    r"safe|organic|vegan|handmade|hand-made|made in|patented|exclusive|\w{3,}iest|\w{3,}est)\b",
+    r"safe|organic|vegan|handmade|hand-made|made in|patented|exclusive|instantly|in (?:seconds|minutes)|"
+    r"\w{3,}iest|\w{3,}est)\b",
     re.IGNORECASE,
 )
 _NOT_SUPERLATIVE = frozenset({
@@ -280,8 +281,14 @@ def _fact_phrases(text: str, sheet: FactSheet) -> list[tuple[int, int]]:
     return spans
 
 
+# a spec-card line: a short label, a colon, a value ("Security: app-controlled anti-theft lock")
+_SPEC_LINE = re.compile(r"^[A-Z][\w'’ /&-]{0,30}:\s+\S")
+
+
 def _has_signal(text: str, sheet: FactSheet, hints: list[str] | None, skip_options: bool) -> bool:
     if any(not is_basis(q, text) for q in quantities_in(text, sheet)) or is_claim_worded(text):
+        return True
+    if _SPEC_LINE.match(text):
         return True
     for fact in sheet.facts:
         if isinstance(fact.value, list) and not fact.is_numeric and skip_options:
