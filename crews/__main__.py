@@ -57,6 +57,13 @@ def _eval(args: argparse.Namespace) -> int:
     settings, judge = LLMSettings.from_env(), judge_settings_from_env()
     crews_ = sorted(CREWS) if args.crew == "all" else [args.crew]
     reports, failed = [], 0
+    if args.golden:
+        if args.crew == "all":
+            print("error: --golden needs one crew, not all", file=sys.stderr)
+            return 2
+        report = evaluate_crew(args.crew, settings, judge, limit=args.limit, golden=Path(args.golden))
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
     sets = golden_sets(args.golden_set)
     for crew in crews_:
         for golden_set in sets:
@@ -109,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N golden records")
     evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "all"], default="all",
                           help="golden set: the samples, the extended set written apart from them, or both (default)")
+    evaluate.add_argument("--golden", default=None, help="a golden file of your own (same shape) instead of a set")
     evaluate.set_defaults(func=_eval)
     schema = sub.add_parser("schema", help="print the JSON Schema of a document the crew reads or writes")
     schema.add_argument("crew", choices=sorted(CREWS))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from crews.evaluation.golden import golden_path, load_golden
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
                context: dict[str, Any] | None = None, catch: bool = True,
-               golden_set: str = "samples") -> dict[str, Any]:
+               golden_set: str = "samples", base_dir: Path | None = None) -> dict[str, Any]:
     """Run one golden record (tracked, purpose ``evaluation``) and return its evaluation row.
 
     With ``catch`` a failure becomes the row's output (it scores zero, the other
@@ -31,7 +32,7 @@ def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
 
     try:
         outputs = run_item(crew, record["inputs"], settings, context={**(context or {}), "purpose": "evaluation"},
-                           base_dir=golden_path(crew, golden_set).parent)
+                           base_dir=base_dir or golden_path(crew, golden_set).parent)
     except Exception as exc:
         if not catch:
             raise
@@ -47,7 +48,8 @@ def failed_output(reason: str) -> dict[str, Any]:
 
 def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSettings,
                         judge_settings: LLMSettings | None = None,
-                        context: dict[str, Any] | None = None, golden_set: str = "samples") -> dict[str, Any]:
+                        context: dict[str, Any] | None = None, golden_set: str = "samples",
+                        golden: Path | None = None) -> dict[str, Any]:
     """Score ``rows`` and log them as one MLflow evaluation run; returns the run id, mean scores and notes."""
     from crews.evaluation.judge import JUDGE_SKIPPED, Judge
     from crews.tracking.evaluation_writer import log_evaluation
@@ -59,12 +61,12 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
         judge = (lambda inputs, outputs, expectations: judge_model(crew, inputs, outputs, expectations),
                  judge_settings.model)
     failed = sum("error" in row["outputs"] for row in rows)
-    golden = golden_path(crew, golden_set)
+    golden = golden or golden_path(crew, golden_set)
     tags = {
         "kind": "evaluation", "crew": crew, "purpose": "evaluation",
         "provider": settings.provider, "model": settings.model,
         "prompt_hash": prompt_hash(spec.config_dir),
-        "golden_set": str(golden.relative_to(golden.parents[2 if golden_set != "samples" else 1])),
+        "golden_set": _shown(golden),
         "golden_hash": hashlib.sha256(golden.read_bytes()).hexdigest()[:16],
         "llm_judge": f"on ({judge_settings.model})" if judge_settings else JUDGE_SKIPPED,
         **{k: str(v) for k, v in (context or {}).items() if v is not None},
@@ -83,12 +85,26 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
             "notes": [] if judge else [JUDGE_SKIPPED]}
 
 
+def _shown(golden: Path) -> str:
+    """The golden file as a tag: relative to include/ when it is there."""
+    from crews.paths import INCLUDE_DIR
+
+    try:
+        return str(golden.resolve().relative_to(INCLUDE_DIR.resolve()))
+    except ValueError:
+        return str(golden)
+
+
 def evaluate_crew(crew: str, settings: LLMSettings, judge_settings: LLMSettings | None = None,
-                  limit: int | None = None, golden_set: str = "samples") -> dict[str, Any]:
-    """Run and score one golden set of ``crew`` (or its first ``limit`` records)."""
-    records = load_golden(crew, golden_set=golden_set)[:limit]
+                  limit: int | None = None, golden_set: str = "samples", golden: Path | None = None) -> dict[str, Any]:
+    """Run and score one golden set of ``crew`` (or its first ``limit`` records); ``golden`` names a golden
+    file of your own instead (its file references are relative to its folder)."""
+    records = load_golden(crew, golden, golden_set=golden_set)[:limit]
+    base_dir = golden.resolve().parent if golden else None
+    label = "custom" if golden else golden_set
     rows = []
     for index, record in enumerate(records, 1):
-        rows.append(run_record(crew, record, settings, golden_set=golden_set))
-        log.info("evaluated %s (%s) record %d/%d", crew, golden_set, index, len(records))
-    return log_crew_evaluation(crew, rows, settings, judge_settings, golden_set=golden_set)
+        rows.append(run_record(crew, record, settings, golden_set=golden_set, base_dir=base_dir))
+        log.info("evaluated %s (%s) record %d/%d", crew, label, index, len(records))
+    return log_crew_evaluation(crew, rows, settings, judge_settings, golden_set=label if golden else golden_set,
+                               golden=golden)

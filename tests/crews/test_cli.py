@@ -103,6 +103,18 @@ def test_cli_eval_runs_the_samples_and_the_extended_set_by_default(tmp_path):
     assert "verdict_accuracy/mean" in reports[1]["scores"]
 
 
+def test_cli_eval_of_a_golden_file_of_your_own(tmp_path):
+    (tmp_path / "sheet.txt").write_text("Product: Velo\nRange: up to 80 km\n")
+    (tmp_path / "mine.yaml").write_text(
+        "records:\n- inputs: {draft_id: velo, copy_text: 'A range of 120 km.', fact_sheet_file: sheet.txt}\n"
+        "  expectations: {draft_ok: false, claims: [{contains: 120 km, verdict: contradicted}]}\n")
+    result = _eval(tmp_path, ["fact_check", "--golden", str(tmp_path / "mine.yaml")],
+                   "tests.support.scripted_fact_check:respond")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["golden_set"] == "custom" and report["scores"]["verdict_accuracy/mean"] == 1.0
+
+
 def test_cli_prints_a_crews_json_schema(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "crews", "schema", "fact_check"], capture_output=True, text=True,

@@ -15,7 +15,7 @@ def _outputs():
 def test_a_valid_output_gets_common_and_crew_scores():
     assert crew_scores("data_qa", _outputs(), EXPECTED) == {
         "schema_valid": 1.0, "cost_usd": 0.002, "latency_s": 1.5, "total_tokens": 300.0, "llm_calls": 2.0,
-        "verdict_correct": 1.0, "issue_precision": 1.0}
+        "verdict_correct": 1.0, "issue_precision": 1.0, "summary_contradicts": 0.0}
 
 
 def test_a_failed_or_invalid_output_scores_zero_on_quality_and_has_no_usage():
@@ -35,4 +35,5 @@ def test_score_names_cover_every_row():
     rows = [{"outputs": {"error": "x"}, "expectations": EXPECTED},
             {"outputs": _outputs(), "expectations": {"passed": False, "issues": [["t", "c", "nulls"]]}}]
     assert score_names("data_qa", rows) == ["schema_valid", "cost_usd", "latency_s", "total_tokens", "llm_calls",
-                                            "verdict_correct", "issue_precision", "issue_recall"]
+                                            "verdict_correct", "issue_precision", "summary_contradicts",
+                                            "issue_recall"]
