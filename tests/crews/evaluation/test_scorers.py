@@ -35,5 +35,5 @@ def test_score_names_cover_every_row():
     rows = [{"outputs": {"error": "x"}, "expectations": EXPECTED},
             {"outputs": _outputs(), "expectations": {"passed": False, "issues": [["t", "c", "nulls"]]}}]
     assert score_names("data_qa", rows) == ["schema_valid", "cost_usd", "latency_s", "total_tokens", "llm_calls",
-                                            "verdict_correct", "issue_precision", "summary_contradicts",
-                                            "issue_recall"]
+                                            "verdict_correct", "issue_precision", "issue_recall",
+                                            "summary_contradicts"]
