@@ -5,7 +5,7 @@ A summary may only say what the profile found. It contradicts the findings when
 * it states the wrong verdict ("passed" for a failed gate, or the other way round);
 * it states a number that no finding, count or the row count gives;
 * it calls a column clean ("no problems in email", "email is complete") that has a finding,
-  or names a problem kind for a column that has no such finding.
+  or names a problem kind for a column that has no finding at all.
 
 The pipeline asks for the summary once more with the problems named; if that one
 contradicts the findings too, a templated summary replaces it and the report is flagged.
@@ -74,7 +74,7 @@ def summary_problems(summary: str, report: DataQualityReport) -> list[str]:
             if issues and _CLEAN.search(sentence) and not _mentions_kind(sentence, issues):
                 problems.append(f"it calls column {column!r} free of problems, but the profile found "
                                 + ", ".join(f"{i.kind} ({i.count})" for i in issues))
-            elif len(named) == 1:
+            elif len(named) == 1 and not issues:  # a column with findings may be discussed freely
                 for kind, words in _KIND_WORDS.items():
                     said = any(re.search(rf"\b{re.escape(w)}", sentence, re.IGNORECASE) for w in words)
                     if said and not any(i.kind == kind for i in issues) and not _CLEAN.search(sentence):
