@@ -64,6 +64,10 @@ QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
     r"up to what|pay|owe|cost)\b", re.IGNORECASE)
 MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
+# "how many hours / days / users ...": the answer must give a number of that unit
+COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|users?|seats?|units?|copies|"
+                     r"people|employees|licen[cs]es|sites|locations|installments|instalments|payments|"
+                     r"tonnes?|tons?|mt|kg|litres?|liters?)\b", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>")  # prompt delimiters echoed back
 
 
@@ -253,6 +257,8 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
         problems.append(f"periods not in the cited text: {', '.join(durations)}")
     if QUANTITY_QUESTION.search(question) and not numbers(answer):
         problems.append(MISSING_FIGURE)
+    elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
+        problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
     new_terms = terms(answer) - terms(question)
     if not new_terms and not numbers(answer):
         problems.append("the answer only restates the question")
@@ -267,6 +273,15 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
             coverage(question, quotes, names) < MIN_COVERAGE:
         problems.append("the cited text does not address the question")
     return problems
+
+
+def _counts(answer: str, unit: str) -> bool:
+    """Whether ``answer`` states a number of ``unit`` ("12 hours", "twelve (12) hours")."""
+    stem = terms(unit)
+    for match in re.finditer(r"\d[\d,.]*\)?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)", answer.lower()):
+        if terms(match.group(1)) & stem:
+            return True
+    return False
 
 
 def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],
