@@ -1,7 +1,8 @@
 """Command line: ``python -m crews run <crew> --input FILE.json`` and ``python -m crews eval <crew>``.
 
-The input file holds one item (a JSON object) or a list of items; each item is
-run with the same tracking as in Airflow and the results are printed as JSON.
+The input file holds one item (a JSON object) or a list of items (for contract_qa
+also a whole question set: ``{"questions": [...], "contracts": [...], "register_url": ...}``);
+each item is run with the same tracking as in Airflow and the results are printed as JSON.
 The LLM comes from the ``CREWS_LLM_*`` environment variables (default: the
 local llama.cpp server). Exit status 1 if any item failed, 2 for bad usage.
 """
@@ -30,6 +31,15 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: cannot read input file {path}: {exc}", file=sys.stderr)
         return 2
     items = data if isinstance(data, list) else [data]
+    if args.crew == "contract_qa" and isinstance(data, dict) and "questions" in data:
+        from crews.contract_qa.spec import question_set
+
+        try:
+            items = question_set(data)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        data = items
     settings = LLMSettings.from_env()
     results, failed = [], 0
     for index, item in enumerate(items):

@@ -173,3 +173,24 @@ def question_pairs(questions: list[dict[str, Any]], contracts: list[str]) -> lis
         raise InputError(f"{len(questions)} questions x their contracts make {len(pairs)} (contract, question) "
                          f"pairs; at most {MAX_PAIRS} run in one DAG run: split the questions over several runs")
     return pairs
+
+
+SET_KEYS = {"questions", "contracts", "register_url"}
+
+
+def question_set(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The (contract, question) items of a whole question set, the shape the DAG's conf takes::
+
+        {"questions": [{"question_id": ..., "question": ..., "contract_id" | "contract_ids": ...}],
+         "contracts": ["northwind_msa", ...],          # asked every question that names no contract
+         "register_url": "sqlite:///register.db"}      # one register for the whole set (optional)
+    """
+    if unknown := sorted(set(data) - SET_KEYS):
+        raise InputError(f"question set: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(SET_KEYS))})")
+    questions, contracts = data.get("questions"), data.get("contracts") or []
+    if not isinstance(questions, list) or not questions:
+        raise InputError("question set: 'questions' must be a non-empty list")
+    if not isinstance(contracts, list) or not all(isinstance(c, str) for c in contracts):
+        raise InputError("question set: 'contracts' must be a list of contract ids")
+    register = data.get("register_url")
+    return [pair | ({"register_url": register} if register else {}) for pair in question_pairs(questions, contracts)]

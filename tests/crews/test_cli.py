@@ -124,3 +124,15 @@ def test_cli_prints_a_crews_json_schema(tmp_path):
     result = subprocess.run([sys.executable, "-m", "crews", "schema", "contract_qa", "report"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2 and "choose one of question, answer" in result.stderr
+
+
+def test_cli_runs_a_whole_contract_question_set(tmp_path):
+    question_set = {"contracts": ["orbital_supply"], "register_url": "sqlite:///register.db",
+                    "questions": [{"question_id": "cap", "question": "Up to what amount is each party's liability capped?"},
+                                  {"question_id": "law", "question": "Which law governs the agreement?",
+                                   "contract_id": "helios_nda"}]}
+    result = _cli(tmp_path, question_set, "contract_qa", "tests.support.scripted_contract_qa:respond")
+    assert result.returncode == 0, result.stderr
+    assert [r["item_id"] for r in json.loads(result.stdout)] == ["orbital_supply.cap", "helios_nda.law"]
+    bad = _cli(tmp_path, {"questions": [], "registr": "x"}, "contract_qa", "tests.support.scripted_contract_qa:respond")
+    assert bad.returncode == 2 and "unknown field(s) registr" in bad.stderr

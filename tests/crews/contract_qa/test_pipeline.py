@@ -206,3 +206,15 @@ def test_register_citations_match_by_value_and_echoed_delimiters_are_dropped():
     assert answer.answer == "The lease ends on 30 September 2027."
     assert [(c.clause_id, c.quote, c.repaired) for c in answer.citations] == [("register.end_date", "2027-09-30", True)]
     assert answer.grounded and answer.source_used == "register"
+
+
+def test_how_many_units_questions_need_a_number_of_that_unit():
+    from crews.contract_qa.pipeline import answer_problems
+    from crews.contract_qa.schemas import Citation
+
+    quote = "Onboarding includes administrator training of up to 12 hours for up to 10 administrators."
+    cited = [Citation(contract_id="c", clause_id="c:5.1", quote=quote)]
+    question = "How many hours of administrator training are included?"
+    assert answer_problems(question, "Training is included for up to 10 administrators.", cited) == [
+        "the question asks how many hours and the answer gives no such number"]
+    assert answer_problems(question, "Up to 12 hours of administrator training.", cited) == []
