@@ -3,18 +3,38 @@ import importlib.util
 import pytest
 
 from crews.errors import InputError
-from crews.evaluation.golden import load_golden, sample_items
+from crews.evaluation.golden import GOLDEN_SETS, golden_path, load_golden, sample_items
 from crews.paths import INCLUDE_DIR
 from crews.registry import CREWS, get_spec
 
 
+@pytest.mark.parametrize("golden_set", list(GOLDEN_SETS))
 @pytest.mark.parametrize("crew", sorted(CREWS))
-def test_every_golden_input_is_a_valid_crew_item(crew):
+def test_every_golden_input_is_a_valid_crew_item(crew, golden_set):
     spec = get_spec(crew)
-    records = load_golden(crew)
+    records = load_golden(crew, golden_set=golden_set)
     assert len(records) >= 3
-    ids = [spec.item_id(spec.load_input(r["inputs"])) for r in records]
+    base = golden_path(crew, golden_set).parent
+    ids = [spec.item_id(spec.load_input(r["inputs"], base)) for r in records]
     assert len(set(ids)) == len(ids)
+
+
+def test_the_extended_sets_are_the_size_the_evaluation_needs():
+    fact_check = load_golden("fact_check", golden_set="extended")
+    assert len(fact_check) >= 12 and sum(len(r["expectations"]["claims"]) for r in fact_check) >= 50
+    contracts = load_golden("contract_qa", golden_set="extended")
+    assert len({r["inputs"]["contract_id"] for r in contracts}) >= 4 and len(contracts) >= 40
+    assert sum(not r["expectations"]["answerable"] for r in contracts) >= 8
+    assert sum(r["expectations"]["injected"] for r in contracts) >= 3
+    assert len(load_golden("data_qa", golden_set="extended")) >= 8
+
+
+@pytest.mark.parametrize("golden_set", list(GOLDEN_SETS))
+def test_every_expected_claim_names_one_place_in_its_draft(golden_set):
+    for record in load_golden("fact_check", golden_set=golden_set):
+        copy = (golden_path("fact_check", golden_set).parent / record["inputs"]["copy_file"]).read_text()
+        for claim in record["expectations"]["claims"]:
+            assert copy.count(claim["contains"]) == 1, (record["inputs"]["draft_id"], claim["contains"])
 
 
 def test_data_qa_expectations_are_exactly_the_planted_problems():
