@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from crews.fact_check.quantities import Qualifier, Quantity, Unit, find_quantities, parse_unit
 
@@ -128,6 +128,7 @@ class FactSheet(BaseModel):
 
     product: str = Field(min_length=1, max_length=300, description="the product the copy is about")
     facts: list[Fact] = Field(min_length=1, max_length=500, description="the approved facts")
+    _lookup: object = PrivateAttr(default=None)  # the tools' word index of the facts, built on first use
 
     @field_validator("facts")
     @classmethod

@@ -65,15 +65,20 @@ def _stemmer():  # noqa: ANN202
     return Stemmer.Stemmer("english")
 
 
+@functools.lru_cache(maxsize=8192)
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(_stemmer().stemWords(_TOKEN.findall(text.lower().replace("'s", ""))))
+
+
 def stems(text: str) -> list[str]:
     """Lower-cased word stems of ``text`` ("Charges in 4 hours" -> charg, in, 4, hour)."""
-    return _stemmer().stemWords(_TOKEN.findall(text.lower().replace("'s", "")))
+    return list(_stems(text))
 
 
 def phrase_in(phrase: str, text: str) -> bool:
     """Whether the words of ``phrase`` occur in ``text`` in order, compared by stem."""
-    needle, hay = stems(phrase), stems(text)
-    if not needle:
+    needle, hay = _stems(phrase), _stems(text)
+    if not needle or not set(needle) <= set(hay):
         return False
     return any(hay[i:i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
 
@@ -149,9 +154,52 @@ def _pattern(fact: Fact) -> re.Pattern[str] | None:
     return None
 
 
+@dataclass
+class _SheetIndex:
+    """Which facts a text can name, found by word stem instead of trying every phrase of every fact."""
+
+    by_stem: dict[str, set[str]]
+    always: set[str]  # facts with a pattern or code value: tried on every text
+    phrases: re.Pattern[str] | None  # the sheet's multiword phrases, lower-cased
+    allow: frozenset[str]
+
+
+def _index(sheet: FactSheet) -> _SheetIndex:
+    if sheet._lookup is None:
+        by_stem: dict[str, set[str]] = {}
+        multiword: set[str] = set()
+        phrases = [(fact, phrase) for fact in sheet.facts for phrase in
+                   [fact.subject, *fact.aliases, *fact.prohibited, *([fact.value] if isinstance(fact.value, str) else [])]]
+        frequency: dict[str, int] = {}
+        for _, phrase in phrases:
+            for stem in set(_stems(phrase)):
+                frequency[stem] = frequency.get(stem, 0) + 1
+        for fact, phrase in phrases:
+            words = _stems(phrase)
+            if words:  # filed under its rarest word: a text without that word cannot hold the phrase
+                by_stem.setdefault(min(words, key=lambda w: frequency[w]), set()).add(fact.id)
+            if len(phrase.split()) > 1:
+                multiword.add(phrase.lower())
+        always = {fact.id for fact in sheet.facts if _pattern(fact) is not None}
+        ordered = sorted(multiword, key=len, reverse=True)
+        sheet._lookup = _SheetIndex(
+            by_stem, always, re.compile("|".join(re.escape(p) for p in ordered)) if ordered else None,
+            frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None))
+    return sheet._lookup  # type: ignore[return-value]
+
+
+def _candidates(sheet: FactSheet, text: str) -> list[Fact]:
+    """The facts whose phrases could occur in ``text`` (in sheet order)."""
+    index = _index(sheet)
+    ids = set(index.always)
+    for stem in set(_stems(text)):
+        ids |= index.by_stem.get(stem, set())
+    return [f for f in sheet.facts if f.id in ids]
+
+
 def find_facts(claim: str, sheet: FactSheet) -> list[Fact]:
     """Facts the claim names by subject, alias, prohibited phrase, value or pattern (never by unit alone)."""
-    return [f for f in sheet.facts if mentions(f, claim) is not None]
+    return [f for f in _candidates(sheet, claim) if mentions(f, claim) is not None]
 
 
 def compatible(fact_unit: Unit, claimed: Unit) -> bool:
@@ -167,7 +215,7 @@ def compatible(fact_unit: Unit, claimed: Unit) -> bool:
 def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
     """The quantities of ``text``; a unit word that is also an ordinary word ("in") counts when the sheet uses
     it, and the number of a model name ("Thermostat 2" of "Calor Smart Thermostat 2") is no quantity."""
-    allow = frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None)
+    allow = _index(sheet).allow
     names = [(m.start(), m.end()) for code in _model_numbers(sheet.product)
              for m in re.finditer(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE)]
     return [q for q in find_quantities(text, allow) if not any(s <= q.start and q.end <= e for s, e in names)]
@@ -270,15 +318,8 @@ def _restates(first: Quantity, second: Quantity) -> bool:
 
 def _fact_phrases(text: str, sheet: FactSheet) -> list[tuple[int, int]]:
     """Where the sheet's own phrases (values, subjects, aliases, prohibited words) occur: never cut inside them."""
-    spans = []
-    low = text.lower()
-    for fact in sheet.facts:
-        phrases = [fact.subject, *fact.aliases, *fact.prohibited]
-        phrases += [fact.value] if isinstance(fact.value, str) else []
-        for phrase in phrases:
-            if len(phrase.split()) > 1:
-                spans += [(m.start(), m.end()) for m in re.finditer(re.escape(phrase.lower()), low)]
-    return spans
+    phrases = _index(sheet).phrases
+    return [(m.start(), m.end()) for m in phrases.finditer(text.lower())] if phrases else []
 
 
 # a spec-card line: a short label, a colon, a value ("Security: app-controlled anti-theft lock")
@@ -290,7 +331,7 @@ def _has_signal(text: str, sheet: FactSheet, hints: list[str] | None, skip_optio
         return True
     if _SPEC_LINE.match(text):
         return True
-    for fact in sheet.facts:
+    for fact in _candidates(sheet, text):
         if isinstance(fact.value, list) and not fact.is_numeric and skip_options:
             continue
         if fact.is_numeric:
@@ -323,6 +364,9 @@ def _hint_covers(hint: str, text: str) -> bool:
     return text_n in hint_n and len(text_n) >= 0.6 * len(hint_n)
 
 
+MAX_CHAIN = 100  # options in one enumeration; a longer list is cut there (bounded work on hostile copy)
+
+
 def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
     """One claim per option named in a chain with a known option of a list fact ("charcoal or terracotta")."""
     claims: list[ClaimSpan] = []
@@ -330,25 +374,36 @@ def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
         if not isinstance(fact.value, list) or fact.is_numeric:
             continue
         known = [str(o) for o in fact.value]
+        pattern = re.compile("|".join(rf"(?<!\w){re.escape(o)}(?!\w)" for o in sorted(known, key=len, reverse=True)),
+                             re.IGNORECASE)
         found: dict[int, ClaimSpan] = {}
-        for option in known:
-            for match in re.finditer(rf"(?<!\w){re.escape(option)}(?!\w)", sentence.text, re.IGNORECASE):
-                for start, end in _option_chain(sentence.text, match.start(), match.end(), known):
-                    found.setdefault(start, ClaimSpan(sentence.text[start:end], sentence.start + start,
-                                                      sentence.start + end, sentence, option_of=fact))
+        covered = -1
+        for match in pattern.finditer(sentence.text):
+            if match.start() < covered:
+                continue  # already part of a chain
+            chain = _option_chain(sentence.text, match.start(), match.end(), known)
+            covered = chain[-1][1]
+            for start, end in chain:
+                found.setdefault(start, ClaimSpan(sentence.text[start:end], sentence.start + start,
+                                                  sentence.start + end, sentence, option_of=fact))
         claims += found.values()
     return claims
 
 
+_LINK_BEFORE = re.compile(r"(?:,\s*|\s+or\s+|\s+and\s+|\s*/\s*)$", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"[A-Za-z][A-Za-z'’-]*$")
+
+
 def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tuple[int, int]]:
     """The option at ``start:end`` and the options linked to it by commas, "or", "and" or "/":
-    known options (of any length) or single words."""
+    known options (of any length) or single words; at most :data:`MAX_CHAIN`."""
     chain = [(start, end)]
     position = end
-    while link := _OPTION_LINK.match(text, position):
-        after = text[link.end():].lower()
-        option = next((o for o in sorted(known, key=len, reverse=True)
-                       if after.startswith(o.lower()) and not after[len(o):len(o) + 1].isalnum()), None)
+    ordered = sorted(known, key=len, reverse=True)
+    while len(chain) < MAX_CHAIN and (link := _OPTION_LINK.match(text, position)):
+        after = text[link.end():link.end() + 100].lower()
+        option = next((o for o in ordered if after.startswith(o.lower()) and not after[len(o):len(o) + 1].isalnum()),
+                      None)
         if option is not None:
             chain.append((link.end(), link.end() + len(option)))
         elif word := _OPTION_WORD.match(text, link.end()):
@@ -357,14 +412,15 @@ def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tup
             break
         position = chain[-1][1]
     position = start
-    while True:
-        before = text[:position]
-        link = re.search(r"(?:,\s*|\s+or\s+|\s+and\s+|\s*/\s*)$", before, re.IGNORECASE)
-        word = re.search(r"[A-Za-z][A-Za-z'’-]*$", before[:link.start()]) if link else None
+    while len(chain) < MAX_CHAIN:
+        window = max(0, position - 60)  # look back a bounded distance: linear in the sentence
+        before = text[window:position]
+        link = _LINK_BEFORE.search(before)
+        word = _WORD_BEFORE.search(before[:link.start()]) if link else None
         if not link or not word:
             break
-        chain.insert(0, (word.start(), word.end()))
-        position = word.start()
+        chain.insert(0, (window + word.start(), window + word.end()))
+        position = window + word.start()
     return chain
 
 
@@ -502,9 +558,9 @@ def _option_finding(fact: Fact, option: str) -> Finding:
 
 def _claim_findings(text: str, sentence: str, sheet: FactSheet) -> list[Finding]:
     quantities = [q for q in quantities_in(text, sheet) if not is_basis(q, text)]
-    named = {f.id: f for f in sheet.facts if mentions(f, text) is not None}
+    named = {f.id: f for f in find_facts(text, sheet)}
     # facts named elsewhere in the sentence may own a quantity here that no fact named here measures
-    nearby = [f for f in sheet.facts if f.id not in named and mentions(f, sentence) is not None]
+    nearby = [f for f in find_facts(sentence, sheet) if f.id not in named]
     findings: list[Finding] = []
     for fact in named.values():
         findings += [f for f in _findings(text, fact, quantities) if f.outcome != "unknown" or f.quantity]

@@ -204,3 +204,16 @@ def test_fact_checker_quotes_mark_extra_claims(aurora):
     assert [c.found_by for c in check_copy(copy, aurora, ["Made by a family business"])] == ["model", "tools"]
     assert len(check_copy(copy, aurora)) == 1
     assert len(check_copy(copy, aurora, ["Enjoy the silence."])) == 1  # a whole sentence singles out nothing
+
+
+@pytest.mark.timeout(60)  # a guard against blow-ups on hostile copy (quadratic scans took minutes), not a benchmark
+def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
+    colours = sheet({"id": "c", "subject": "colours", "value": ["sage", "charcoal", "sand"]})
+    checks = check_copy("Colours: " + "sage, " * 1600 + "red.", colours)
+    assert len(checks) == 1601 and checks[-1].verdict == "contradicted"
+    many = FactSheet.model_validate({"product": "P", "facts": [
+        {"id": f"f{i}", "subject": f"feature number {i}", "aliases": [f"alias {i} {j}" for j in range(10)],
+         "value": i, "unit": "km", "statement": "x"} for i in range(500)]})
+    copy = ("The feature number 7 gives 80 km, alias 3 2 at 12 km and more. " * 300)[:20000]
+    checks = check_copy(copy, many)
+    assert {c.verdict for c in checks} == {"contradicted", "unverifiable"}
