@@ -210,7 +210,7 @@ def test_fact_checker_quotes_mark_extra_claims(aurora):
 def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
     colours = sheet({"id": "c", "subject": "colours", "value": ["sage", "charcoal", "sand"]})
     checks = check_copy("Colours: " + "sage, " * 1600 + "red.", colours)
-    assert len(checks) == 1601 and checks[-1].verdict == "contradicted"
+    assert [(c.claim, c.verdict) for c in checks if c.verdict != "supported"] == [("red", "contradicted")]
     many = FactSheet.model_validate({"product": "P", "facts": [
         {"id": f"f{i}", "subject": f"feature number {i}", "aliases": [f"alias {i} {j}" for j in range(10)],
          "value": i, "unit": "km", "statement": "x"} for i in range(500)]})
