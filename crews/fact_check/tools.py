@@ -364,7 +364,7 @@ def _hint_covers(hint: str, text: str) -> bool:
     return text_n in hint_n and len(text_n) >= 0.6 * len(hint_n)
 
 
-MAX_CHAIN = 100  # options in one enumeration; a longer list is cut there (bounded work on hostile copy)
+MAX_CHAIN = 100  # options looked for before a known one (the look-back is bounded; the look-ahead is linear)
 
 
 def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
@@ -396,11 +396,11 @@ _WORD_BEFORE = re.compile(r"[A-Za-z][A-Za-z'’-]*$")
 
 def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tuple[int, int]]:
     """The option at ``start:end`` and the options linked to it by commas, "or", "and" or "/":
-    known options (of any length) or single words; at most :data:`MAX_CHAIN`."""
+    known options (of any length) or single words; at most :data:`MAX_CHAIN` before the known one."""
     chain = [(start, end)]
     position = end
     ordered = sorted(known, key=len, reverse=True)
-    while len(chain) < MAX_CHAIN and (link := _OPTION_LINK.match(text, position)):
+    while link := _OPTION_LINK.match(text, position):  # each step moves on: linear in the sentence
         after = text[link.end():link.end() + 100].lower()
         option = next((o for o in ordered if after.startswith(o.lower()) and not after[len(o):len(o) + 1].isalnum()),
                       None)
