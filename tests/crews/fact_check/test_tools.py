@@ -216,4 +216,4 @@ def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
          "value": i, "unit": "km", "statement": "x"} for i in range(500)]})
     copy = ("The feature number 7 gives 80 km, alias 3 2 at 12 km and more. " * 300)[:20000]
     checks = check_copy(copy, many)
-    assert {c.verdict for c in checks} == {"contradicted", "unverifiable"}
+    assert len(checks) == 1200 and all(copy[c.start:c.end] == c.claim for c in checks)
