@@ -321,6 +321,8 @@ def _quantity(match: re.Match[str], text: str, allow: frozenset[str] = frozenset
             unit, end = code, end + tail.end()
     if num.lower() in ("a", "an") and unit is None:
         return None
+    if num.lower() == "one" and unit is None and re.match(r"\s+of\b", text[end:end + 4]):
+        return None  # "one of our installers": an idiom, not a count
     unit = unit or COUNT
     if unit.is_currency and (period := _PERIOD.match(text[end:end + 40])):
         word = {"mo": "month", "yr": "year"}.get(period.group("period").lower(), period.group("period").lower())

@@ -30,7 +30,7 @@ from crews.fact_check.schemas import ClaimCheck, Evidence, Fact, FactSheet
 _CLAIM_MARKERS = re.compile(
     r"\b(most|best|fastest|longest|lightest|strongest|thinnest|leading|number one|no\.? ?1|#1|world'?s|"
     r"unbeatable|guaranteed?|proven|clinically|certified|award[- ]winning|recommended?|approved|"
-    r"loved by|trusted by|only|first|never|always|every|all|lifetime|unlimited|free|\w+-free|\w+-safe|"
+    r"loved by|trusted by|only|first|lifetime|unlimited|free|\w+-free|\w+-safe|"
     r"safe|organic|vegan|handmade|hand-made|made in|patented|exclusive|instantly|in (?:seconds|minutes)|"
     r"\w{3,}iest|\w{3,}est)\b",
     re.IGNORECASE,
@@ -42,7 +42,7 @@ _NOT_SUPERLATIVE = frozenset({
     "everest", "priest", "midwest", "northwest", "southwest", "northeast", "southeast", "feast",
     "beast", "least", "east", "yeast", "breast",
 })
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(€£$¥])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\*\*|__)?\s+(?=[A-Z0-9\"'(€£$¥*])|\n+")
 _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|[-*•>]\s+|\d{1,2}[.)]\s+)?")
 # Where one atomic claim ends and the next begins inside a sentence.
 _SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|or|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+|\s*\|\s*"
@@ -322,12 +322,22 @@ def _fact_phrases(text: str, sheet: FactSheet) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in phrases.finditer(text.lower())] if phrases else []
 
 
+def _states(quantity: Quantity, text: str, sheet: FactSheet) -> bool:
+    """Whether a quantity makes the text a claim: not a reference amount ("per 100 g"); a bare "one"
+    ("One thermostat for every room") only when the text also names a fact."""
+    if is_basis(quantity, text):
+        return False
+    if quantity.unit.kind == "count" and quantity.text.lower() == "one":
+        return bool(find_facts(text, sheet))
+    return True
+
+
 # a spec-card line: a short label, a colon, a value ("Security: app-controlled anti-theft lock")
 _SPEC_LINE = re.compile(r"^[A-Z][\w'’ /&-]{0,30}:\s+\S")
 
 
 def _has_signal(text: str, sheet: FactSheet, hints: list[str] | None, skip_options: bool) -> bool:
-    if any(not is_basis(q, text) for q in quantities_in(text, sheet)) or is_claim_worded(text):
+    if any(_states(q, text, sheet) for q in quantities_in(text, sheet)) or is_claim_worded(text):
         return True
     if _SPEC_LINE.match(text):
         return True
