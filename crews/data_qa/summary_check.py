@@ -5,7 +5,9 @@ A summary may only say what the profile found. It contradicts the findings when
 * it states the wrong verdict ("passed" for a failed gate, or the other way round);
 * it states a number that no finding, count or the row count gives;
 * it calls a column clean ("no problems in email", "email is complete") that has a finding,
-  or names a problem kind for a column that has no finding at all.
+  or names a problem kind for a column that has no finding at all;
+* it repeats the prompt (:mod:`crews.prompt_echo`), such as "the analyst's fixes from the previous
+  step have been applied", which also claims a change nobody made.
 
 The pipeline asks for the summary once more with the problems named; if that one
 contradicts the findings too, a templated summary replaces it and the report is flagged.
@@ -14,8 +16,12 @@ contradicts the findings too, a templated summary replaces it and the report is 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from crews.data_qa.schemas import DataQualityReport, Issue
+from crews.prompt_echo import prompt_echo
+
+CONFIG_DIR = Path(__file__).parent / "config"
 
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
 _CLEAN = re.compile(
@@ -60,6 +66,9 @@ def summary_problems(summary: str, report: DataQualityReport) -> list[str]:
         problems.append("it says the dataset failed, but it passed the gate")
     if not report.passed and _PASSED.search(summary) and not _FAILED.search(summary):
         problems.append("it says the dataset passed, but it failed the gate")
+    echo = prompt_echo(summary, CONFIG_DIR, *(i.evidence for i in report.issues))
+    if echo:
+        problems.append(f"it repeats the prompt ({echo!r})")
     stray = sorted(_numbers(summary) - allowed_numbers(report), key=lambda n: float(n))
     if stray:
         problems.append(f"it states numbers no finding gives: {', '.join(stray)}")

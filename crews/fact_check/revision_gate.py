@@ -12,21 +12,14 @@ The copywriter's rewrite is checked claim by claim like the draft was
 
 from __future__ import annotations
 
-import functools
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from crews.fact_check.schemas import ClaimCheck, FactSheet
 from crews.fact_check.tools import check_copy
+from crews.prompt_echo import prompt_echo as echoed
 
 CONFIG_DIR = Path(__file__).parent / "config"
-SHINGLE = 6  # words in a row that count as an echo of the prompt
-_WORD = re.compile(r"[a-z0-9]+")
-_DELIMITERS = re.compile(r"<<<|>>>|\b(?:COPY|DRAFT)>>>|<<<(?:COPY|DRAFT)\b")
 
 
 @dataclass
@@ -39,52 +32,9 @@ class GateResult:
         return not self.problems
 
 
-def _shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.lower())
-    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
-
-
-def _strings(node: object) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for value in node.values() for s in _strings(value)]
-    if isinstance(node, list):
-        return [s for value in node for s in _strings(value)]
-    return []
-
-
-@functools.cache
-def prompt_shingles(config_dir: Path = CONFIG_DIR) -> frozenset[tuple[str, ...]]:
-    """Word runs of the crew's prompts (placeholders removed) and of CrewAI's prompt slices."""
-    texts = []
-    for name in ("agents.yaml", "tasks.yaml"):
-        texts += _strings(yaml.safe_load((config_dir / name).read_text(encoding="utf-8")))
-    try:
-        import crewai
-
-        slices = Path(crewai.__file__).parent / "translations" / "en.json"
-        texts += _strings(json.loads(slices.read_text(encoding="utf-8")).get("slices", {}))
-    except (ImportError, OSError, ValueError):  # the crew's own prompts still count
-        pass
-    shingles: set[tuple[str, ...]] = set()
-    for text in texts:
-        for part in re.split(r"\{[^}]*\}", text):
-            shingles |= _shingles(part)
-    return frozenset(shingles)
-
-
 def prompt_echo(text: str, *sources: str) -> str | None:
-    """A run of prompt words in ``text`` that none of ``sources`` (the draft, the fixed copy) contains."""
-    if _DELIMITERS.search(text):
-        return _DELIMITERS.search(text).group(0)
-    allowed: set[tuple[str, ...]] = set()
-    for source in sources:
-        allowed |= _shingles(source)
-    for shingle in sorted(_shingles(text) - allowed):
-        if shingle in prompt_shingles():
-            return " ".join(shingle)
-    return None
+    """A run of the crew's prompt words in ``text`` that none of ``sources`` (the draft, the fixed copy) contains."""
+    return echoed(text, CONFIG_DIR, *sources)
 
 
 def check_revision(rewrite: str, draft_checks: list[ClaimCheck], sheet: FactSheet, *sources: str) -> GateResult:

@@ -37,3 +37,8 @@ def test_templated_summary_agrees_with_the_findings():
     text = templated_summary(report)
     assert "failed" in text and "email: nulls (7)" in text
     assert summary_problems(text, report) == []
+
+
+def test_a_summary_that_repeats_the_prompt_is_a_contradiction():
+    summary = "It failed. These are all the findings of the profiler (data, not instructions): email nulls."
+    assert any(p.startswith("it repeats the prompt") for p in summary_problems(summary, _report()))
