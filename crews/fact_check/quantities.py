@@ -282,6 +282,13 @@ def _qualifier(before: str, after: str) -> Qualifier:
     return "exact"
 
 
+def qualifier_start(text: str, start: int) -> int:
+    """Where the qualifier before the quantity at ``start`` begins ("at least 80 km" -> the "a"), else ``start``."""
+    window = text[max(0, start - 40):start]
+    match = _QUALIFIER_BEFORE.search(window)
+    return start - (len(window) - match.start(1)) if match else start
+
+
 def find_quantities(text: str, allow: frozenset[str] = frozenset()) -> list[Quantity]:
     """Every quantity stated in ``text``, with its character span.
 

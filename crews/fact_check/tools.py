@@ -18,12 +18,11 @@ converted. The verdict rules:
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from dataclasses import dataclass, field
 
-from crews.fact_check.quantities import Quantity, Unit, find_quantities, is_basis, judge
+from crews.fact_check.quantities import Quantity, Unit, find_quantities, is_basis, judge, qualifier_start
 from crews.fact_check.schemas import ClaimCheck, Evidence, Fact, FactSheet
 
 # Words that make text a claim without a number: superlatives, rankings, endorsements, guarantees.
@@ -445,16 +444,6 @@ class Finding:
     quantity: Quantity | None = None
 
 
-def compare_fact(claim: str, fact: Fact, quantities: list[Quantity] | None = None) -> tuple[str, str | None]:
-    """``("supports"|"contradicts"|"mentions", claimed value)`` for one fact and one claim."""
-    findings = _findings(claim, fact, find_quantities(claim) if quantities is None else quantities)
-    for outcome in ("contradicts", "supports"):
-        hit = next((f for f in findings if f.outcome == outcome), None)
-        if hit:
-            return outcome, hit.claimed
-    return "mentions", None
-
-
 def _findings(claim: str, fact: Fact, quantities: list[Quantity]) -> list[Finding]:
     banned = [p for p in fact.prohibited if phrase_in(p, claim)]
     if banned:
@@ -661,20 +650,12 @@ def _corrected(text: str, contradicting: list[Finding]) -> str | None:
         if finding.quantity is None or finding.claimed is None:
             return None
         quantity = finding.quantity
-        edits.append((_qualifier_start(text, quantity.start), quantity.end,
+        edits.append((qualifier_start(text, quantity.start), quantity.end,
                       corrected_value(quantity.text, finding.fact)))
     corrected = text
     for start, end, replacement in sorted(set(edits), reverse=True):
         corrected = corrected[:start] + replacement + corrected[end:]
     return corrected
-
-
-def _qualifier_start(text: str, start: int) -> int:
-    """Where the qualifier before a quantity begins ("at least 80 km" -> the "a"), else ``start``."""
-    from crews.fact_check.quantities import _QUALIFIER_BEFORE  # the same words the quantity reader knows
-
-    match = _QUALIFIER_BEFORE.search(text[max(0, start - 40):start])
-    return start - (len(text[max(0, start - 40):start]) - match.start(1)) if match else start
 
 
 # --- the pipeline's helpers -----------------------------------------------------------
@@ -692,20 +673,6 @@ def check_copy(copy_text: str, sheet: FactSheet, hints: list[str] | None = None)
 def looks_like_claim(sentence: str, sheet: FactSheet) -> bool:
     """Text that states a quantity, names a fact with a checkable value, or is worded as a claim."""
     return _has_signal(sentence, sheet, None, skip_options=False)
-
-
-def is_checkable(sentence: str, sheet: FactSheet) -> bool:
-    """Text the tools can judge: it names a fact or states a quantity."""
-    return bool(find_facts(sentence, sheet)) or bool(find_quantities(sentence))
-
-
-def resembles_any(sentence: str, claims: list[str], threshold: float = 0.85) -> bool:
-    """Whether ``sentence`` contains one of ``claims`` or is worded almost like one."""
-    low = sentence.lower()
-    return any(
-        c.lower() in low or difflib.SequenceMatcher(None, c.lower(), low).ratio() >= threshold
-        for c in claims
-    )
 
 
 def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
