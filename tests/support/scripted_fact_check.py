@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crews.fact_check.claims import split_sentences
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
-from crews.fact_check.tools import split_sentences
 from tests.support import user_prompt
 
 

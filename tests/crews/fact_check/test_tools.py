@@ -3,18 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crews.fact_check.claims import claim_spans, looks_like_claim, split_sentences
+from crews.fact_check.facts import find_facts, phrase_in
 from crews.fact_check.schemas import Fact, FactSheet
-from crews.fact_check.tools import (
-    apply_fixes,
-    check_claim,
-    check_copy,
-    claim_spans,
-    corrected_value,
-    find_facts,
-    looks_like_claim,
-    phrase_in,
-    split_sentences,
-)
+from crews.fact_check.tools import apply_fixes, check_claim, check_copy, corrected_value
 
 SHEETS = Path(__file__).resolve().parents[3] / "include" / "fact_check" / "fact_sheets"
 
