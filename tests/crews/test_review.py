@@ -11,7 +11,8 @@ from crews.review import review_settings
 def _copy(verdicts, approved=True):
     claims = [ClaimCheck(claim_id=i, claim=f"c{i}", verdict=v, reason="r") for i, v in enumerate(verdicts)]
     return FactCheckReport(draft_id="d", product="p", claims=claims, revised_copy="x", fact_checked_copy="x",
-                           approved=approved, approval_reason="the editor did not approve the revised copy")
+                           draft_ok=False, revision_approved=approved,
+                           approval_reason="the editor did not approve the revised copy")
 
 
 def test_copy_with_unverifiable_claims_or_not_approved_goes_to_review():

@@ -108,6 +108,8 @@ CASES: list[BadInput] = [
     _fc("fc_copy_file_wrong_type", "wrong_type", {"copy_file": ["a.md"]}, r"copy_file: must be a file path .*got list",
         drop=("copy_text",)),
     _fc("fc_fact_sheet_wrong_type", "fact_sheet", {"fact_sheet": "aurora"},
+        r"fact_sheet: line 1 \('aurora'\) is not 'Key: value'"),  # text is read as a plain Key: value sheet
+    _fc("fc_fact_sheet_wrong_kind", "fact_sheet", {"fact_sheet": ["aurora"]},
         r"fact_sheet: Input should be a valid dictionary"),
     _fc("fc_fact_incomplete", "fact_sheet", {"fact_sheet": {"product": "P", "facts": [{"id": "w"}]}},
         r"fact_sheet\.facts\.0\.subject: Field required"),
