@@ -2,12 +2,17 @@
 ### Fact-check marketing copy
 
 Checks every claim in marketing drafts against the product's approved fact sheet,
-rewrites the copy, and publishes approved copy.
+one fact per claim, rewrites the copy, and publishes copy that is right.
 
 **Inputs** (trigger form or REST `conf`): `drafts`, a list of objects with
 `draft_id` plus the copy (`copy_text`, or `copy_file` under `include/fact_check/`)
-and the fact sheet (`fact_sheet` object, or `fact_sheet_file`). An empty list
-checks the samples in `include/fact_check/golden.yaml`.
+and the fact sheet (`fact_sheet` object or plain `Key: value` text, or
+`fact_sheet_file`; format in `docs/fact_sheets.md`). An empty list checks the
+samples in `include/fact_check/golden.yaml`.
+
+**Two verdicts per draft**: `draft_ok` (every claim of the draft is supported)
+and `revision_approved` (the rewrite passed the code's revision gate and the
+editor); a draft is published when either holds, or when a reviewer accepts it.
 
 **Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
