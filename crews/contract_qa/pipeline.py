@@ -59,6 +59,8 @@ SEARCH_K = 5
 MAX_EVIDENCE = 3
 ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the evidence: not found
+# problems that mean the answer's value is not in the text: the answer becomes "not found" (and goes to review)
+UNGROUNDED_VALUE = ("numbers not in the cited text", "periods not in the cited text", "names not in the cited text")
 KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
 QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
@@ -200,8 +202,11 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     texts |= {f"register.{field}": format_fact(field, value) for field, value in register_facts.items()}
     preamble = contract.clause(f"{contract.contract_id}:preamble")
     names = preamble.text if preamble else ""
-    if not register_facts and coverage(item.question, list(texts.values()), names) < MIN_COVERAGE:
-        return _not_found(item, routing, evidence, register_facts, confidence=1.0)  # the text never names the topic
+    covered = coverage(item.question, list(texts.values()), names)
+    if not register_facts and covered < MIN_COVERAGE:  # the text never names the topic, or barely
+        partly = [f"only {covered:.0%} of the question's topic words occur in the retrieved clauses; the contract "
+                  "may say it in other words"] if covered else []
+        return _not_found(item, routing, evidence, register_facts, confidence=1.0, reasons=partly)
     parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
     listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())
     labels = tuple(dict.fromkeys([*(["preamble"] if parties else []), *(_label(key) for key in texts)]))
@@ -210,7 +215,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     if answer is None:
         raise ValueError("the analyst returned no answer")
     if not answer.found:
-        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence)
+        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
+                          reasons=["the analyst found no answer in clauses that share the question's topic"])
 
     originals = {key: text for key, text in texts.items() if key.startswith("register.")}
     originals |= {e.clause_id: contract.clause(e.clause_id).text for e in evidence if e.selected}
@@ -221,6 +227,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     reasons = answer_problems(item.question, text, citations, names)
     if reasons and MISSING_FIGURE in reasons and not answer_problems(item.question, citations[0].quote, citations, names):
         text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
+    if any(r.startswith(UNGROUNDED_VALUE) for r in reasons):  # the value is not in the contract text: abstain
+        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
+                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons])
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
@@ -259,7 +268,7 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
         problems.append(MISSING_FIGURE)
     elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
         problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
-    new_terms = terms(answer) - terms(question)
+    new_terms = terms(answer) - terms(question) - terms("yes no not")
     if not new_terms and not numbers(answer):
         problems.append("the answer only restates the question")
     elif names_missing := unsupported_names(answer, quotes + [question]):
@@ -285,11 +294,13 @@ def _counts(answer: str, unit: str) -> bool:
 
 
 def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],
-               confidence: float) -> ContractAnswer:
+               confidence: float, reasons: list[str] | None = None) -> ContractAnswer:
+    """"Not found in the contract.", sent to review with ``reasons`` when the contract may answer after all."""
     return ContractAnswer(
         question_id=item.question_id, contract_id=item.contract.contract_id, question=item.question,
         answer=NOT_FOUND, found=False, citations=[], source_used="none", route=routing.route,
-        confidence=confidence, grounded=True, needs_review=False, evidence=evidence, register_facts=register_facts,
+        confidence=confidence, grounded=True, needs_review=bool(reasons), review_reasons=reasons or [],
+        evidence=evidence, register_facts=register_facts,
     )
 
 

@@ -76,6 +76,9 @@ def test_invented_numbers_and_missing_figures_go_to_review():
                              answer="It pays EUR 99,000.", confidence=0.9)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(invent)))
     assert answer.needs_review and "numbers not in the cited text: 99000" in answer.review_reasons
+    # a value the contract text does not hold is never an answer: the crew abstains and a person looks
+    assert not answer.found and answer.answer == NOT_FOUND
+    assert answer.review_reasons[0] == "the analyst answered 'It pays EUR 99,000.', which the contract text does not support"
 
 
 def test_vague_wording_is_replaced_by_the_verified_quote():
