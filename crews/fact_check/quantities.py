@@ -34,7 +34,9 @@ _UNIT_ALIASES = {
     "inches": "inch", "″": "inch", '"': "inch", "litres": "liter", "litre": "liter", "metres": "meter",
     "metre": "meter", "kilometres": "kilometer", "kilometre": "kilometer", "centimetres": "centimeter",
     "centimetre": "centimeter", "millimetres": "millimeter", "millimetre": "millimeter",
-    "Nm": "N*m", "MP": "megapixel", "Mpx": "megapixel", "mAH": "mAh", "MAH": "mAh", "mah": "mAh", "wh": "Wh", "db": "dB", "kwh": "kWh", "KWh": "kWh",
+    "working days": "working_day", "working day": "working_day", "business days": "business_day",
+    "business day": "business_day", "workdays": "workday", "nights": "night", "calendar days": "day",
+    "calendar day": "day", "Nm": "N*m", "MP": "megapixel", "Mpx": "megapixel", "mAH": "mAh", "MAH": "mAh", "mah": "mAh", "wh": "Wh", "db": "dB", "kwh": "kWh", "KWh": "kWh",
     "Kg": "kg", "KG": "kg", "KM": "km", "Km": "km", "ML": "ml", "percent": "percent", "per cent": "percent",
     "°C": "degC", "ºC": "degC", "°F": "degF", "ºF": "degF", "C°": "degC",
 }
@@ -72,7 +74,7 @@ _QUALIFIER_AFTER = re.compile(r"^\s*(\+|or more|or higher|or longer|plus|or less
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _WORDNUM = r"\b(?:" + "|".join(sorted((w for w in _NUMBER_WORDS if w != "half"), key=len, reverse=True)) + r")\b"
 _CUR_BEFORE = r"(?:US\$|A\$|C\$|[€£$¥₹₩₽]|\b[A-Z]{3}\b\s?)"
-_UNIT_WORD = r"(?:sq\.?\s?|square\s|cubic\s)?[A-Za-z°º℃µμΩ%″\"]+[²³]?(?:\s?(?:/|per)\s?[A-Za-z]+[²³]?)?"
+_UNIT_WORD = r"(?:working|business|calendar)\s+days?|(?:sq\.?\s?|square\s|cubic\s)?[A-Za-z°º℃µμΩ%″\"]+[²³]?(?:\s?(?:/|per)\s?[A-Za-z]+[²³]?)?"
 _SCAN = re.compile(
     rf"(?P<cur>{_CUR_BEFORE})?(?P<neg>[-−](?=\d))?"
     rf"(?P<num>(?<![\w.,])(?:{_NUM})|{_WORDNUM}|\ban?\b(?=\s+(?:hour|minute|day|week|month|year)))"
@@ -93,6 +95,8 @@ def registry():  # noqa: ANN201  (pint's UnitRegistry; imported lazily, it takes
 
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("bps = bit / second")
+    ureg.define("night = day")  # "a 100-night trial"
+    ureg.define("business_day = [business_time] = working_day = workday")  # not convertible to calendar days
     return ureg
 
 

@@ -89,3 +89,9 @@ def q(low, qualifier="exact", high=None, precision=0.0):
 )
 def test_judge_compares_qualifiers_by_meaning(claim, fact, outcome):
     assert judge(claim, fact) == outcome
+
+
+def test_working_days_and_nights():
+    assert described("delivered in 3–5 working days, a 100-night trial") == ["3-5 business_day", "100 night"]
+    assert parse_unit("working days", in_copy=False).kind == "business_day"  # never converted to calendar days
+    assert parse_unit("nights", in_copy=False).kind == parse_unit("days", in_copy=False).kind
