@@ -124,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = sub.add_parser("eval", help="evaluate a crew on its golden set and log the scores to MLflow")
     evaluate.add_argument("crew", choices=[*sorted(CREWS), "all"])
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N golden records")
-    evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "all"], default="all",
-                          help="golden set: the samples, the extended set written apart from them, or both (default)")
+    evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "holdout", "all"], default="all",
+                          help="golden set: the samples, the extended set written apart from them, the held-out "
+                               "set, or all of them (default; sets a crew lacks are skipped)")
     evaluate.add_argument("--golden", default=None, help="a golden file of your own (same shape) instead of a set")
     evaluate.set_defaults(func=_eval)
     schema = sub.add_parser("schema", help="print the JSON Schema of a document the crew reads or writes")

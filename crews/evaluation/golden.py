@@ -8,7 +8,9 @@ whose file references are relative to the set's folder. Two sets per crew:
   default items and ``make run`` runs;
 * ``extended`` (``include/<crew>/eval/golden.yaml``): cases written independently of
   the samples and of the code, in other domains and layouts, to measure the crews on
-  documents nobody tuned them for.
+  documents nobody tuned them for;
+* ``holdout`` (``include/<crew>/holdout/golden.yaml``, where a crew has one): cases
+  kept apart to measure a change before anyone tunes on them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class GoldenRecord(BaseModel):
     expectations: dict[str, Any]
 
 
-GOLDEN_SETS: dict[str, str] = {"samples": "golden.yaml", "extended": "eval/golden.yaml"}
+GOLDEN_SETS: dict[str, str] = {"samples": "golden.yaml", "extended": "eval/golden.yaml",
+                                "holdout": "holdout/golden.yaml"}
 
 
 def golden_sets(choice: str) -> list[str]:

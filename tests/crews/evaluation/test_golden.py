@@ -12,6 +12,8 @@ from crews.registry import CREWS, get_spec
 @pytest.mark.parametrize("crew", sorted(CREWS))
 def test_every_golden_input_is_a_valid_crew_item(crew, golden_set):
     spec = get_spec(crew)
+    if golden_set == "holdout" and not golden_path(crew, golden_set).is_file():
+        pytest.skip(f"{crew} has no held-out set")
     records = load_golden(crew, golden_set=golden_set)
     assert len(records) >= 3
     base = golden_path(crew, golden_set).parent
@@ -30,7 +32,7 @@ def test_the_extended_sets_are_the_size_the_evaluation_needs():
 
 
 @pytest.mark.parametrize("golden_set", list(GOLDEN_SETS))
-def test_every_expected_claim_names_one_place_in_its_draft(golden_set):
+def test_every_expected_claim_names_one_place_in_its_draft(golden_set):  # every fact_check set exists
     for record in load_golden("fact_check", golden_set=golden_set):
         copy = (golden_path("fact_check", golden_set).parent / record["inputs"]["copy_file"]).read_text()
         for claim in record["expectations"]["claims"]:
