@@ -224,6 +224,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         originals[preamble.clause_id] = preamble.text
     citations, rejected = verify_citations(answer, contract.contract_id, originals)
     text = _MARKERS.sub("", answer.answer).strip()
+    if citations:
+        citations += cite_values(text, citations, originals, contract.contract_id)
     reasons = answer_problems(item.question, text, citations, names)
     if reasons and MISSING_FIGURE in reasons and not answer_problems(item.question, citations[0].quote, citations, names):
         text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
@@ -249,6 +251,22 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         rejected_citations=rejected, evidence=evidence, register_facts=register_facts,
         reviewer_note=review.reason if review else "",
     )
+
+
+def cite_values(answer: str, citations: list[Citation], texts: dict[str, str], contract_id: str) -> list[Citation]:
+    """Citations for the answer's numbers that its quotes lack but another clause it was shown states:
+    the sentence of that clause holding the number, attributed to it ("GBP 15,000" in 4.1, "30 days" in 4.2)."""
+    missing = unsupported_numbers(answer, [c.quote for c in citations])
+    added: list[Citation] = []
+    for number in sorted(missing):
+        for key, text in texts.items():
+            if key.startswith("register."):
+                continue
+            sentence = next((s for s in re.split(r"(?<=[.;])\s+", text) if number in numbers(s)), None)
+            if sentence:
+                added.append(Citation(contract_id=contract_id, clause_id=key, quote=sentence.strip(), attributed=True))
+                break
+    return added
 
 
 def answer_problems(question: str, answer: str, citations: list[Citation], names: str = "") -> list[str]:

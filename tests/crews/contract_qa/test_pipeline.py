@@ -221,3 +221,15 @@ def test_how_many_units_questions_need_a_number_of_that_unit():
     assert answer_problems(question, "Training is included for up to 10 administrators.", cited) == [
         "the question asks how many hours and the answer gives no such number"]
     assert answer_problems(question, "Up to 12 hours of administrator training.", cited) == []
+
+
+def test_a_figure_from_another_shown_clause_is_cited_from_there():
+    from crews.contract_qa.pipeline import cite_values
+    from crews.contract_qa.schemas import Citation
+
+    texts = {"c:4.1": "The Lessee shall pay a security deposit of GBP 15,000 on signature.",
+             "c:4.2": "The Lessor shall repay the deposit within 30 days after the Equipment is returned."}
+    cited = [Citation(contract_id="c", clause_id="c:4.1", quote=texts["c:4.1"])]
+    added = cite_values("GBP 15,000, repaid within 30 days.", cited, texts, "c")
+    assert [(c.clause_id, c.attributed) for c in added] == [("c:4.2", True)]
+    assert cite_values("GBP 15,000, repaid within 45 days.", cited, texts, "c") == []
