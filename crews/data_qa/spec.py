@@ -125,6 +125,8 @@ def _metrics(report: DataQualityReport) -> dict[str, float]:
         "issues": float(len(report.issues)),
         "review_score": report.review_score,
         "needs_review": float(report.needs_review),
+        "summary_retried": float(report.summary_by != "reviewer"),
+        "summary_templated": float(report.summary_by == "template"),
         **{f"issues_{severity}": float(n) for severity, n in counts.items()},
     }
 

@@ -66,5 +66,6 @@ def test_a_summary_contradicting_twice_is_replaced_and_flagged():
     llm = _reviewer_saying("The dataset passed.", "All good, it passed with 0 problems.")
     report = check_dataset(load_input(CATALOG["shop_orders"]), llm)
     assert report.summary_by == "template" and report.summary.startswith("Dataset shop_orders")
-    assert report.needs_review and any("templated summary" in r for r in report.review_reasons)
+    assert len(report.summary_problems) == 2 and not report.needs_review  # the template states only the findings
+    assert SPEC.metrics(report)["summary_templated"] == 1.0
     assert llm.calls == 3
