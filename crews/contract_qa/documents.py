@@ -4,8 +4,9 @@ A clause starts at a line that begins with its number (``8.2 Either party ...``,
 ``## 8. Termination``) and runs to the next numbered line. Its id is
 ``<contract_id>:<number>``: it comes from the numbering printed in the document,
 so it does not move when text is added elsewhere. Text before the first number
-is the ``preamble`` clause; a bare section heading (``## 9. Termination``) is
-not a clause of its own but the ``heading`` of the clauses under it. PDF text comes from pypdf, DOCX paragraphs from
+is the ``preamble`` clause; a bare section heading (``## 9. Termination``,
+``ARTICLE IX - TERMINATION``, ``CLAUSE 9 - TERMINATION``) is not a clause of its
+own nor part of one, but the ``heading`` of the clauses under it. PDF text comes from pypdf, DOCX paragraphs from
 python-docx.
 """
 
@@ -20,6 +21,20 @@ from crews.errors import InputError
 
 SUFFIXES = (".md", ".txt", ".pdf", ".docx")
 MAX_DOCUMENT_BYTES = 5_000_000
+# "ARTICLE V - VOLUME REBATES", "CLAUSE 4 - RENT AND PAYMENT", "Part 2: Fees": a heading, never clause text
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:ARTICLE|PART|CHAPTER|CLAUSE|SECTION|SCHEDULE)\s+([IVXLC]+|\d{1,3})\b"
+                      r"\s*[.:\-–—]*\s*(?P<title>[^.]{0,80})$", re.IGNORECASE)
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def _section_number(token: str) -> str:
+    """"V" -> "5", "12" -> "12"."""
+    if token.isdigit():
+        return token
+    values = [_ROMAN[c] for c in token.upper()]
+    return str(sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)))
+
+
 _NUMBERED = re.compile(r"^\s*(?:#{1,6}\s*)?(?:Section\s+|Clause\s+)?(\d{1,3}(?:\.\d{1,3}){0,3})\.?\s+(\S.*)$")
 
 
@@ -100,7 +115,12 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
     if not content:
         raise ContractParseError(f"{contract_id}: the document has no text (a scanned PDF needs OCR first)")
     title, blocks, current = content[0], [], ["preamble", []]
+    article_headings: dict[str, str] = {}
     for line in content[1:]:
+        heading = _HEADING.match(line)
+        if heading and not _NUMBERED.match(line) or heading and heading.group(1).isalpha():
+            article_headings[_section_number(heading.group(1))] = heading.group("title").strip() or line
+            continue
         match = _NUMBERED.match(line)
         if match:
             blocks.append(current)
@@ -120,6 +140,7 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
             headings[number] = joined  # "8. Termination": a section heading, attached to its clauses
             continue
         clauses.append(Clause(contract_id=contract_id, clause_id=f"{contract_id}:{number}", number=number, text=joined))
+    headings = article_headings | headings
     for clause in clauses:
         clause.heading = headings.get(clause.section, "") if clause.number != clause.section else ""
     return title, clauses

@@ -70,7 +70,8 @@ MISSING_FIGURE = "the question asks for a figure or date and the answer gives no
 COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|users?|seats?|units?|copies|"
                      r"people|employees|licen[cs]es|sites|locations|installments|instalments|payments|"
                      r"tonnes?|tons?|mt|kg|litres?|liters?)\b", re.IGNORECASE)
-_MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>")  # prompt delimiters echoed back
+_MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>"  # prompt delimiters echoed back
+                      r"|\[(?:preamble|register\.\w+|\d{1,3}(?:\.\d{1,3}){0,3})\]\s*")  # and evidence labels
 
 
 def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: type) -> Any:

@@ -61,3 +61,16 @@ def test_pdf_without_text_asks_for_ocr(tmp_path):
     pdf.output(str(tmp_path / "scan.pdf"))
     with pytest.raises(ContractParseError, match="OCR"):
         parse_contract(Path(tmp_path / "scan.pdf"))
+
+
+def test_article_and_clause_headings_are_headings_not_clause_text():
+    from crews.contract_qa.documents import split_clauses
+
+    text = ("Supply Agreement\nThe Parties agree as follows:\nARTICLE V - VOLUME REBATES\n"
+            "Section 5.1 Buyer earns a rebate of 2.0%.\nCLAUSE 6 - TERM\nClause 6.1 The term is two years.\n")
+    _, clauses = split_clauses("s", text)
+    assert [(c.number, c.heading, c.text) for c in clauses] == [
+        ("preamble", "", "The Parties agree as follows:"),
+        ("5.1", "VOLUME REBATES", "Buyer earns a rebate of 2.0%."),
+        ("6.1", "TERM", "The term is two years."),
+    ]
