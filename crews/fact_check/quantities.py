@@ -94,9 +94,10 @@ def registry():  # noqa: ANN201  (pint's UnitRegistry; imported lazily, it takes
     import pint
 
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    ureg.define("bps = bit / second")
-    ureg.define("night = day")  # "a 100-night trial"
-    ureg.define("business_day = [business_time] = working_day = workday")  # not convertible to calendar days
+    for definition in ("bps = bit / second", "night = day",  # "a 100-night trial"
+                       "business_day = [business_time] = working_day = workday"):  # never calendar days
+        if definition.split(" = ")[0] not in ureg:  # pint warns when a unit is defined twice
+            ureg.define(definition)
     return ureg
 
 
