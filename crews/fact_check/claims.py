@@ -38,6 +38,7 @@ _CLAIM_MARKERS = re.compile(
     re.IGNORECASE,
 )
 
+
 _NOT_SUPERLATIVE = frozenset({
     "interest", "forest", "honest", "latest", "modest", "request", "guest", "rest", "test", "nest", "west",
     "chest", "contest", "protest", "digest", "harvest", "suggest", "invest", "manifest", "arrest", "pest",
@@ -46,26 +47,35 @@ _NOT_SUPERLATIVE = frozenset({
     "beast", "least", "east", "yeast", "breast",
 })
 
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\*\*|__)?\s+(?=[A-Z0-9\"'(€£$¥*])|\n+")
 
+
 _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|[-*•>]\s+|\d{1,2}[.)]\s+)?")
+
 
 # Where one atomic claim ends and the next begins inside a sentence.
 _SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|or|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+|\s*\|\s*"
                         r"|\s*[()]\s*", re.IGNORECASE)
+
 
 # words that lead into a quantity ("on a 12-month contract", "for just €39"): a claim cut keeps them with it
 _LEAD_IN = re.compile(r"(?:\b(?:a|an|the|on|at|for|in|of|to|by|just|only|from|up|least|over|under|about|around|"
                       r"nearly|almost|approximately|roughly|more|less|than|all|way|is|are|it's|its|now)\s+)+$",
                       re.IGNORECASE)
 
+
 _LEADING = re.compile(r"^(?:and|&|plus|with|but|while|whilst|so|yet|or)\s+", re.IGNORECASE)
+
 
 _TRAILING = " \t.,;:!?-–—()\"'*_"
 
+
 _OPTION_LINK = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+or\s+|\s+and\s+|\s*/\s*)", re.IGNORECASE)
 
+
 _OPTION_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
 
 @dataclass
 class Span:
@@ -75,6 +85,7 @@ class Span:
     start: int
     end: int
 
+
 @dataclass
 class ClaimSpan(Span):
     """An atomic claim: its span, the sentence it is part of and, for a list option, the fact and option."""
@@ -82,9 +93,11 @@ class ClaimSpan(Span):
     sentence: Span = field(default_factory=lambda: Span("", 0, 0))
     option_of: Fact | None = None
 
+
 def split_sentences(text: str) -> list[str]:
     """Split copy into sentences (and lines) without breaking decimals such as ``1.8``."""
     return [s.text for s in sentence_spans(text)]
+
 
 def sentence_spans(text: str) -> list[Span]:
     """Sentences and lines of ``text`` with their offsets, without Markdown heading/bullet markers."""
@@ -99,6 +112,7 @@ def sentence_spans(text: str) -> list[Span]:
         if stripped.strip():
             spans.append(Span(stripped.strip(), start + offset + lead, start + offset + lead + len(stripped.strip())))
     return spans
+
 
 def claim_spans(copy_text: str, sheet: FactSheet, hints: list[str] | None = None) -> list[ClaimSpan]:
     """The atomic claims of ``copy_text``: one per fact stated, in copy order.
@@ -135,9 +149,11 @@ def claim_spans(copy_text: str, sheet: FactSheet, hints: list[str] | None = None
         claims += sorted(kept + options, key=lambda c: c.start)
     return claims
 
+
 def _only_option_text(piece: Span, taken: list[tuple[int, int]]) -> bool:
     """Whether the piece overlaps a list option that is already a claim of its own."""
     return any(s < piece.end and piece.start < e for s, e in taken)
+
 
 def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
     """The sentence cut at separators that fall outside quantities ("2,499", "1 h and 30 min" stay whole),
@@ -176,12 +192,14 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
         pieces.append(Span(stripped, sentence.start + a, sentence.start + a + len(stripped)))
     return pieces
 
+
 def _restates(first: Quantity, second: Quantity) -> bool:
     """Whether ``second`` states ``first`` again in another unit ("2,000 g (4.4 lb)")."""
     if first.unit.kind != second.unit.kind:
         return False
     converted = first.to(second.unit)
     return converted is not None and abs(converted.low - second.low) <= max(second.precision, 0.02 * abs(second.low))
+
 
 def _states(quantity: Quantity, text: str, sheet: FactSheet) -> bool:
     """Whether a quantity makes the text a claim: not a reference amount ("per 100 g"); a bare "one"
@@ -192,8 +210,10 @@ def _states(quantity: Quantity, text: str, sheet: FactSheet) -> bool:
         return bool(find_facts(text, sheet))
     return True
 
+
 # a spec-card line: a short label, a colon, a value ("Security: app-controlled anti-theft lock")
 _SPEC_LINE = re.compile(r"^[A-Z][\w'’ /&-]{0,30}:\s+\S")
+
 
 def _has_signal(text: str, sheet: FactSheet, hints: list[str] | None, skip_options: bool) -> bool:
     if any(_states(q, text, sheet) for q in quantities_in(text, sheet)) or is_claim_worded(text):
@@ -213,12 +233,15 @@ def _has_signal(text: str, sheet: FactSheet, hints: list[str] | None, skip_optio
             return True
     return any(hint_covers(h, text) for h in hints or [])
 
+
 def is_claim_worded(text: str) -> bool:
     """A superlative, ranking, endorsement or guarantee ("the thinnest body", "clinically proven")."""
     return any(m.group(0).lower() not in _NOT_SUPERLATIVE for m in _CLAIM_MARKERS.finditer(text))
 
+
 def _norm(text: str) -> str:
     return " ".join(text.lower().split()).strip(_TRAILING)
+
 
 def hint_covers(hint: str, text: str) -> bool:
     """The fact checker's quoted claim is (mostly) this piece, not a whole sentence around it."""
@@ -229,7 +252,9 @@ def hint_covers(hint: str, text: str) -> bool:
         return True
     return text_n in hint_n and len(text_n) >= 0.6 * len(hint_n)
 
+
 MAX_CHAIN = 100  # options looked for before a known one (the look-back is bounded; the look-ahead is linear)
+
 
 def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
     """One claim per option named in a chain with a known option of a list fact ("charcoal or terracotta")."""
@@ -253,9 +278,12 @@ def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
         claims += found.values()
     return claims
 
+
 _LINK_BEFORE = re.compile(r"(?:,\s*|\s+or\s+|\s+and\s+|\s*/\s*)$", re.IGNORECASE)
 
+
 _WORD_BEFORE = re.compile(r"[A-Za-z][A-Za-z'’-]*$")
+
 
 def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tuple[int, int]]:
     """The option at ``start:end`` and the options linked to it by commas, "or", "and" or "/":
@@ -285,6 +313,7 @@ def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tup
         chain.insert(0, (window + word.start(), window + word.end()))
         position = window + word.start()
     return chain
+
 
 def looks_like_claim(sentence: str, sheet: FactSheet) -> bool:
     """Text that states a quantity, names a fact with a checkable value, or is worded as a claim."""

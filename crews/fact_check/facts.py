@@ -18,19 +18,23 @@ from crews.fact_check.schemas import Fact, FactSheet
 
 TOKEN = re.compile(r"[a-z0-9]+")
 
+
 @functools.cache
 def stemmer():  # noqa: ANN202
     import Stemmer
 
     return Stemmer.Stemmer("english")
 
+
 @functools.lru_cache(maxsize=8192)
 def _stems(text: str) -> tuple[str, ...]:
     return tuple(stemmer().stemWords(TOKEN.findall(text.lower().replace("'s", ""))))
 
+
 def stems(text: str) -> list[str]:
     """Lower-cased word stems of ``text`` ("Charges in 4 hours" -> charg, in, 4, hour)."""
     return list(_stems(text))
+
 
 def phrase_in(phrase: str, text: str) -> bool:
     """Whether the words of ``phrase`` occur in ``text`` in order, compared by stem."""
@@ -38,6 +42,7 @@ def phrase_in(phrase: str, text: str) -> bool:
     if not needle or not set(needle) <= set(hay):
         return False
     return any(hay[i:i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
+
 
 def mentions(fact: Fact, text: str) -> str | None:
     """The phrase by which ``text`` names the fact's subject (subject, alias, prohibited phrase, value), if any."""
@@ -51,11 +56,14 @@ def mentions(fact: Fact, text: str) -> str | None:
         return fact.value
     return None
 
+
 @functools.lru_cache(maxsize=512)
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
+
 _CODE = re.compile(r"[A-Za-z-]*\d+[A-Za-z0-9-]*")
+
 
 def code_pattern(fact: Fact) -> re.Pattern[str] | None:
     """The fact's ``pattern``, or for a code-like value ("IP54", "4D") the same shape with any digits."""
@@ -66,6 +74,7 @@ def code_pattern(fact: Fact) -> re.Pattern[str] | None:
         return _compiled(rf"(?<![\w-]){shape}(?![\w-])")
     return None
 
+
 @dataclass
 class _SheetIndex:
     """Which facts a text can name, found by word stem instead of trying every phrase of every fact."""
@@ -74,6 +83,7 @@ class _SheetIndex:
     always: set[str]  # facts with a pattern or code value: tried on every text
     phrases: re.Pattern[str] | None  # the sheet's multiword phrases, lower-cased
     allow: frozenset[str]
+
 
 def _index(sheet: FactSheet) -> _SheetIndex:
     if sheet._lookup is None:
@@ -98,6 +108,7 @@ def _index(sheet: FactSheet) -> _SheetIndex:
             frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None))
     return sheet._lookup  # type: ignore[return-value]
 
+
 def candidates(sheet: FactSheet, text: str) -> list[Fact]:
     """The facts whose phrases could occur in ``text`` (in sheet order)."""
     index = _index(sheet)
@@ -106,9 +117,11 @@ def candidates(sheet: FactSheet, text: str) -> list[Fact]:
         ids |= index.by_stem.get(stem, set())
     return [f for f in sheet.facts if f.id in ids]
 
+
 def find_facts(claim: str, sheet: FactSheet) -> list[Fact]:
     """Facts the claim names by subject, alias, prohibited phrase, value or pattern (never by unit alone)."""
     return [f for f in candidates(sheet, claim) if mentions(f, claim) is not None]
+
 
 def compatible(fact_unit: Unit, claimed: Unit) -> bool:
     """Whether a claimed quantity measures what the fact does (a currency with or without a period)."""
@@ -119,6 +132,7 @@ def compatible(fact_unit: Unit, claimed: Unit) -> bool:
             "/" not in claimed.kind or "/" not in fact_unit.kind)
     return False
 
+
 def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
     """The quantities of ``text``; a unit word that is also an ordinary word ("in") counts when the sheet uses
     it, and the number of a model name ("Thermostat 2" of "Calor Smart Thermostat 2") is no quantity."""
@@ -127,14 +141,17 @@ def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
              for m in re.finditer(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE)]
     return [q for q in find_quantities(text, allow) if not any(s <= q.start and q.end <= e for s, e in names)]
 
+
 @functools.lru_cache(maxsize=256)
 def _model_numbers(product: str) -> tuple[str, ...]:
     return tuple(m.group(0) for m in re.finditer(r"[A-Za-z]+[ -]?\d+[A-Za-z]*\b", product))
+
 
 def fact_phrases(text: str, sheet: FactSheet) -> list[tuple[int, int]]:
     """Where the sheet's own phrases (values, subjects, aliases, prohibited words) occur: never cut inside them."""
     phrases = _index(sheet).phrases
     return [(m.start(), m.end()) for m in phrases.finditer(text.lower())] if phrases else []
+
 
 def says_none(text: str, phrase: str) -> bool:
     """"no set-up fee", "free delivery", "zero fees": the phrase is said to be nothing."""

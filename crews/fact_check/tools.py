@@ -42,6 +42,7 @@ class Finding:
     claimed: str | None
     quantity: Quantity | None = None
 
+
 def _findings(claim: str, fact: Fact, quantities: list[Quantity]) -> list[Finding]:
     banned = [p for p in fact.prohibited if phrase_in(p, claim)]
     if banned:
@@ -71,6 +72,7 @@ def _findings(claim: str, fact: Fact, quantities: list[Quantity]) -> list[Findin
         quantities = _nearest_count(claim, [q for q in quantities if q.unit.kind == "count"], fact)
     return [finding for q in quantities if (finding := _judge_quantity(fact, q, claim)) is not None]
 
+
 def _nearest_count(text: str, counts: list[Quantity], fact: Fact) -> list[Quantity]:
     """Of several bare numbers, the one standing nearest the fact's name ("Bluetooth 5.3 ... two devices")."""
     if len(counts) < 2:
@@ -85,11 +87,13 @@ def _nearest_count(text: str, counts: list[Quantity], fact: Fact) -> list[Quanti
         return []
     return [min(counts, key=lambda q: min(abs(q.start - place) for place in places))]
 
+
 def _near(text: str, quantity: Quantity, fact: Fact, words: int = 3) -> bool:
     """Whether the fact's subject or an alias stands within ``words`` words of the quantity ("SPF 30", "sleeps two")."""
     before = " ".join(text[:quantity.start].split()[-words:])
     after = " ".join(text[quantity.end:].split()[:words])
     return any(phrase_in(p, before) or phrase_in(p, after) for p in [fact.subject, *fact.aliases])
+
 
 def _judge_quantity(fact: Fact, quantity: Quantity, text: str | None = None) -> Finding | None:
     references = fact.quantities()
@@ -104,6 +108,7 @@ def _judge_quantity(fact: Fact, quantity: Quantity, text: str | None = None) -> 
     outcomes = [judge(claimed, reference, fact.tolerance) for reference in references]
     outcome = "supports" if "supports" in outcomes else ("contradicts" if "contradicts" in outcomes else "unknown")
     return Finding(fact, outcome, quantity.text, quantity)
+
 
 def check_claim(claim_id: int, claim: str | ClaimSpan, sheet: FactSheet, found_by: str = "model") -> ClaimCheck:
     """The verdict on one atomic claim, with the facts that decided it as evidence."""
@@ -133,9 +138,11 @@ def check_claim(claim_id: int, claim: str | ClaimSpan, sheet: FactSheet, found_b
         reason=reason, found_by=found_by, corrected_claim=corrected,
     )
 
+
 def _option_finding(fact: Fact, option: str) -> Finding:
     known = {str(o).lower() for o in fact.value} if isinstance(fact.value, list) else set()
     return Finding(fact, "supports" if option.lower() in known else "contradicts", option)
+
 
 def _claim_findings(text: str, sentence: str, sheet: FactSheet) -> list[Finding]:
     quantities = [q for q in quantities_in(text, sheet) if not is_basis(q, text)]
@@ -159,6 +166,7 @@ def _claim_findings(text: str, sentence: str, sheet: FactSheet) -> list[Finding]
                 findings.append(finding)
     return _best(findings)
 
+
 def _implied_subject(quantity: Quantity, sheet: FactSheet) -> list[Fact]:
     """Facts a quantity is about by what it measures, where that names the subject: an amount of money
     is a price, a mass is a weight. Only when the sheet has exactly one such fact; never for durations,
@@ -171,8 +179,10 @@ def _implied_subject(quantity: Quantity, sheet: FactSheet) -> list[Fact]:
         return [f for f in sheet.facts if f.fact_unit is not None and f.fact_unit.kind == "gram"]
     return []
 
+
 def _price_facts(sheet: FactSheet) -> list[Fact]:
     return [f for f in sheet.facts if f.fact_unit is not None and f.fact_unit.is_currency]
+
 
 def _best(findings: list[Finding]) -> list[Finding]:
     """Per quantity, a fact that confirms it wins over one that does not (two facts about "battery")."""
@@ -189,6 +199,7 @@ def _best(findings: list[Finding]) -> list[Finding]:
         kept += supported[:1] if supported else [f for f in group if f.outcome == "contradicts"][:1]
     return kept
 
+
 def _unverifiable_reason(text: str, sheet: FactSheet) -> str:
     quantities = quantities_in(text, sheet)
     named = find_facts(text, sheet)
@@ -201,6 +212,7 @@ def _unverifiable_reason(text: str, sheet: FactSheet) -> str:
     if named:
         return "mentions " + ", ".join(f.subject for f in named) + " but states no value the fact sheet confirms"
     return "no fact in the fact sheet covers this claim"
+
 
 def corrected_value(claimed: str, fact: Fact) -> str:
     """``claimed`` rewritten to the fact's value: in the claim's unit when they share one, else the fact's."""
@@ -219,6 +231,7 @@ def corrected_value(claimed: str, fact: Fact) -> str:
             return qualifier + quantity.text[:number.start()] + value + quantity.text[number.end():]
     return qualifier + fact.display_value()
 
+
 def _corrected(text: str, contradicting: list[Finding]) -> str | None:
     """The claim with the fact sheet's values; None when a prohibited phrase or a wrong option must go."""
     edits = []
@@ -233,6 +246,7 @@ def _corrected(text: str, contradicting: list[Finding]) -> str | None:
         corrected = corrected[:start] + replacement + corrected[end:]
     return corrected
 
+
 def check_copy(copy_text: str, sheet: FactSheet, hints: list[str] | None = None) -> list[ClaimCheck]:
     """Every atomic claim of the copy with its verdict; ``found_by`` says whether the fact checker quoted it."""
     checks = []
@@ -240,6 +254,7 @@ def check_copy(copy_text: str, sheet: FactSheet, hints: list[str] | None = None)
         quoted = any(hint_covers(h, span.text) or hint_covers(span.text, h) for h in hints or [])
         checks.append(check_claim(number, span, sheet, "model" if quoted else "tools"))
     return checks
+
 
 def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
     """The copy with contradicted claims corrected and the other unsupported claims removed (by span).
@@ -274,6 +289,7 @@ def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
         text = text[:start] + replacement + text[end:]
     return _tidy(text)
 
+
 def _merge_edits(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Edits from last to first; a removal that covers another edit absorbs it."""
     merged: list[tuple[int, int, str]] = []
@@ -285,6 +301,7 @@ def _merge_edits(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]
             continue
         merged.append((start, end, replacement))
     return list(reversed(merged))
+
 
 def _tidy(text: str) -> str:
     """Whitespace and punctuation left over where claims were removed."""
