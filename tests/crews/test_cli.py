@@ -95,11 +95,12 @@ def test_cli_eval_with_a_judge(tmp_path):
     assert report["scores"]["llm_judge/mean"] == 0.8 and "correct/mean" in report["scores"]
 
 
-def test_cli_eval_runs_the_samples_and_the_extended_set_by_default(tmp_path):
+def test_cli_eval_runs_every_golden_set_of_the_crew_by_default(tmp_path):
     result = _eval(tmp_path, ["fact_check", "--limit", "1"], "tests.support.scripted_fact_check:respond")
     assert result.returncode == 0, result.stderr
     reports = json.loads(result.stdout)
-    assert [(r["golden_set"], r["records"], r["failed"]) for r in reports] == [("samples", 1, 0), ("extended", 1, 0)]
+    assert [(r["golden_set"], r["records"], r["failed"]) for r in reports] == [
+        ("samples", 1, 0), ("extended", 1, 0), ("holdout", 1, 0)]
     assert "verdict_accuracy/mean" in reports[1]["scores"]
 
 
