@@ -171,9 +171,9 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
     for previous, quantity in zip(claims, claims[1:], strict=False):
         if _restates(previous, quantity) or previous.unit.kind == quantity.unit.kind == "count":
             continue  # "2,000 g (4.4 lb)": one claim in two units; bare numbers go by their neighbours
-        head = sentence.text[previous.end:quantity.start]
+        head = sentence.text[max(previous.end, quantity.start - 80):quantity.start]  # a few words: bounded work
         lead = _LEAD_IN.search(head)
-        cut = previous.end + (lead.start() if lead else len(head))
+        cut = quantity.start - len(head) + (lead.start() if lead else len(head))
         cut = min([cut] + [s for s, e in protected if s < cut < e])  # never inside "set any room up to"
         for i, (a, b) in enumerate(cuts):
             if a < cut < b and sentence.text[a:cut].strip(_TRAILING):

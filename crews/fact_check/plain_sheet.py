@@ -27,7 +27,8 @@ from crews.errors import InputError
 from crews.fact_check.quantities import find_quantities
 
 MAX_LINES = 300
-_LINE = re.compile(r"^\s*(?:[-*•]\s*)?(?P<key>[^:=\n]{1,80}?)\s*(?::|=|\s[–—]\s)\s*(?P<value>\S.*?)\s*$")
+_LINE = re.compile(r"^\s*(?:[-*•]\s*)?(?P<key>[^:=\n]{1,80}?)\s*(?::|=|\s[–—]\s)\s*(?P<value>\S.*)$")
+MAX_LINE = 2_000
 _PRODUCT_KEYS = {"product", "product name", "name", "model"}
 _PROHIBITED_KEYS = {"never say", "prohibited", "do not claim", "don't claim", "do not say", "banned claims",
                     "not allowed"}
@@ -53,10 +54,12 @@ def parse_plain_sheet(text: str, source: str = "fact_sheet_file") -> dict[str, A
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        if len(line) > MAX_LINE:
+            raise InputError(f"{source}: line {number} has {len(line)} characters; a line may have at most {MAX_LINE}")
         match = _LINE.match(line)
         if not match:
             raise InputError(f"{source}: line {number} ({line.strip()[:60]!r}) is not 'Key: value'")
-        key, value = match.group("key").strip(), match.group("value").strip()
+        key, value = match.group("key").strip(), match.group("value").rstrip()
         if key.lower() in _PRODUCT_KEYS and product is None:
             product = value
             continue

@@ -59,3 +59,9 @@ def test_a_plain_sheet_that_cannot_be_understood_fails_naming_the_line(text, nam
 def test_yaml_sheets_are_not_plain():
     assert not looks_plain("product: X\nfacts:\n  - id: a\n")
     assert looks_plain(PLAIN)
+
+
+@pytest.mark.timeout(60)  # a line of 200,000 spaces once sent the line pattern into quadratic backtracking
+def test_an_overlong_line_is_refused_at_once():
+    with pytest.raises(InputError, match="line 2 has 200009 characters; a line may have at most 2000"):
+        parse_plain_sheet("Product: P\nRange: x" + " " * 200000 + "y\n")

@@ -209,3 +209,10 @@ def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
     copy = ("The feature number 7 gives 80 km, alias 3 2 at 12 km and more. " * 300)[:20000]
     checks = check_copy(copy, many)
     assert len(checks) == 1200 and all(copy[c.start:c.end] == c.claim for c in checks)
+
+
+@pytest.mark.timeout(60)  # guards against the quadratic look-back before a quantity (10 s at 18,000 characters)
+def test_a_long_run_of_words_between_two_quantities_is_cut_in_bounded_work():
+    range_sheet = sheet({"id": "r", "subject": "range", "value": 80, "unit": "km"})
+    checks = check_copy("The range is 80 km " + "a " * 9000 + "x 5 kg", range_sheet)
+    assert checks[0].verdict == "supported" and checks[0].claim.startswith("The range is 80 km")
