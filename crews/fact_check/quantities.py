@@ -378,14 +378,14 @@ def _merge(found: list[Quantity], text: str) -> list[Quantity]:
         if previous and not previous.is_range and not quantity.is_range:
             same = previous.unit.kind == "count" or previous.unit.kind == quantity.unit.kind
             if same and (_RANGE_JOINER.match(between) or (
-                    re.fullmatch(r"\s*and\s*", between) and _BETWEEN.search(text[:previous.start]))):
+                    re.fullmatch(r"\s*and\s*", between) and _BETWEEN.search(text[max(0, previous.start - 20):previous.start]))):
                 low = previous.to(quantity.unit) if previous.unit.kind != "count" else previous
                 if low is not None:
                     merged[-1] = _span(previous, low.low, quantity.high, quantity.unit, text, previous.start,
                                        quantity.end)
                     continue
             if (previous.unit.kind == quantity.unit.kind == "second" and previous.unit != quantity.unit
-                    and _DURATION_JOINER.match(between)):
+                    and _DURATION_JOINER.match(between) and _larger(previous.unit, quantity.unit)):
                 total = previous.to(quantity.unit)
                 if total is not None:
                     merged[-1] = _span(previous, total.low + quantity.low, total.high + quantity.high,
@@ -393,6 +393,14 @@ def _merge(found: list[Quantity], text: str) -> list[Quantity]:
                     continue
         merged.append(quantity)
     return merged
+
+
+def _larger(first: Unit, second: Unit) -> bool:
+    """Whether one ``first`` is more than one ``second`` ("1 h 30 min": hours before minutes)."""
+    try:
+        return registry().Quantity(1, first.name).to(second.name).magnitude > 1
+    except Exception:  # noqa: BLE001  (pint raises several kinds)
+        return False
 
 
 def _span(base: Quantity, low: float, high: float, unit: Unit, text: str, start: int, end: int,
