@@ -274,7 +274,11 @@ def _precision(raw: str) -> float:
 
 
 def _qualifier(before: str, after: str) -> Qualifier:
-    match = _QUALIFIER_BEFORE.search(before[-40:])
+    window = before[-40:]
+    match = _QUALIFIER_BEFORE.search(window)
+    if match and re.match(r"(?:min|max)\b", match.group(1), re.IGNORECASE) and \
+            re.search(r"\d\s*$", window[:match.start(1)]):
+        match = None  # "30 min 1 h": the unit of the number before, not "minimum"
     if match:
         word = match.group(1).lower()
         for pattern, qualifier in _QUALIFIER_WORDS:

@@ -95,3 +95,8 @@ def test_working_days_and_nights():
     assert described("delivered in 3–5 working days, a 100-night trial") == ["3-5 business_day", "100 night"]
     assert parse_unit("working days", in_copy=False).kind == "business_day"  # never converted to calendar days
     assert parse_unit("nights", in_copy=False).kind == parse_unit("days", in_copy=False).kind
+
+
+def test_min_after_a_number_is_minutes_not_minimum():
+    assert described("30 min 1 h, min. 30 kg") == ["30 min", "1 h", "at least 30 kilogram"]
+    assert described("1 h 30 min") == ["90 min"]  # larger to smaller units join
