@@ -12,6 +12,10 @@ checks groundedness. Code verifies every quote verbatim against its clause.
   `contract_id` / `contract_ids`; empty = the sample set in
   `include/contract_qa/golden.yaml`.
 - `contracts`: contract ids asked every question that names no contract.
+- `register_conn_id`: the Airflow connection of the contract register's
+  database, given once for the whole run (empty = the sample register
+  `include/contract_qa/register.db`). Credentials stay in the connection; the
+  tasks pass only its id.
 
 **Flow**: `list_pairs` -> one mapped `answer_question` per (contract, question)
 pair (`expand_kwargs`; one MLflow run each, experiment `crews/contract_qa`, with
@@ -64,6 +68,11 @@ QUESTION_SCHEMA = {
                            description="Questions to answer; leave empty for include/contract_qa/golden.yaml."),
         "contracts": Param([], type="array", items=ID, maxItems=100, title="Contracts",
                            description="Contract ids asked every question that names no contract."),
+        "register_conn_id": Param("", type="string", pattern="^[A-Za-z0-9_.\\-]*$", maxLength=250,
+                                  title="Register connection",
+                                  description="Airflow connection of the contract register database (postgres, "
+                                              "mysql, sqlite; schema = database or file); empty = the sample "
+                                              "register include/contract_qa/register.db."),
     },
 )
 def contract_qa():
@@ -76,9 +85,14 @@ def contract_qa():
         from crews.contract_qa.spec import question_pairs
         from crews.errors import InputError
 
+        from common.connections import connection_database_url
+
         questions = conf_items("questions", "question_id", "contract_qa")
+        params = get_current_context()["params"]
+        if params["register_conn_id"]:
+            connection_database_url(params["register_conn_id"], "register_conn_id")  # fail now, not per pair
         try:
-            pairs = question_pairs(questions, get_current_context()["params"]["contracts"])
+            pairs = question_pairs(questions, params["contracts"])
         except InputError as exc:
             raise AirflowFailException(str(exc)) from exc
         print(f"{len(pairs)} (contract, question) pairs")
@@ -87,10 +101,14 @@ def contract_qa():
     @task(pool=LLM_POOL, map_index_template="{{ pair_id }}")
     def answer_question(contract_id: str, question_id: str, question: str, document: str | None = None) -> dict:
         """Answer one question about one contract (one MLflow run)."""
+        from common.connections import connection_database_url
         from common.crew_tasks import run_crew_item
 
-        get_current_context()["pair_id"] = f"{contract_id}.{question_id}"
+        context = get_current_context()
+        context["pair_id"] = f"{contract_id}.{question_id}"
         item = {"contract_id": contract_id, "question_id": question_id, "question": question}
+        if conn_id := context["params"]["register_conn_id"]:  # resolved here: the URL never reaches XCom
+            item["register_url"] = connection_database_url(conn_id, "register_conn_id")
         return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
 
     @task(trigger_rule="all_done")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Column, MetaData, RowMapping, Select, String, Table, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from crews.errors import InputError
@@ -75,7 +76,8 @@ class ContractRegister:
             with self._engine.connect() as conn:
                 return conn.execute(query).mappings().first()
         except SQLAlchemyError as exc:
-            raise RegisterError(f"contract register {self.url!r} cannot be read: {exc.__class__.__name__}") from exc
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            raise RegisterError(f"contract register {shown!r} cannot be read: {exc.__class__.__name__}") from exc
 
 def format_fact(field: str, value: Any) -> str:
     """A register value as evidence text: whole amounts without decimals, flags as yes/no."""

@@ -4,10 +4,15 @@ The human review step waits for a person, which dag.test() cannot give; the
 end-to-end test answers it over the REST API.
 """
 
+import json
+import shutil
+import sqlite3
+
 import pytest
 from mlflow import MlflowClient
 
 from crews.results import fetch_results
+from crews.paths import INCLUDE_DIR
 from tests.dags.dagtest_support import run_dag_test
 
 pytestmark = pytest.mark.integration
@@ -26,8 +31,17 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def dag_run(tmp_path_factory):
-    return run_dag_test("contract_qa", {"questions": QUESTIONS, "contracts": ["helios_nda", "vega_lease"]},
-                        "tests.support.scripted_contract_qa:respond", tmp_path_factory.mktemp("cqatest"))
+    """The run reads a register of its own, named once by an Airflow connection."""
+    tmp = tmp_path_factory.mktemp("cqatest")
+    register = tmp / "data" / "register.db"
+    register.parent.mkdir()
+    shutil.copy(INCLUDE_DIR / "contract_qa" / "register.db", register)
+    with sqlite3.connect(register) as db:
+        db.execute("UPDATE contracts SET governing_law = 'the Isle of Testing' WHERE contract_id = 'helios_nda'")
+    env = {"AIRFLOW_CONN_CONTRACT_REGISTER": json.dumps({"conn_type": "sqlite", "schema": str(register)}),
+           "CREWS_DATA_ROOTS": str(register.parent)}
+    conf = {"questions": QUESTIONS, "contracts": ["helios_nda", "vega_lease"], "register_conn_id": "contract_register"}
+    return run_dag_test("contract_qa", conf, "tests.support.scripted_contract_qa:respond", tmp, extra_env=env)
 
 
 def test_only_the_broken_pair_fails(dag_run):
@@ -44,6 +58,8 @@ def test_answers_are_stored_with_citations(dag_run, monkeypatch):
                          "helios_nda.law", "vega_lease.law"}
     assert rows["northwind_msa.insurance"].status == "not found"
     assert rows["orbital_supply.cap"].status == "answered" and "500,000" in rows["orbital_supply.cap"].summary_json
+    assert "Isle of Testing" in rows["helios_nda.law"].summary_json  # from the run's register, not the sample one
+    assert "Isle of Testing" not in rows["vega_lease.law"].summary_json
 
 
 def test_one_mlflow_run_per_pair_with_the_evidence(dag_run):

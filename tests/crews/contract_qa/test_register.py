@@ -2,8 +2,10 @@ import sqlite3
 
 import pytest
 
+from crews.contract_qa import register as register_module
 from crews.contract_qa.register import FIELDS, ContractRegister, RegisterError, format_fact
 from crews.paths import INCLUDE_DIR
+from crews.readonly_db import readonly_engine
 
 REGISTER = f"sqlite:///{INCLUDE_DIR / 'contract_qa' / 'register.db'}"
 
@@ -51,3 +53,13 @@ def test_unreadable_register_is_a_clear_error(tmp_path):
 def test_facts_read_like_contract_text():
     assert format_fact("value_eur", 1200000.0) == "EUR 1,200,000"
     assert format_fact("auto_renewal", 1) == "yes" and format_fact("notice_days", 90) == "90"
+
+
+def test_a_register_that_cannot_be_read_is_named_without_its_password(tmp_path, monkeypatch):
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    monkeypatch.setattr(register_module, "readonly_engine", lambda url: readonly_engine(f"sqlite:///{empty}"))
+    register = ContractRegister("postgresql://reader:s3cret-pw@127.0.0.1:9/contracts")
+    with pytest.raises(RegisterError, match="cannot be read") as failure:
+        register.lookup("a")
+    assert "s3cret-pw" not in str(failure.value) and "reader:***@127.0.0.1:9" in str(failure.value)
