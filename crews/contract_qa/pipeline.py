@@ -27,19 +27,18 @@ from typing import Any
 
 from crewai.llms.base_llm import BaseLLM
 
+from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, answer_problems
 from crews.contract_qa.citations import (
     REPAIR_OVERLAP,
     best_sentence,
     is_verbatim,
     normalize,
     numbers,
-    unsupported_durations,
-    unsupported_names,
     unsupported_numbers,
 )
 from crews.contract_qa.crew import ContractQACrew
 from crews.contract_qa.register import FIELDS, fields_named_in, format_fact
-from crews.contract_qa.retrieval import ClauseIndex, coverage, terms
+from crews.contract_qa.retrieval import ClauseIndex, coverage
 from crews.contract_qa.schemas import (
     NOT_FOUND,
     AnalystAnswer,
@@ -58,18 +57,8 @@ from crews.review import review_settings
 SEARCH_K = 5
 MAX_EVIDENCE = 3
 ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
-MIN_COVERAGE = 0.25  # below this share of the question's topic words in the evidence: not found
 # problems that mean the answer's value is not in the text: the answer becomes "not found" (and goes to review)
 UNGROUNDED_VALUE = ("numbers not in the cited text", "periods not in the cited text", "names not in the cited text")
-KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
-QUANTITY_QUESTION = re.compile(
-    r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
-    r"up to what|pay|owe|cost)\b", re.IGNORECASE)
-MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
-# "how many hours / days / users ...": the answer must give a number of that unit
-COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|users?|seats?|units?|copies|"
-                     r"people|employees|licen[cs]es|sites|locations|installments|instalments|payments|"
-                     r"tonnes?|tons?|mt|kg|litres?|liters?)\b", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>"  # prompt delimiters echoed back
                       r"|\[(?:preamble|register\.\w+|\d{1,3}(?:\.\d{1,3}){0,3})\]\s*")  # and evidence labels
 
@@ -228,9 +217,14 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     if citations:
         citations += cite_values(text, citations, originals, contract.contract_id)
     reasons = answer_problems(item.question, text, citations, names)
-    if reasons and MISSING_FIGURE in reasons and not answer_problems(item.question, citations[0].quote, citations, names):
-        text, reasons = citations[0].quote, []  # the model's wording lost the figure; its verified quote has it
-    if any(r.startswith(UNGROUNDED_VALUE) for r in reasons):  # the value is not in the contract text: abstain
+    ungrounded = any(r.startswith(UNGROUNDED_VALUE) for r in reasons)
+    quote = _quote_answer(item.question, citations, names) if reasons else None
+    if quote and MISSING_FIGURE in reasons and not ungrounded:
+        text, reasons = quote, []  # the model's wording lost the figure; its verified quote has it
+    elif quote:  # the model's wording does not hold; the verified sentence it quoted does: give that, for review
+        reasons = [f"the analyst's answer {text!r} did not hold up; its verified quote is given instead", *reasons]
+        text = quote
+    elif ungrounded:  # the value is not in the contract text: abstain
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
                           reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons])
     review = None
@@ -270,46 +264,14 @@ def cite_values(answer: str, citations: list[Citation], texts: dict[str, str], c
     return added
 
 
-def answer_problems(question: str, answer: str, citations: list[Citation], names: str = "") -> list[str]:
-    """What code can prove wrong about an answer: no verified quote; numbers, durations, names or key terms
-    the quotes lack; a missing figure; an answer that only restates the question; quotes that do not
-    address the question."""
-    if not citations:
-        return ["no citation could be verified against the contract text"]
-    quotes = [c.quote for c in citations]
-    problems = []
-    unsupported = unsupported_numbers(answer, quotes)
-    if unsupported:
-        problems.append(f"numbers not in the cited text: {', '.join(sorted(unsupported))}")
-    elif durations := unsupported_durations(answer, quotes):
-        problems.append(f"periods not in the cited text: {', '.join(durations)}")
-    if QUANTITY_QUESTION.search(question) and not numbers(answer):
-        problems.append(MISSING_FIGURE)
-    elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
-        problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
-    new_terms = terms(answer) - terms(question) - terms("yes no not")
-    if not new_terms and not numbers(answer):
-        problems.append("the answer only restates the question")
-    elif names_missing := unsupported_names(answer, quotes + [question]):
-        problems.append(f"names not in the cited text: {', '.join(names_missing)}")
-    else:
-        quoted = set().union(*(terms(q) for q in quotes))
-        missing = sorted(new_terms - quoted)
-        if new_terms and len(missing) > KEY_TERM_SHARE * len(new_terms):
-            problems.append(f"the answer's key terms are not in the cited text: {', '.join(missing[:6])}")
-    if not any(c.clause_id.startswith("register.") for c in citations) and \
-            coverage(question, quotes, names) < MIN_COVERAGE:
-        problems.append("the cited text does not address the question")
-    return problems
-
-
-def _counts(answer: str, unit: str) -> bool:
-    """Whether ``answer`` states a number of ``unit`` ("12 hours", "twelve (12) hours")."""
-    stem = terms(unit)
-    for match in re.finditer(r"\d[\d,.]*\)?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)", answer.lower()):
-        if terms(match.group(1)) & stem:
-            return True
-    return False
+def _quote_answer(question: str, citations: list[Citation], names: str) -> str | None:
+    """The first verified contract sentence that answers ``question`` as it stands (a figure when one is asked,
+    on the question's topic), or None."""
+    for citation in citations:
+        if not citation.clause_id.startswith("register.") and \
+                not answer_problems(question, citation.quote, citations, names):
+            return citation.quote
+    return None
 
 
 def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],

@@ -2,11 +2,13 @@
 
 ``expected_answer`` strings match when their numbers and dates (normalised:
 "25,000" == "25000", "30 September 2027" == "2027-09-30") all occur in the
-answer, or, for strings without numbers, when they occur as text.
+answer, or, for strings without numbers, when they occur as whole words ("No"
+is not found in "notice").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crews.contract_qa.citations import normalize, numbers
@@ -18,7 +20,8 @@ def answer_matches(answer: str, expected: list[str]) -> bool:
     text = normalize(answer)
     for key in expected:
         wanted = numbers(key)
-        if not (wanted <= found_numbers if wanted else normalize(key) in text):
+        words = re.compile(rf"(?<!\w){re.escape(normalize(key))}(?!\w)")
+        if not (wanted <= found_numbers if wanted else words.search(text)):
             return False
     return True
 

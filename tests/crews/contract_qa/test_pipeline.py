@@ -117,7 +117,7 @@ def test_a_verbatim_quote_under_the_wrong_id_is_attributed_to_its_clause():
 
 
 def test_an_answer_that_restates_the_question_is_never_sent_as_is():
-    from crews.contract_qa.pipeline import answer_problems
+    from crews.contract_qa.answer_checks import answer_problems
     from crews.contract_qa.schemas import Citation
 
     quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
@@ -212,7 +212,7 @@ def test_register_citations_match_by_value_and_echoed_delimiters_are_dropped():
 
 
 def test_how_many_units_questions_need_a_number_of_that_unit():
-    from crews.contract_qa.pipeline import answer_problems
+    from crews.contract_qa.answer_checks import answer_problems
     from crews.contract_qa.schemas import Citation
 
     quote = "Onboarding includes administrator training of up to 12 hours for up to 10 administrators."
@@ -233,3 +233,16 @@ def test_a_figure_from_another_shown_clause_is_cited_from_there():
     added = cite_values("GBP 15,000, repaid within 30 days.", cited, texts, "c")
     assert [(c.clause_id, c.attributed) for c in added] == [("c:4.2", True)]
     assert cite_values("GBP 15,000, repaid within 45 days.", cited, texts, "c") == []
+
+
+def test_a_wrong_wording_of_a_verified_quote_gives_the_quote_for_review():
+    def misnamed(prompt):
+        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
+                             answer="Acme Holdings pays EUR 25,000.", confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(misnamed)))
+    assert answer.found and answer.answer.startswith("it shall pay the Provider a termination fee of EUR 25,000")
+    assert answer.needs_review and not answer.grounded
+    assert answer.review_reasons[:2] == [
+        "the analyst's answer 'Acme Holdings pays EUR 25,000.' did not hold up; its verified quote is given instead",
+        "names not in the cited text: Acme Holdings"]

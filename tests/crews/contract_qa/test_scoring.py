@@ -48,3 +48,11 @@ def test_a_right_figure_from_the_wrong_clause_is_not_correct_cited_and_wrong_ans
     assert wrong["wrong_unreviewed"] == 1.0
     reviewed = _answer(text="EUR 10,000").model_copy(update={"needs_review": True})
     assert score(reviewed, expectation)["wrong_unreviewed"] == 0.0
+
+
+def test_expected_words_match_whole_words_only():
+    from crews.contract_qa.scoring import answer_matches
+
+    assert not answer_matches("Notice must be given in writing.", ["No"])
+    assert answer_matches("No, not without the Lessor's consent.", ["No", "consent"])
+    assert answer_matches("The courts of Lyon, France.", ["Lyon"]) and not answer_matches("Lyonnaise courts", ["Lyon"])

@@ -1,0 +1,136 @@
+"""What code can prove wrong about an analyst's answer, given the quotes it verified.
+
+Each check names a problem in words a reviewer reads; an answer with any
+problem is not sent out as confident. The checks compare the answer with the
+question and the verified quotes only: numbers, dates and periods must occur in
+the quotes, names in the quotes or the question, most of the answer's own words
+in the quotes; a "how much / when" question needs a figure, a "how many hours"
+question a number of hours, an "annual fee" question a yearly figure; a yes/no
+answer must not contradict a negated clause; the quotes must address the question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crews.contract_qa.citations import numbers, unsupported_durations, unsupported_names, unsupported_numbers
+from crews.contract_qa.retrieval import coverage, terms
+from crews.contract_qa.schemas import Citation
+
+MIN_COVERAGE = 0.25  # below this share of the question's topic words in the quotes: they do not address it
+KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
+QUANTITY_QUESTION = re.compile(
+    r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
+    r"up to what|pay|owe|cost)\b", re.IGNORECASE)
+MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
+RESTATED = "the answer only restates the question"
+OFF_TOPIC = "the cited text does not address the question"
+# "how many hours / days / users ...": the answer must give a number of that unit
+COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|users?|seats?|units?|copies|"
+                     r"people|employees|licen[cs]es|sites|locations|installments|instalments|payments|"
+                     r"tonnes?|tons?|mt|kg|litres?|liters?)\b", re.IGNORECASE)
+# a figure per period: "annual fee", "EUR 46 per user per month", "monthly rent", "a day"
+_RATE = re.compile(r"\b(?:(annual(?:ly)?|yearly|per annum|p\.a\.)|(monthly)|(weekly)|(daily)|(hourly)|"
+                   r"(?:per|each|every|a|an)\s+(?:\w+\s+(?:per\s+)?)?(year|month|week|day|hour)\b)", re.IGNORECASE)
+_PERIODS = ("year", "month", "week", "day", "hour")
+YES_NO_QUESTION = re.compile(r"^\s*(is|are|does|do|did|can|could|may|might|must|will|shall|should|would|has|have)\b",
+                             re.IGNORECASE)
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot|prohibited|forbidden|excluded)\b|n't\b", re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
+_CONDITION = re.compile(r"\b(without|unless|except|subject to|only if|only with|provided that|if and only if)\b",
+                        re.IGNORECASE)
+
+
+_REFERENCE = re.compile(r"\b(?:clauses?|sections?|articles?|paragraphs?|schedules?|annex(?:es)?|exhibits?|§)\s*"
+                        r"\d+(?:\.\d+)*(?:\([a-z0-9]+\))*", re.IGNORECASE)
+
+
+def figures(text: str) -> set[str]:
+    """The numbers and dates of ``text``, clause references ("clause 9.2", "Section 4") left out."""
+    return numbers(_REFERENCE.sub(" ", text))
+
+
+def rates(text: str) -> set[str]:
+    """The periods ``text`` prices or counts per ("annual" -> year, "per user per month" -> month)."""
+    found = set()
+    for match in _RATE.finditer(text):
+        if match.group(6):
+            found.add(match.group(6).lower())
+        else:
+            found.add(next(p for p, g in zip(_PERIODS, match.groups()[:5], strict=True) if g))
+    return found
+
+
+def period_mismatch(question: str, answer: str, quotes: list[str]) -> str | None:
+    """The problem when the question asks for a figure per one period and the answer (or, when the answer
+    names none, the quote stating its number) gives it per another: an annual fee answered by a monthly price."""
+    asked = rates(question)
+    if not asked or not numbers(answer):
+        return None
+    given = rates(answer) or set().union(*(rates(q) for q in quotes if numbers(q) & numbers(answer)))
+    if given and not asked & given:
+        return (f"the question asks for a figure per {' or '.join(sorted(asked))}; the answer's is per "
+                f"{' or '.join(sorted(given))}")
+    return None
+
+
+def polarity_conflict(question: str, answer: str, quotes: list[str]) -> str | None:
+    """The problem when a yes/no answer contradicts its quotes: "yes" to a clause that says "not", "no" to one
+    that negates nothing. Conditional clauses ("not without consent") land here too: a person decides."""
+    said = _YES_NO.match(answer)
+    if not YES_NO_QUESTION.match(question) or not said:
+        return None
+    if any(_CONDITION.search(q) for q in quotes):
+        return f"the quoted clause is conditional; a plain {said.group(1).lower()} may not hold"
+    negated = any(_NEGATION.search(q) for q in quotes)
+    if said.group(1).lower() == "yes" and negated:
+        return "the answer says yes, but the quoted clause is negated"
+    if said.group(1).lower() == "no" and not negated:
+        return "the answer says no, but the quoted clause negates nothing"
+    return None
+
+
+def answer_problems(question: str, answer: str, citations: list[Citation], names: str = "") -> list[str]:
+    """Every problem code can prove about ``answer`` (empty when there is none); ``names`` is the
+    preamble, whose party names count as known."""
+    if not citations:
+        return ["no citation could be verified against the contract text"]
+    quotes = [c.quote for c in citations]
+    problems = []
+    unsupported = unsupported_numbers(answer, quotes)
+    if unsupported:
+        problems.append(f"numbers not in the cited text: {', '.join(sorted(unsupported))}")
+    elif durations := unsupported_durations(answer, quotes):
+        problems.append(f"periods not in the cited text: {', '.join(durations)}")
+    if QUANTITY_QUESTION.search(question) and not figures(answer):
+        problems.append(MISSING_FIGURE)
+    elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
+        problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
+    elif mismatch := period_mismatch(question, answer, quotes):
+        problems.append(mismatch)
+    yes_no = bool(_YES_NO.match(answer)) and bool(YES_NO_QUESTION.match(question))
+    new_terms = terms(answer) - terms(question) - terms("yes no not")
+    if not new_terms and not figures(answer) and not yes_no:
+        problems.append(RESTATED)
+    elif names_missing := unsupported_names(answer, quotes + [question]):
+        problems.append(f"names not in the cited text: {', '.join(names_missing)}")
+    else:
+        quoted = set().union(*(terms(q) for q in quotes))
+        missing = sorted(new_terms - quoted)
+        if new_terms and len(missing) > KEY_TERM_SHARE * len(new_terms):
+            problems.append(f"the answer's key terms are not in the cited text: {', '.join(missing[:6])}")
+    if conflict := polarity_conflict(question, answer, quotes):
+        problems.append(conflict)
+    if not any(c.clause_id.startswith("register.") for c in citations) and \
+            coverage(question, quotes, names) < MIN_COVERAGE:
+        problems.append(OFF_TOPIC)
+    return problems
+
+
+def _counts(answer: str, unit: str) -> bool:
+    """Whether ``answer`` states a number of ``unit`` ("12 hours", "twelve (12) hours")."""
+    stem = terms(unit)
+    for match in re.finditer(r"\d[\d,.]*\)?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)", answer.lower()):
+        if terms(match.group(1)) & stem:
+            return True
+    return False
