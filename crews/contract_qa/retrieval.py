@@ -2,19 +2,27 @@
 
 Each clause is indexed with its section heading, so "termination fee" finds
 ``9.3`` under "9. Termination" even when the clause itself says "terminate".
-Everything runs in-process from PyPI packages; nothing is downloaded at run time.
+A question's words are widened by the synonym groups of ``config/synonyms.yaml``
+("kick-off" also looks for "commencement"), for the search and for the topic
+coverage. Everything runs in-process from PyPI packages; nothing is downloaded
+at run time.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import Stemmer
+import yaml
 
 from crews.contract_qa.documents import Clause
 
 _STEMMER = Stemmer.Stemmer("english")
+SYNONYMS_FILE = Path(__file__).parent / "config" / "synonyms.yaml"
 
 
 @dataclass(frozen=True)
@@ -32,18 +40,46 @@ def terms(text: str) -> set[str]:
     return set(bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False, return_ids=False)[0])
 
 
+@functools.cache
+def _synonyms() -> dict[str, frozenset[str]]:
+    """Each stem of a synonym group -> every stem of the groups it belongs to."""
+    groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
+    related: dict[str, set[str]] = {}
+    for group in groups:
+        stems = set().union(*(terms(_joined(str(word))) for word in group))
+        for stem in stems:
+            related.setdefault(stem, set()).update(stems)
+    return {stem: frozenset(others) for stem, others in related.items()}
+
+
+def _joined(text: str) -> str:
+    """Hyphenated words as one word: "kick-off" -> "kickoff"."""
+    return re.sub(r"(?<=\w)-(?=\w)", "", text)
+
+
+def topic_terms(text: str) -> set[str]:
+    """The stemmed content words of ``text``, hyphenated words also read as one ("kick", "off", "kickoff")."""
+    return terms(text) | terms(_joined(text))
+
+
+def widened(stems: set[str]) -> set[str]:
+    """``stems`` and the stems of their synonym groups."""
+    table = _synonyms()
+    return set(stems).union(*(table.get(stem, ()) for stem in stems))
+
+
 # Words every contract question uses; they say nothing about whether a clause covers the topic.
 _GENERIC = terms("agreement contract party parties under must does do have what which how long much many soon "
-                 "quickly shall may will the terms about be once nda msa lease")
+                 "quickly shall may will the terms about be once nda msa lease when where who whom whose why is are")
 
 
 def coverage(question: str, evidence: list[str], names: str = "") -> float:
     """Share of the question's topic words (generic words and the parties' ``names`` left out) found in ``evidence``."""
-    topic = terms(question) - _GENERIC - terms(names)
+    topic = terms(_joined(question)) - _GENERIC - topic_terms(names)
     if not topic:
         return 1.0
-    found = set().union(*(terms(text) for text in evidence)) if evidence else set()
-    return len(topic & found) / len(topic)
+    found = set().union(*(topic_terms(text) for text in evidence)) if evidence else set()
+    return sum(bool(widened({stem}) & found) for stem in topic) / len(topic)
 
 
 class ClauseIndex:
@@ -59,7 +95,7 @@ class ClauseIndex:
         k = min(k, len(self.clauses))
         if k == 0 or not query.strip():
             return []
-        tokens = [sorted(terms(query))]
+        tokens = [sorted(widened(topic_terms(query)))]
         if not tokens[0]:
             return []
         ids, scores = self._bm25.retrieve(tokens, k=k, show_progress=False)
