@@ -76,6 +76,8 @@ BAD_CONF = [
     ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501}, ["param questions", "is too long"]),
     ("cq_unknown_key", "contract_qa", {"questions": [QUESTION | {"expected_answer": "EUR 10"}]},
      ["'expected_answer' was unexpected"]),
+    ("cq_register_url_as_conn_id", "contract_qa", {"register_conn_id": "postgresql://u:pw@db/contracts"},
+     ["param register_conn_id", "does not match"]),
 ]
 
 
