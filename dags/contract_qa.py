@@ -80,12 +80,11 @@ def contract_qa():
     def list_pairs() -> list[dict]:
         """One (contract, question) pair per mapped task."""
         from airflow.sdk.exceptions import AirflowFailException
+        from common.connections import connection_database_url
         from common.crew_tasks import conf_items
 
         from crews.contract_qa.spec import question_pairs
         from crews.errors import InputError
-
-        from common.connections import connection_database_url
 
         questions = conf_items("questions", "question_id", "contract_qa")
         params = get_current_context()["params"]

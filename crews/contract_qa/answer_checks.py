@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import re
 
-from crews.contract_qa.citations import numbers, unsupported_durations, unsupported_names, unsupported_numbers
+from crews.contract_qa.citations import (
+    durations,
+    numbers,
+    unsupported_durations,
+    unsupported_kinds,
+    unsupported_names,
+    unsupported_numbers,
+)
 from crews.contract_qa.retrieval import coverage, terms
 from crews.contract_qa.schemas import Citation
 
@@ -23,6 +30,11 @@ QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
     r"up to what|pay|owe|cost)\b", re.IGNORECASE)
 MISSING_FIGURE = "the question asks for a figure or date and the answer gives none"
+# "how long / how much notice / how far ahead ...": the answer must give a period ("90 days")
+PERIOD_QUESTION = re.compile(r"\bhow (long|soon|quickly|far (ahead|in advance)|much (notice|time|warning)|"
+                             r"many (days|weeks|months|years|hours))\b|\bwithin what (time|period)\b|"
+                             r"\bwhat (notice )?period\b", re.IGNORECASE)
+MISSING_PERIOD = "the question asks for a period and the answer gives none"
 RESTATED = "the answer only restates the question"
 OFF_TOPIC = "the cited text does not address the question"
 # "how many hours / days / users ...": the answer must give a number of that unit
@@ -61,13 +73,22 @@ def rates(text: str) -> set[str]:
     return found
 
 
+def figure_rates(text: str) -> set[str]:
+    """The periods the figures of ``text`` are given per, read next to each figure ("EUR 46 per user per month",
+    "an annual fee of EUR 84,000"), so a period the sentence only repeats from the question does not count."""
+    found: set[str] = set()
+    for match in re.finditer(r"\d[\d,.]*", _REFERENCE.sub(" ", text)):
+        found |= rates(text[max(0, match.start() - 25):match.end() + 40])
+    return found
+
+
 def period_mismatch(question: str, answer: str, quotes: list[str]) -> str | None:
     """The problem when the question asks for a figure per one period and the answer (or, when the answer
     names none, the quote stating its number) gives it per another: an annual fee answered by a monthly price."""
     asked = rates(question)
     if not asked or not numbers(answer):
         return None
-    given = rates(answer) or set().union(*(rates(q) for q in quotes if numbers(q) & numbers(answer)))
+    given = figure_rates(answer) or set().union(*(figure_rates(q) for q in quotes if numbers(q) & numbers(answer)))
     if given and not asked & given:
         return (f"the question asks for a figure per {' or '.join(sorted(asked))}; the answer's is per "
                 f"{' or '.join(sorted(given))}")
@@ -100,12 +121,16 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
     unsupported = unsupported_numbers(answer, quotes)
     if unsupported:
         problems.append(f"numbers not in the cited text: {', '.join(sorted(unsupported))}")
-    elif durations := unsupported_durations(answer, quotes):
-        problems.append(f"periods not in the cited text: {', '.join(durations)}")
+    elif periods := unsupported_durations(answer, quotes):
+        problems.append(f"periods not in the cited text: {', '.join(periods)}")
+    elif amounts := unsupported_kinds(answer, quotes):
+        problems.append(f"numbers not in the cited text as stated: {', '.join(amounts)}")
     if QUANTITY_QUESTION.search(question) and not figures(answer):
         problems.append(MISSING_FIGURE)
     elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
         problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
+    elif PERIOD_QUESTION.search(question) and not durations(answer):
+        problems.append(MISSING_PERIOD)
     elif mismatch := period_mismatch(question, answer, quotes):
         problems.append(mismatch)
     yes_no = bool(_YES_NO.match(answer)) and bool(YES_NO_QUESTION.match(question))

@@ -84,6 +84,28 @@ def unsupported_durations(answer: str, evidence: list[str]) -> list[str]:
     return [f"{n} {unit}s" for n, unit in sorted(durations(answer) - stated)]
 
 
+_PERCENT = re.compile(r"(\d[\d,.]*)\)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
+_CURRENCY = r"(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|[€$£¥])"
+_MONEY = re.compile(rf"{_CURRENCY}\s?(\d[\d,.]*)|(\d[\d,.]*)\s?(?:{_CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
+
+
+def _plain(number: str) -> str:
+    return number.replace(",", "").rstrip(".").removesuffix(".0")
+
+
+def kinds(text: str) -> set[tuple[str, str]]:
+    """(number, kind) of every percentage and money amount in ``text``: "4%" -> ("4", "percent")."""
+    found = {(_plain(n), "percent") for n in _PERCENT.findall(text)}
+    return found | {(_plain(a or b), "money") for a, b in _MONEY.findall(text)}
+
+
+def unsupported_kinds(answer: str, evidence: list[str]) -> list[str]:
+    """Percentages and amounts of money in the answer that the evidence never states as such
+    ("10%" when the clause says "ten (10) Business Days")."""
+    stated = set().union(*(kinds(text) for text in evidence)) if evidence else set()
+    return [f"{n}{'%' if kind == 'percent' else ' (money)'}" for n, kind in sorted(kinds(answer) - stated)]
+
+
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&'-]+(?:\s+(?:(?:of|&)\s+)?[A-Z][a-zA-Z&'-]+)*)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
 _NOT_NAMES = {"The", "This", "That", "These", "It", "Its", "A", "An", "Yes", "No", "Not", "According", "Under",

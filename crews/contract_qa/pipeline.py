@@ -37,7 +37,7 @@ from crews.contract_qa.citations import (
     unsupported_numbers,
 )
 from crews.contract_qa.crew import ContractQACrew
-from crews.contract_qa.register import FIELDS, fields_named_in, format_fact
+from crews.contract_qa.register import FIELD_LABELS, FIELDS, fields_named_in, format_fact
 from crews.contract_qa.retrieval import ClauseIndex, coverage
 from crews.contract_qa.schemas import (
     NOT_FOUND,
@@ -149,7 +149,8 @@ def _attribute(quote: str, cited: str | None, texts: dict[str, str], contract_id
 
 def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> Routing:
     """The coordinator's decision, checked by code: a register field the question names by a
-    :data:`~crews.contract_qa.register.FIELD_WORDS` word adds the register; no register row removes it."""
+    :data:`~crews.contract_qa.register.FIELD_WORDS` word adds the register (a question about what "the
+    register" holds goes to the register alone); no register row removes it."""
     routing = _kickoff(crew, "route_question", {**common, "title": item.contract.title,
                                                 "register_fields": ", ".join(FIELDS)}, Routing)
     routing = routing or Routing(route="both", register_fields=list(FIELDS))
@@ -158,7 +159,10 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
     named = list(routing.register_fields)
     if len(named) == len(FIELDS):
         named = []  # "all fields" is the model not choosing
-    named += [f for f in fields_named_in(item.question) if f not in named]
+    asked = fields_named_in(item.question)
+    named += [f for f in asked if f not in named]
+    if asked and re.search(r"\bregister\b", item.question, re.IGNORECASE):  # "what does the register record"
+        return routing.model_copy(update={"route": "register", "register_fields": asked})
     if routing.route == "documents" and named:
         return routing.model_copy(update={"route": "both", "register_fields": named})
     return routing.model_copy(update={"register_fields": named})
@@ -290,7 +294,7 @@ def _register_answer(item: QuestionInput, routing: Routing, facts: dict[str, Any
     contract_id = item.contract.contract_id
     citations = [Citation(contract_id=contract_id, clause_id=f"register.{field}", quote=format_fact(field, value))
                  for field, value in facts.items()]
-    answer = "; ".join(f"{field.replace('_', ' ')}: {format_fact(field, value)}" for field, value in facts.items())
+    answer = "; ".join(f"{FIELD_LABELS[field]}: {format_fact(field, value)}" for field, value in facts.items())
     return ContractAnswer(
         question_id=item.question_id, contract_id=contract_id, question=item.question,
         answer=f"According to the contract register, {answer}.", found=True, citations=citations,

@@ -23,6 +23,13 @@ RegisterField = Literal[
 FIELDS: tuple[str, ...] = get_args(RegisterField)
 
 
+# How each field reads in an answer.
+FIELD_LABELS: dict[str, str] = {
+    "counterparty": "counterparty", "contract_type": "contract type", "value_eur": "total contract value",
+    "start_date": "start date", "end_date": "end of the initial term", "auto_renewal": "renews automatically",
+    "notice_days": "notice in days", "governing_law": "governing law",
+}
+
 # Words that point at a register field; the router adds a field the model missed when its word appears.
 FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "counterparty": ("counterparty", "other party", "who is the"),

@@ -46,15 +46,26 @@ def _synonyms() -> dict[str, frozenset[str]]:
     groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
     related: dict[str, set[str]] = {}
     for group in groups:
-        stems = set().union(*(terms(_joined(str(word))) for word in group))
+        stems = set().union(*(terms(re.sub(r"[\s-]+", "", str(word))) for word in group))
         for stem in stems:
             related.setdefault(stem, set()).update(stems)
     return {stem: frozenset(others) for stem, others in related.items()}
 
 
+@functools.cache
+def _phrases() -> re.Pattern[str] | None:
+    """The multi-word entries of the synonym groups ("kick off", "roll over"), as one pattern."""
+    groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
+    phrases = sorted({str(w) for group in groups for w in group if " " in str(w)}, key=len, reverse=True)
+    words = [r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases]
+    return re.compile(rf"\b(?:{'|'.join(words)})\b", re.IGNORECASE) if words else None
+
+
 def _joined(text: str) -> str:
-    """Hyphenated words as one word: "kick-off" -> "kickoff"."""
-    return re.sub(r"(?<=\w)-(?=\w)", "", text)
+    """Hyphenated words and the synonym groups' phrases as one word: "kick-off", "kick off" -> "kickoff"."""
+    text = re.sub(r"(?<=\w)-(?=\w)", "", text)
+    phrases = _phrases()
+    return phrases.sub(lambda m: re.sub(r"\s+", "", m.group(0)), text) if phrases else text
 
 
 def topic_terms(text: str) -> set[str]:

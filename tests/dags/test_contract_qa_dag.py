@@ -11,8 +11,8 @@ import sqlite3
 import pytest
 from mlflow import MlflowClient
 
-from crews.results import fetch_results
 from crews.paths import INCLUDE_DIR
+from crews.results import fetch_results
 from tests.dags.dagtest_support import run_dag_test
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,13 @@
 
 import pytest
 
-from crews.contract_qa.answer_checks import answer_problems, figures, period_mismatch, polarity_conflict, rates
+from crews.contract_qa.answer_checks import (
+    answer_problems,
+    figures,
+    period_mismatch,
+    polarity_conflict,
+    rates,
+)
 from crews.contract_qa.schemas import Citation
 
 
@@ -57,3 +63,22 @@ def test_a_clause_reference_is_not_the_figure_asked_for():
     cited = _cited("If the Customer terminates for convenience under clause 9.2, it shall pay a termination fee.")
     assert "the question asks for a figure or date and the answer gives none" in answer_problems(
         "How much is the termination fee?", cited[0].quote, cited)
+
+
+def test_the_period_is_read_next_to_the_figure_not_from_the_repeated_question():
+    question = "What is the yearly subscription charge for the platform?"
+    answer = "The yearly subscription charge for the platform is EUR 46 per user per month."
+    assert period_mismatch(question, answer, [answer]) == (
+        "the question asks for a figure per year; the answer's is per month")
+    assert period_mismatch(question, "The yearly subscription charge for the platform is EUR 84,000.",
+                           ["The annual subscription fee is EUR 84,000, payable in advance."]) is None
+
+
+def test_a_notice_question_needs_a_period_and_a_percentage_must_be_one_in_the_clause():
+    price = _cited("Lumen may increase the Subscription Fee by no more than 5% per year.")
+    assert "the question asks for a period and the answer gives none" in answer_problems(
+        "How much notice is needed to stop the renewal?", "No more than 5% per year.", price)
+    suspension = _cited("Lumen may, after giving ten (10) Business Days' written notice, suspend access.")
+    assert answer_problems("What interest rate is charged on overdue invoices?", "The rate is 10%.", suspension)[0] == (
+        "numbers not in the cited text as stated: 10%")
+    assert answer_problems("How long is the notice before a suspension?", "Ten (10) Business Days.", suspension) == []

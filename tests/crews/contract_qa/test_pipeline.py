@@ -246,3 +246,15 @@ def test_a_wrong_wording_of_a_verified_quote_gives_the_quote_for_review():
     assert answer.review_reasons[:2] == [
         "the analyst's answer 'Acme Holdings pays EUR 25,000.' did not hold up; its verified quote is given instead",
         "names not in the cited text: Acme Holdings"]
+
+
+def test_a_question_about_what_the_register_records_is_answered_from_the_register():
+    def documents_only(messages, response_model):
+        if response_model is Routing:
+            return Routing(register_fields=[], route="documents", search_terms="")
+        return scripted_contract_qa.respond(messages, response_model)
+    item = load_input({"question_id": "q", "contract_id": "northwind_msa",
+                       "question": "What total contract value does the register record for Northwind?"})
+    answer = answer_question(item, _llm(documents_only))
+    assert answer.route == "register" and answer.answer == "According to the contract register, total contract value: EUR 540,000."
+    assert [c.clause_id for c in answer.citations] == ["register.value_eur"] and not answer.needs_review

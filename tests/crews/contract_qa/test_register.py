@@ -63,3 +63,9 @@ def test_a_register_that_cannot_be_read_is_named_without_its_password(tmp_path, 
     with pytest.raises(RegisterError, match="cannot be read") as failure:
         register.lookup("a")
     assert "s3cret-pw" not in str(failure.value) and "reader:***@127.0.0.1:9" in str(failure.value)
+
+
+def test_every_field_has_a_label_for_answers():
+    from crews.contract_qa.register import FIELD_LABELS
+
+    assert set(FIELD_LABELS) == set(FIELDS)

@@ -1,5 +1,7 @@
 """Clause search and topic coverage, with the synonym groups of config/synonyms.yaml."""
 
+import re
+
 import yaml
 
 from crews.contract_qa.documents import Clause
@@ -30,7 +32,13 @@ def test_hyphenated_words_are_read_whole_and_apart():
     assert "commenc" in widened(topic_terms("kick-off"))
 
 
-def test_every_synonym_entry_is_one_word():
+def test_phrases_of_the_groups_read_as_one_word():
+    assert "kickoff" in topic_terms("When does the subscription kick off?")
+    assert coverage("Does it roll over by itself?", ["This Agreement renews automatically for one year."]) == 0.5
+    assert coverage("When does it run out?", ["The Initial Term expires on 30 June 2030."]) == 1.0
+
+
+def test_every_synonym_entry_reads_as_one_word():
     groups = yaml.safe_load(SYNONYMS_FILE.read_text())["groups"]
     assert groups and all(len(group) > 1 for group in groups)
-    assert all(len(terms(str(word).replace("-", ""))) == 1 for group in groups for word in group), groups
+    assert all(len(terms(re.sub(r"[\s-]+", "", str(word)))) == 1 for group in groups for word in group), groups
