@@ -221,16 +221,15 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     if citations:
         citations += cite_values(text, citations, originals, contract.contract_id)
     reasons = answer_problems(item.question, text, citations, names)
-    ungrounded = any(r.startswith(UNGROUNDED_VALUE) for r in reasons)
+    if any(r.startswith(UNGROUNDED_VALUE) for r in reasons):  # a value the contract text lacks: abstain
+        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
+                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons])
     quote = _quote_answer(item.question, citations, names) if reasons else None
-    if quote and MISSING_FIGURE in reasons and not ungrounded:
+    if quote and MISSING_FIGURE in reasons:
         text, reasons = quote, []  # the model's wording lost the figure; its verified quote has it
     elif quote:  # the model's wording does not hold; the verified sentence it quoted does: give that, for review
         reasons = [f"the analyst's answer {text!r} did not hold up; its verified quote is given instead", *reasons]
         text = quote
-    elif ungrounded:  # the value is not in the contract text: abstain
-        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
-                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons])
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
