@@ -154,6 +154,8 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
     routing = _kickoff(crew, "route_question", {**common, "title": item.contract.title,
                                                 "register_fields": ", ".join(FIELDS)}, Routing)
     routing = routing or Routing(route="both", register_fields=list(FIELDS))
+    if item.register_row is None and asks_register(item.question):
+        return Routing(register_fields=[], route="register", search_terms=routing.search_terms)
     if item.register_row is None:
         return Routing(register_fields=[], route="documents", search_terms=routing.search_terms)
     named = list(routing.register_fields)
@@ -161,7 +163,7 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
         named = []  # "all fields" is the model not choosing
     asked = fields_named_in(item.question)
     named += [f for f in asked if f not in named]
-    if asked and re.search(r"\bregister\b", item.question, re.IGNORECASE):  # "what does the register record"
+    if asked and asks_register(item.question):  # "what does the register record"
         return routing.model_copy(update={"route": "register", "register_fields": asked})
     if routing.route == "documents" and named:
         return routing.model_copy(update={"route": "both", "register_fields": named})
@@ -186,12 +188,16 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
             for e in kept[:MAX_EVIDENCE]:
                 e.selected = True
     register_facts: dict[str, Any] = {}
-    if routing.route in ("register", "both"):
+    if routing.route in ("register", "both") and item.register_row is not None:
         fields = routing.register_fields or list(FIELDS)
         register_facts = {f: item.register_row[f] for f in fields if item.register_row.get(f) is not None}
 
     if routing.route == "register" and register_facts:
         return _register_answer(item, routing, register_facts)
+    if routing.route == "register" and item.register_row is None and asks_register(item.question):
+        return _not_found(item, routing, evidence, register_facts, confidence=1.0,
+                          reasons=["the question asks what the contract register records, and the register has no "
+                                   f"row for contract {contract.contract_id!r}"])
     texts = {e.clause_id: e.text for e in evidence if e.selected}
     texts |= {f"register.{field}": format_fact(field, value) for field, value in register_facts.items()}
     preamble = contract.clause(f"{contract.contract_id}:preamble")
@@ -265,6 +271,11 @@ def cite_values(answer: str, citations: list[Citation], texts: dict[str, str], c
                 added.append(Citation(contract_id=contract_id, clause_id=key, quote=sentence.strip(), attributed=True))
                 break
     return added
+
+
+def asks_register(question: str) -> bool:
+    """Whether the question asks what the contract register itself records."""
+    return bool(re.search(r"\bregister\b", question, re.IGNORECASE))
 
 
 def _quote_answer(question: str, citations: list[Citation], names: str) -> str | None:

@@ -259,3 +259,12 @@ def test_a_question_about_what_the_register_records_is_answered_from_the_registe
     answer = answer_question(item, _llm(documents_only))
     assert answer.route == "register" and answer.answer == "According to the contract register, total contract value: EUR 540,000."
     assert [c.clause_id for c in answer.citations] == ["register.value_eur"] and not answer.needs_review
+
+
+def test_a_register_question_about_a_contract_the_register_lacks_is_not_found_for_review(tmp_path):
+    item = load_input({"question_id": "q", "contract_id": "northwind_msa", "document": "contracts/northwind_msa.md",
+                       "question": "What total contract value does the register record for Northwind?"})
+    answer = answer_question(item.model_copy(update={"register_row": None}), _llm())
+    assert not answer.found and answer.needs_review and answer.route == "register"
+    assert answer.review_reasons == [
+        "the question asks what the contract register records, and the register has no row for contract 'northwind_msa'"]
