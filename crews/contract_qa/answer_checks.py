@@ -25,6 +25,7 @@ from crews.contract_qa.retrieval import coverage, terms
 from crews.contract_qa.schemas import Citation
 
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the quotes: they do not address it
+FIGURE_COVERAGE = 0.4  # the sentence stating the answer's figure must hold this share of the question's topic words
 KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
 QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
@@ -53,13 +54,13 @@ _CONDITION = re.compile(r"\b(without|unless|except|subject to|only if|only with|
                         re.IGNORECASE)
 
 
-_REFERENCE = re.compile(r"\b(?:clauses?|sections?|articles?|paragraphs?|schedules?|annex(?:es)?|exhibits?|§)\s*"
+CLAUSE_REFERENCE = re.compile(r"\b(?:clauses?|sections?|articles?|paragraphs?|schedules?|annex(?:es)?|exhibits?|§)\s*"
                         r"\d+(?:\.\d+)*(?:\([a-z0-9]+\))*", re.IGNORECASE)
 
 
 def figures(text: str) -> set[str]:
     """The numbers and dates of ``text``, clause references ("clause 9.2", "Section 4") left out."""
-    return numbers(_REFERENCE.sub(" ", text))
+    return numbers(CLAUSE_REFERENCE.sub(" ", text))
 
 
 def rates(text: str) -> set[str]:
@@ -77,7 +78,7 @@ def figure_rates(text: str) -> set[str]:
     """The periods the figures of ``text`` are given per, read next to each figure ("EUR 46 per user per month",
     "an annual fee of EUR 84,000"), so a period the sentence only repeats from the question does not count."""
     found: set[str] = set()
-    for match in re.finditer(r"\d[\d,.]*", _REFERENCE.sub(" ", text)):
+    for match in re.finditer(r"\d[\d,.]*", CLAUSE_REFERENCE.sub(" ", text)):
         found |= rates(text[max(0, match.start() - 25):match.end() + 40])
     return found
 
@@ -149,7 +150,23 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
     if not any(c.clause_id.startswith("register.") for c in citations) and \
             coverage(question, quotes, names) < MIN_COVERAGE:
         problems.append(OFF_TOPIC)
+    elif weak := figure_off_topic(question, answer, citations, names):
+        problems.append(weak)
     return problems
+
+
+def figure_off_topic(question: str, answer: str, citations: list[Citation], names: str = "") -> str | None:
+    """The problem when the quoted sentences that state the answer's figures share under
+    :data:`FIGURE_COVERAGE` of the question's topic words (the figure comes from a neighbouring provision)."""
+    wanted = figures(answer)
+    stating = [s for c in citations if not c.clause_id.startswith("register.")
+               for s in re.split(r"(?<=[.;:])\s+", c.quote) if figures(s) & wanted]
+    if not stating:
+        return None
+    best = max(coverage(question, [s], names) for s in stating)
+    if best < FIGURE_COVERAGE:
+        return f"the sentence stating {', '.join(sorted(figures(answer)))} shares only {best:.0%} of the question's topic words"
+    return None
 
 
 def _counts(answer: str, unit: str) -> bool:

@@ -50,6 +50,13 @@ _DATES = [
 ]
 
 
+def dates_as_iso(text: str) -> str:
+    """``text`` with every date written as ``YYYY-MM-DD`` ("1 March 2025" -> "2025-03-01")."""
+    for pattern, parts in _DATES:
+        text = pattern.sub(lambda m, parts=parts: "{:04d}-{:02d}-{:02d}".format(*map(int, parts(m))), text)
+    return text
+
+
 def numbers(text: str) -> set[str]:
     """Dates (as ``YYYY-MM-DD``) and numbers without thousands separators ("25,000." -> "25000") in ``text``."""
     found = set()
@@ -85,8 +92,8 @@ def unsupported_durations(answer: str, evidence: list[str]) -> list[str]:
 
 
 _PERCENT = re.compile(r"(\d[\d,.]*)\)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
-_CURRENCY = r"(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|[€$£¥])"
-_MONEY = re.compile(rf"{_CURRENCY}\s?(\d[\d,.]*)|(\d[\d,.]*)\s?(?:{_CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
+CURRENCY = r"(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|[€$£¥])"
+_MONEY = re.compile(rf"{CURRENCY}\s?(\d[\d,.]*)|(\d[\d,.]*)\s?(?:{CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
 
 
 def _plain(number: str) -> str:

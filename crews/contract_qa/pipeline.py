@@ -28,6 +28,7 @@ from typing import Any
 from crewai.llms.base_llm import BaseLLM
 
 from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, answer_problems
+from crews.contract_qa.answer_sentence import sentence_problems
 from crews.contract_qa.citations import (
     REPAIR_OVERLAP,
     best_sentence,
@@ -236,6 +237,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     elif quote:  # the model's wording does not hold; the verified sentence it quoted does: give that, for review
         reasons = [f"the analyst's answer {text!r} did not hold up; its verified quote is given instead", *reasons]
         text = quote
+    quoted = {c.clause_id: c.quote for c in citations if not c.clause_id.startswith("register.")}
+    reasons += sentence_problems(item.question, text, quoted, {e.clause_id: e.text for e in evidence if e.selected})
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)

@@ -81,4 +81,4 @@ def test_a_notice_question_needs_a_period_and_a_percentage_must_be_one_in_the_cl
     suspension = _cited("Lumen may, after giving ten (10) Business Days' written notice, suspend access.")
     assert answer_problems("What interest rate is charged on overdue invoices?", "The rate is 10%.", suspension)[0] == (
         "numbers not in the cited text as stated: 10%")
-    assert answer_problems("How long is the notice before a suspension?", "Ten (10) Business Days.", suspension) == []
+    assert answer_problems("How much notice must Lumen give to suspend access?", "Ten (10) Business Days.", suspension) == []
