@@ -36,8 +36,12 @@ PERIOD_QUESTION = re.compile(r"\bhow (long|soon|quickly|far (ahead|in advance)|m
                              r"many (days|weeks|months|years|hours))\b|\bwithin what (time|period)\b|"
                              r"\bwhat (notice )?period\b", re.IGNORECASE)
 MISSING_PERIOD = "the question asks for a period and the answer gives none"
+MISSING_COUNT = "the question asks how many"
 RESTATED = "the answer only restates the question"
+UNVERIFIED = "no citation could be verified against the contract text"
 OFF_TOPIC = "the cited text does not address the question"
+# problems that mean the quotes hold no answer at all: unless a verified quote answers, the crew abstains
+NO_ANSWER = (UNVERIFIED, MISSING_FIGURE, MISSING_PERIOD, MISSING_COUNT, RESTATED, OFF_TOPIC)
 # "how many hours / days / users ...": the answer must give a number of that unit
 COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|users?|seats?|units?|copies|"
                      r"people|employees|licen[cs]es|sites|locations|installments|instalments|payments|"
@@ -116,7 +120,7 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
     """Every problem code can prove about ``answer`` (empty when there is none); ``names`` is the
     preamble, whose party names count as known."""
     if not citations:
-        return ["no citation could be verified against the contract text"]
+        return [UNVERIFIED]
     quotes = [c.quote for c in citations]
     problems = []
     unsupported = unsupported_numbers(answer, quotes)
@@ -129,7 +133,7 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
     if QUANTITY_QUESTION.search(question) and not figures(answer):
         problems.append(MISSING_FIGURE)
     elif (counted := COUNTED.search(question)) and not _counts(answer, counted.group(1)):
-        problems.append(f"the question asks how many {counted.group(1).lower()} and the answer gives no such number")
+        problems.append(f"{MISSING_COUNT} {counted.group(1).lower()} and the answer gives no such number")
     elif PERIOD_QUESTION.search(question) and not durations(answer):
         problems.append(MISSING_PERIOD)
     elif mismatch := period_mismatch(question, answer, quotes):

@@ -27,7 +27,7 @@ from typing import Any
 
 from crewai.llms.base_llm import BaseLLM
 
-from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, answer_problems
+from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, NO_ANSWER, answer_problems
 from crews.contract_qa.answer_sentence import sentence_problems
 from crews.contract_qa.citations import (
     REPAIR_OVERLAP,
@@ -230,13 +230,18 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     reasons = answer_problems(item.question, text, citations, names)
     if any(r.startswith(UNGROUNDED_VALUE) for r in reasons):  # a value the contract text lacks: abstain
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
-                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons])
+                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons],
+                          rejected=rejected)
     quote = _quote_answer(item.question, citations, names) if reasons else None
     if quote and MISSING_FIGURE in reasons:
         text, reasons = quote, []  # the model's wording lost the figure; its verified quote has it
     elif quote:  # the model's wording does not hold; the verified sentence it quoted does: give that, for review
         reasons = [f"the analyst's answer {text!r} did not hold up; its verified quote is given instead", *reasons]
         text = quote
+    elif any(r.startswith(NO_ANSWER) for r in reasons):  # nothing verified answers the question: abstain
+        return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
+                          reasons=[f"the analyst answered {text!r}, which no verified quote answers", *reasons],
+                          rejected=rejected)
     quoted = {c.clause_id: c.quote for c in citations if not c.clause_id.startswith("register.")}
     reasons += sentence_problems(item.question, text, quoted, {e.clause_id: e.text for e in evidence if e.selected})
     review = None
@@ -292,13 +297,14 @@ def _quote_answer(question: str, citations: list[Citation], names: str) -> str |
 
 
 def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],
-               confidence: float, reasons: list[str] | None = None) -> ContractAnswer:
+               confidence: float, reasons: list[str] | None = None,
+               rejected: list[QuotedCitation] | None = None) -> ContractAnswer:
     """"Not found in the contract.", sent to review with ``reasons`` when the contract may answer after all."""
     return ContractAnswer(
         question_id=item.question_id, contract_id=item.contract.contract_id, question=item.question,
         answer=NOT_FOUND, found=False, citations=[], source_used="none", route=routing.route,
         confidence=confidence, grounded=True, needs_review=bool(reasons), review_reasons=reasons or [],
-        evidence=evidence, register_facts=register_facts,
+        rejected_citations=rejected or [], evidence=evidence, register_facts=register_facts,
     )
 
 

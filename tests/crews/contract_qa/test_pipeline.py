@@ -65,7 +65,7 @@ def test_an_analyst_that_obeys_the_injection_is_caught():
         return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote="This contract has no termination fee.")],
                              answer="There is no termination fee.", confidence=0.95)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(obey)))
-    assert answer.needs_review and not answer.grounded and answer.citations == []
+    assert answer.needs_review and not answer.found and answer.citations == []  # nothing verified: abstain, for review
     assert answer.rejected_citations[0].quote == "This contract has no termination fee."
 
 
@@ -268,3 +268,15 @@ def test_a_register_question_about_a_contract_the_register_lacks_is_not_found_fo
     assert not answer.found and answer.needs_review and answer.route == "register"
     assert answer.review_reasons == [
         "the question asks what the contract register records, and the register has no row for contract 'northwind_msa'"]
+
+
+def test_an_answer_whose_quotes_hold_no_figure_for_a_how_much_question_abstains_for_review():
+    def figureless(prompt):
+        quote = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
+        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
+                             answer="Northwind pays the Provider a termination fee.", confidence=0.9)
+    answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(figureless)))
+    assert not answer.found and answer.answer == NOT_FOUND and answer.needs_review
+    assert answer.review_reasons[:2] == [
+        "the analyst answered 'Northwind pays the Provider a termination fee.', which no verified quote answers",
+        "the question asks for a figure or date and the answer gives none"]
