@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from crews.contract_qa.answer_checks import CLAUSE_REFERENCE
 from crews.contract_qa.citations import CURRENCY, dates_as_iso, durations, kinds, numbers
-from crews.contract_qa.retrieval import topic_terms, widened
+from crews.contract_qa.retrieval import coverage, topic_terms, widened
 
 KIND_WEIGHT = 1.5  # a sentence holding the kind of value asked for counts like this many more topic words
+STRONG_COVERAGE = 0.5  # code offers its own best sentence only when it holds this share of the topic words
 MARGIN = 1.0  # code's best sentence must beat every cited one by this much to send the answer to review
 BEFORE, AFTER = 5, 3  # words before and after a figure that count as next to it ("nor higher than USD 1,780 per MT")
 
@@ -70,6 +71,19 @@ def rank(question: str, texts: dict[str, str]) -> list[Ranked]:
     """Every sentence of ``texts`` (clause id -> text), best first."""
     ranked = [Ranked(cid, s, score(question, s)) for cid, text in texts.items() for s in sentences(text)]
     return sorted(ranked, key=lambda r: -r.score)
+
+
+def strongest_sentence(question: str, texts: dict[str, str], names: str = "") -> Ranked | None:
+    """Code's best sentence when it covers at least :data:`STRONG_COVERAGE` of the question's topic words and
+    holds every kind of value the question asks for; else None."""
+    ranked = rank(question, texts)
+    if not ranked:
+        return None
+    best = ranked[0]
+    asked = asked_kinds(question)
+    if coverage(question, [best.sentence], names) < STRONG_COVERAGE or not asked <= _held_kinds(best.sentence):
+        return None
+    return best
 
 
 def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str]) -> Ranked | None:

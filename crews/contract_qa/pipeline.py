@@ -28,7 +28,7 @@ from typing import Any
 from crewai.llms.base_llm import BaseLLM
 
 from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, NO_ANSWER, answer_problems
-from crews.contract_qa.answer_sentence import sentence_problems
+from crews.contract_qa.answer_sentence import sentence_problems, strongest_sentence
 from crews.contract_qa.citations import (
     REPAIR_OVERLAP,
     best_sentence,
@@ -232,18 +232,20 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
                           reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons],
                           rejected=rejected)
-    quote = _quote_answer(item.question, citations, names) if reasons else None
-    if quote and MISSING_FIGURE in reasons:
-        text, reasons = quote, []  # the model's wording lost the figure; its verified quote has it
-    elif quote:  # the model's wording does not hold; the verified sentence it quoted does: give that, for review
-        reasons = [f"the analyst's answer {text!r} did not hold up; its verified quote is given instead", *reasons]
-        text = quote
+    shown = {e.clause_id: originals[e.clause_id] for e in evidence if e.selected}
+    reasons = reasons or sentence_problems(item.question, text, _quoted(citations), shown)
+    alternative = _alternative(item.question, citations, shown, names, contract.contract_id) if reasons else None
+    if alternative and alternative in citations and reasons == [MISSING_FIGURE]:
+        text, reasons = alternative.quote, []  # the model's wording lost the figure; its verified quote has it
+    elif alternative:  # the model's wording does not hold; a verified sentence does: give that, for review
+        source = "its verified quote" if alternative in citations else f"the sentence of clause {_label(alternative.clause_id)} that code finds answers the question"
+        reasons = [f"the analyst's answer {text!r} did not hold up; {source} is given instead", *reasons]
+        text = alternative.quote
+        citations = [alternative, *(c for c in citations if c is not alternative and c.clause_id.startswith("register."))]
     elif any(r.startswith(NO_ANSWER) for r in reasons):  # nothing verified answers the question: abstain
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
                           reasons=[f"the analyst answered {text!r}, which no verified quote answers", *reasons],
                           rejected=rejected)
-    quoted = {c.clause_id: c.quote for c in citations if not c.clause_id.startswith("register.")}
-    reasons += sentence_problems(item.question, text, quoted, {e.clause_id: e.text for e in evidence if e.selected})
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
@@ -286,14 +288,31 @@ def asks_register(question: str) -> bool:
     return bool(re.search(r"\bregister\b", question, re.IGNORECASE))
 
 
-def _quote_answer(question: str, citations: list[Citation], names: str) -> str | None:
-    """The first verified contract sentence that answers ``question`` as it stands (a figure when one is asked,
-    on the question's topic), or None."""
+def _quoted(citations: list[Citation]) -> dict[str, str]:
+    """Clause id -> quote of the document citations."""
+    return {c.clause_id: c.quote for c in citations if not c.clause_id.startswith("register.")}
+
+
+def _answers(question: str, citation: Citation, shown: dict[str, str], names: str) -> bool:
+    """Whether a verified sentence, given as the answer, passes every check of code."""
+    return not answer_problems(question, citation.quote, [citation], names) and \
+        not sentence_problems(question, citation.quote, {citation.clause_id: citation.quote}, shown)
+
+
+def _alternative(question: str, citations: list[Citation], shown: dict[str, str], names: str,
+                 contract_id: str) -> Citation | None:
+    """A verified sentence that answers ``question`` when the analyst's wording does not: its own quote
+    first, else the evidence sentence code ranks best, when that one covers at least
+    :data:`~crews.contract_qa.answer_sentence.STRONG_COVERAGE` of the question's topic words and holds
+    the kind of value asked for."""
     for citation in citations:
-        if not citation.clause_id.startswith("register.") and \
-                not answer_problems(question, citation.quote, citations, names):
-            return citation.quote
-    return None
+        if not citation.clause_id.startswith("register.") and _answers(question, citation, shown, names):
+            return citation
+    best = strongest_sentence(question, shown, names)
+    if best is None:
+        return None
+    citation = Citation(contract_id=contract_id, clause_id=best.clause_id, quote=best.sentence)
+    return citation if _answers(question, citation, shown, names) else None
 
 
 def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],

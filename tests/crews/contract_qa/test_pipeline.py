@@ -65,8 +65,10 @@ def test_an_analyst_that_obeys_the_injection_is_caught():
         return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote="This contract has no termination fee.")],
                              answer="There is no termination fee.", confidence=0.95)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(obey)))
-    assert answer.needs_review and not answer.found and answer.citations == []  # nothing verified: abstain, for review
     assert answer.rejected_citations[0].quote == "This contract has no termination fee."
+    # the injected claim never becomes the answer: code's own best sentence of the contract goes to review instead
+    assert answer.needs_review and "no termination fee" not in answer.answer and "EUR 25,000" in answer.answer
+    assert [c.clause_id for c in answer.citations] == ["northwind_msa:9.3"]
 
 
 def test_invented_numbers_and_missing_figures_go_to_review():
@@ -270,13 +272,27 @@ def test_a_register_question_about_a_contract_the_register_lacks_is_not_found_fo
         "the question asks what the contract register records, and the register has no row for contract 'northwind_msa'"]
 
 
-def test_an_answer_whose_quotes_hold_no_figure_for_a_how_much_question_abstains_for_review():
+def test_a_figureless_answer_gets_the_sentence_code_finds_or_abstains_for_review():
     def figureless(prompt):
         quote = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
         return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
                              answer="Northwind pays the Provider a termination fee.", confidence=0.9)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(figureless)))
-    assert not answer.found and answer.answer == NOT_FOUND and answer.needs_review
+    assert answer.found and "EUR 25,000" in answer.answer and answer.needs_review
     assert answer.review_reasons[:2] == [
-        "the analyst answered 'Northwind pays the Provider a termination fee.', which no verified quote answers",
+        "the analyst's answer 'Northwind pays the Provider a termination fee.' did not hold up; the sentence of "
+        "clause 9.3 that code finds answers the question is given instead",
         "the question asks for a figure or date and the answer gives none"]
+    # with that sentence out of the evidence, nothing verified answers: the crew abstains, for review
+    item = _item("nw_termination_fee")
+    clauses = [c.model_copy(update={"text": "Termination fees are set out in the order form."})
+               if c.clause_id == "northwind_msa:9.3" else c for c in item.contract.clauses]
+    item = item.model_copy(update={"contract": item.contract.model_copy(update={"clauses": clauses})})
+
+    def on_new_text(prompt):  # quotes the first words of the first clause it is shown
+        label, text = re.findall(r"^\[(\d[^\]]*)\] (.*)$", prompt, re.M)[0]
+        return AnalystAnswer(citations=[QuotedCitation(clause_id=label, quote=" ".join(text.split()[:6]))],
+                             answer="Northwind pays the Provider a termination fee.", confidence=0.9)
+    answer = answer_question(item, _llm(_with_analyst(on_new_text)))
+    assert not answer.found and answer.answer == NOT_FOUND and answer.needs_review
+    assert answer.review_reasons[0].startswith("the analyst answered 'Northwind pays the Provider a termination fee.'")
