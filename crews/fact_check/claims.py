@@ -313,8 +313,3 @@ def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tup
         chain.insert(0, (window + word.start(), window + word.end()))
         position = window + word.start()
     return chain
-
-
-def looks_like_claim(sentence: str, sheet: FactSheet) -> bool:
-    """Text that states a quantity, names a fact with a checkable value, or is worded as a claim."""
-    return _has_signal(sentence, sheet, None, skip_options=False)

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crews.fact_check.claims import claim_spans, looks_like_claim, split_sentences
+from crews.fact_check.claims import claim_spans, split_sentences
 from crews.fact_check.facts import find_facts, phrase_in
 from crews.fact_check.schemas import Fact, FactSheet
 from crews.fact_check.tools import apply_fixes, check_claim, check_copy, corrected_value
@@ -182,8 +182,8 @@ def test_fact_named_without_value_is_no_claim(aurora):
         ("Your music, your way.", False),
     ],
 )
-def test_looks_like_claim(aurora, sentence, claim_like):
-    assert looks_like_claim(sentence, aurora) is claim_like
+def test_what_reads_as_a_claim(aurora, sentence, claim_like):
+    assert bool(claim_spans(sentence, aurora)) is claim_like
 
 
 def test_apply_fixes_by_span(aurora):
