@@ -86,17 +86,26 @@ def strongest_sentence(question: str, texts: dict[str, str], names: str = "") ->
     return best
 
 
-def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str]) -> Ranked | None:
-    """Code's best sentence when it is in a clause the answer does not cite and beats every cited quote
-    (clause id -> quote) by :data:`MARGIN`; else None."""
+def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str], answer: str = "") -> Ranked | None:
+    """Code's best sentence when the answer does not rest on it and it beats, by :data:`MARGIN`, every
+    quoted sentence stating the answer's figures (every quote, when the answer states none); else None."""
     ranked = rank(question, texts)
     if not ranked or not quotes:
         return None
     best = ranked[0]
-    cited = max(score(question, quote) for quote in quotes.values())
-    if best.clause_id not in quotes and best.score >= cited + MARGIN:
-        return best
-    return None
+    stated = numbers(answer)
+    stating = [s for quote in quotes.values() for s in sentences(quote) if numbers(s) & stated]
+    if stating:
+        rests_on_best = any(_same(s, best.sentence) for s in stating)
+        cited = max(score(question, s) for s in stating)
+    else:
+        rests_on_best = best.clause_id in quotes
+        cited = max(score(question, quote) for quote in quotes.values())
+    return best if not rests_on_best and best.score >= cited + MARGIN else None
+
+
+def _same(quote_sentence: str, sentence: str) -> bool:
+    return quote_sentence.strip(" .").lower() in sentence.lower() or sentence.strip(" .").lower() in quote_sentence.lower()
 
 
 def figure_kind(words: list[str], i: int) -> str:
@@ -142,7 +151,7 @@ def sentence_problems(question: str, answer: str, quotes: dict[str, str], texts:
     """Where code's reading of the evidence disagrees with the answer: another clause's sentence fits the
     question clearly better, or the answer's figure is not the one its sentence puts next to the question's words."""
     problems = []
-    if better := better_sentence(question, texts, quotes):
+    if better := better_sentence(question, texts, quotes, answer):
         label = better.clause_id.split(":", 1)[-1]
         problems.append(f"clause {label} fits the question better than the quoted text: {better.sentence!r}")
     answer_figures = numbers(answer)

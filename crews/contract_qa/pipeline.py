@@ -162,7 +162,7 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
     named = list(routing.register_fields)
     if len(named) == len(FIELDS):
         named = []  # "all fields" is the model not choosing
-    asked = fields_named_in(item.question)
+    asked = fields_named_in(item.question, about_register=asks_register(item.question))
     named += [f for f in asked if f not in named]
     if asked and asks_register(item.question):  # "what does the register record"
         return routing.model_copy(update={"route": "register", "register_fields": asked})

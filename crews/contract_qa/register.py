@@ -43,10 +43,18 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def fields_named_in(question: str) -> list[str]:
-    """Register fields a question names by one of their :data:`FIELD_WORDS`."""
+# Looser words, read only in a question that names the register itself ("what euro value does the register give").
+REGISTER_WORDS: dict[str, tuple[str, ...]] = {"value_eur": ("value",), "counterparty": ("counterparty", "party")}
+
+
+def fields_named_in(question: str, about_register: bool = False) -> list[str]:
+    """Register fields a question names by one of their :data:`FIELD_WORDS` (and, in a question about the
+    register itself, :data:`REGISTER_WORDS`)."""
     text = question.lower()
-    return [field for field, words in FIELD_WORDS.items() if any(word in text for word in words)]
+    named = [field for field, words in FIELD_WORDS.items() if any(word in text for word in words)]
+    if about_register and not named:
+        named = [field for field, words in REGISTER_WORDS.items() if any(word in text for word in words)]
+    return named
 
 
 class RegisterError(InputError):

@@ -45,3 +45,13 @@ def test_a_figure_from_a_sentence_off_the_question_is_flagged():
     question = "What interest does the lessee owe on late rent?"
     assert "the sentence stating 350 shares only" in figure_off_topic(question, "GBP 350 plus VAT.", cited)
     assert figure_off_topic(question, "4% above base rate.", cited) is None
+
+
+def test_a_figure_taken_from_a_weaker_sentence_beside_the_right_one_is_reported():
+    texts = {"c:3.3": "If the Lessee fails to pay any sum on its due date, it shall pay interest on the overdue sum at "
+                      "4% per annum above base rate.",
+             "c:3.4": "The Lessee shall pay the Lessor a documentation fee of GBP 350 plus VAT on signature."}
+    question = "What interest does the lessee owe if it pays the rent late?"
+    better = better_sentence(question, texts, texts, "It owes GBP 350 plus VAT.")
+    assert better is not None and better.clause_id == "c:3.3"
+    assert better_sentence(question, texts, texts, "Interest at 4% per annum above base rate.") is None

@@ -69,3 +69,11 @@ def test_every_field_has_a_label_for_answers():
     from crews.contract_qa.register import FIELD_LABELS
 
     assert set(FIELD_LABELS) == set(FIELDS)
+
+
+def test_a_question_about_the_register_names_fields_more_loosely():
+    from crews.contract_qa.register import fields_named_in
+
+    question = "What euro value does the register give the supply contract?"
+    assert fields_named_in(question, about_register=True) == ["value_eur"]
+    assert fields_named_in("What euro value do the goods have?") == []
