@@ -25,7 +25,8 @@ from crews.contract_qa.retrieval import coverage, terms
 from crews.contract_qa.schemas import Citation
 
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the quotes: they do not address it
-FIGURE_COVERAGE = 0.4  # the sentence stating the answer's figure must hold this share of the question's topic words
+FIGURE_COVERAGE = 0.5  # the sentence stating the answer's figure, or the quotes behind a yes or no, must hold
+# at least this share of the question's topic words
 KEY_TERM_SHARE = 0.5  # more than this share of the answer's own terms missing from its quotes: review
 QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|soon|quickly|often)|what (amount|date|percentage|fee|price|rate|interest)|when|"
@@ -151,6 +152,9 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
             problems.append(f"the answer's key terms are not in the cited text: {', '.join(missing[:6])}")
     if conflict := polarity_conflict(question, answer, quotes):
         problems.append(conflict)
+    elif yes_no and (held := coverage(question, quotes, names)) < FIGURE_COVERAGE:  # a yes or no asserts the question
+        problems.append(f"a yes or no needs quotes that state what the question asks; these hold {held:.0%} of "
+                        "its topic words")
     if not any(c.clause_id.startswith("register.") for c in citations) and \
             coverage(question, quotes, names) < MIN_COVERAGE:
         problems.append(OFF_TOPIC)

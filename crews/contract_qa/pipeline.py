@@ -205,8 +205,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     names = preamble.text if preamble else ""
     covered = coverage(item.question, list(texts.values()), names)
     if not register_facts and covered < MIN_COVERAGE:  # the text never names the topic, or barely
-        partly = [f"only {covered:.0%} of the question's topic words occur in the retrieved clauses; the contract "
-                  "may say it in other words"] if covered else []
+        anywhere = covered or coverage(item.question, [c.text for c in contract.clauses], names)
+        partly = [f"only {covered:.0%} of the question's topic words occur in the retrieved clauses (and "
+                  f"{anywhere:.0%} anywhere in the contract); the contract may say it in other words"] if anywhere else []
         return _not_found(item, routing, evidence, register_facts, confidence=1.0, reasons=partly)
     parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
     listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())

@@ -81,7 +81,8 @@ def widened(stems: set[str]) -> set[str]:
 
 # Words every contract question uses; they say nothing about whether a clause covers the topic.
 _GENERIC = terms("agreement contract party parties under must does do have what which how long much many soon "
-                 "quickly shall may will the terms about be once nda msa lease when where who whom whose why is are")
+                 "quickly shall may will the terms about be once nda msa lease when where who whom whose why is are "
+                 "it its up out")
 
 
 def coverage(question: str, evidence: list[str], names: str = "") -> float:

@@ -82,3 +82,12 @@ def test_a_notice_question_needs_a_period_and_a_percentage_must_be_one_in_the_cl
     assert answer_problems("What interest rate is charged on overdue invoices?", "The rate is 10%.", suspension)[0] == (
         "numbers not in the cited text as stated: 10%")
     assert answer_problems("How much notice must Lumen give to suspend access?", "Ten (10) Business Days.", suspension) == []
+
+
+def test_a_yes_needs_quotes_that_state_the_question():
+    assets = _cited("The Borrower shall keep its material assets insured against loss or damage for their full value.")
+    question = "Must the borrower take out key-person life insurance on its directors?"
+    assert answer_problems(question, "Yes, the borrower must take out key-person life insurance.", assets) == [
+        "a yes or no needs quotes that state what the question asks; these hold 33% of its topic words"]
+    covered = _cited("The Borrower shall take out key-person life insurance on each of its directors.")
+    assert answer_problems(question, "Yes, it must.", covered) == []
