@@ -83,7 +83,7 @@ def figure_rates(text: str) -> set[str]:
     """The periods the figures of ``text`` are given per, read next to each figure ("EUR 46 per user per month",
     "an annual fee of EUR 84,000"), so a period the sentence only repeats from the question does not count."""
     found: set[str] = set()
-    for match in re.finditer(r"\d[\d,.]*", CLAUSE_REFERENCE.sub(" ", text)):
+    for match in re.finditer(r"\d[\d,.]{0,40}", CLAUSE_REFERENCE.sub(" ", text)):
         found |= rates(text[max(0, match.start() - 25):match.end() + 40])
     return found
 
@@ -180,7 +180,7 @@ def figure_off_topic(question: str, answer: str, citations: list[Citation], name
 def _counts(answer: str, unit: str) -> bool:
     """Whether ``answer`` states a number of ``unit`` ("12 hours", "twelve (12) hours")."""
     stem = terms(unit)
-    for match in re.finditer(r"\d[\d,.]*\)?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)", answer.lower()):
+    for match in re.finditer(r"\d[\d,.]{0,40}\)?\s+(?:[a-z-]+\s+){0,2}?([a-z]+)", answer.lower()):
         if terms(match.group(1)) & stem:
             return True
     return False

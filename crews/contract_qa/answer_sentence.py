@@ -30,7 +30,7 @@ _MONEY_Q = re.compile(r"\b(fee|fees|price|cost|rent|pay|paid|value|amount|charge
 _PERCENT_Q = re.compile(r"\b(percent|percentage|interest|rebate|discount|by how much|share)\b|%", re.IGNORECASE)
 _DATE_Q = re.compile(r"\b(what date|which date|when|until when|by when|from what date)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(\"'])")
-_FIGURE = re.compile(r"\d{4}-\d\d-\d\d|\d[\d,.]*\d%?|\d%?")
+_FIGURE = re.compile(r"\d{4}-\d\d-\d\d|\d[\d,.]{0,40}\d%?|\d%?")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 
 _TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 _WORD = re.compile(r"[a-z0-9]+")
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NUMBER = re.compile(r"\d[\d,.]{0,40}\d|\d")
 REPAIR_OVERLAP = 0.7
 
 
@@ -77,7 +77,7 @@ def unsupported_numbers(answer: str, evidence: list[str]) -> set[str]:
     return numbers(answer) - supported
 
 
-_DURATION = re.compile(r"(\d[\d,.]*)\)?\s+(?:[a-z]+\s+)?(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
+_DURATION = re.compile(r"(\d[\d,.]{0,40})\)?\s+(?:[a-z]+\s+)?(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
 
 
 def durations(text: str) -> set[tuple[str, str]]:
@@ -91,9 +91,9 @@ def unsupported_durations(answer: str, evidence: list[str]) -> list[str]:
     return [f"{n} {unit}s" for n, unit in sorted(durations(answer) - stated)]
 
 
-_PERCENT = re.compile(r"(\d[\d,.]*)\)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
+_PERCENT = re.compile(r"(\d[\d,.]{0,40})\)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
 CURRENCY = r"(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|[€$£¥])"
-_MONEY = re.compile(rf"{CURRENCY}\s?(\d[\d,.]*)|(\d[\d,.]*)\s?(?:{CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
+_MONEY = re.compile(rf"{CURRENCY}\s?(\d[\d,.]{{0,40}})|(\d[\d,.]{{0,40}})\s?(?:{CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
 
 
 def _plain(number: str) -> str:

@@ -91,3 +91,10 @@ def test_a_yes_needs_quotes_that_state_the_question():
         "a yes or no needs quotes that state what the question asks; these hold 33% of its topic words"]
     covered = _cited("The Borrower shall take out key-person life insurance on each of its directors.")
     assert answer_problems(question, "Yes, it must.", covered) == []
+
+
+def test_amounts_and_percentages_are_read_with_their_kind():
+    from crews.contract_qa.citations import kinds
+
+    assert kinds("a fee of EUR 25,000, GBP 350 plus VAT, 4% above base, 1.5 per cent, 900 euros") == {
+        ("25000", "money"), ("350", "money"), ("4", "percent"), ("1.5", "percent"), ("900", "money")}

@@ -1,5 +1,7 @@
 """Code's own reading of the evidence: the sentence that fits a question, the figure next to its words."""
 
+import pytest
+
 from crews.contract_qa.answer_checks import figure_off_topic
 from crews.contract_qa.answer_sentence import asked_kinds, better_sentence, nearest_figure, sentence_problems
 from crews.contract_qa.schemas import Citation
@@ -55,3 +57,12 @@ def test_a_figure_taken_from_a_weaker_sentence_beside_the_right_one_is_reported(
     better = better_sentence(question, texts, texts, "It owes GBP 350 plus VAT.")
     assert better is not None and better.clause_id == "c:3.3"
     assert better_sentence(question, texts, texts, "Interest at 4% per annum above base rate.") is None
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("text", ["1" * 20_000, "1," * 10_000, "EUR 1 " * 5_000])
+def test_a_hostile_run_of_digits_is_read_in_linear_time(text):
+    """A clause of 20,000 digits took 216 s when a number could be any length; numbers are read up to 42 chars."""
+    cited = [Citation(contract_id="c", clause_id="c:1", quote=text)]
+    figure_off_topic("How much is the fee per year?", text, cited)
+    assert isinstance(sentence_problems("How much is the fee per year?", text, {"c:1": text}, {"c:1": text}), list)
