@@ -6,7 +6,9 @@ A clause starts at a line that begins with its number (``8.2 Either party ...``,
 so it does not move when text is added elsewhere. Text before the first number
 is the ``preamble`` clause; a bare section heading (``## 9. Termination``,
 ``ARTICLE IX - TERMINATION``, ``CLAUSE 9 - TERMINATION``) is not a clause of its
-own nor part of one, but the ``heading`` of the clauses under it. PDF text comes from pypdf, DOCX paragraphs from
+own nor part of one, but the ``heading`` of the clauses under it; unnumbered
+text right under an ``ARTICLE``/``CLAUSE`` heading is clause ``9``, never the
+tail of the clause before. PDF text comes from pypdf, DOCX paragraphs from
 python-docx.
 """
 
@@ -119,7 +121,10 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
     for line in content[1:]:
         heading = _HEADING.match(line)
         if heading and not _NUMBERED.match(line) or heading and heading.group(1).isalpha():
-            article_headings[_section_number(heading.group(1))] = heading.group("title").strip() or line
+            number = _section_number(heading.group(1))
+            article_headings[number] = heading.group("title").strip() or line
+            blocks.append(current)  # unnumbered text under the heading is clause <number> ("CLAUSE 17 - NOTICES")
+            current = [number, []]
             continue
         match = _NUMBERED.match(line)
         if match:
@@ -142,7 +147,8 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
         clauses.append(Clause(contract_id=contract_id, clause_id=f"{contract_id}:{number}", number=number, text=joined))
     headings = article_headings | headings
     for clause in clauses:
-        clause.heading = headings.get(clause.section, "") if clause.number != clause.section else ""
+        clause.heading = headings.get(clause.section, "") if clause.number != clause.section else \
+            article_headings.get(clause.number, "")
     return title, clauses
 
 

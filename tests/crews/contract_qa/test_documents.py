@@ -74,3 +74,15 @@ def test_article_and_clause_headings_are_headings_not_clause_text():
         ("5.1", "VOLUME REBATES", "Buyer earns a rebate of 2.0%."),
         ("6.1", "TERM", "The term is two years."),
     ]
+
+
+def test_unnumbered_text_under_a_clause_heading_is_that_clause():
+    text = ("LEASE\n\nTHIS LEASE is made between A and B.\n\nCLAUSE 16 - FORFEITURE\n\n16.1 If any Rent remains unpaid "
+            "21 days after it is due, the Landlord may re-enter.\n\nCLAUSE 17 - QUIET ENJOYMENT\n\nSo long as the "
+            "Tenant pays the Rent, it may peaceably enjoy the Premises.\n\nCLAUSE 18 - NOTICES\n\nAny notice shall be "
+            "in writing.\n")
+    _, clauses = split_clauses("lease", text)
+    by_id = {c.number: c for c in clauses}
+    assert by_id["16.1"].text == "If any Rent remains unpaid 21 days after it is due, the Landlord may re-enter."
+    assert by_id["17"].text.startswith("So long as the Tenant pays the Rent") and by_id["17"].heading == "QUIET ENJOYMENT"
+    assert by_id["18"].text == "Any notice shall be in writing." and "16" not in by_id
