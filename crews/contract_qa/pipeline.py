@@ -10,9 +10,13 @@
    model); a register-only question is answered from them by code;
 4. the analyst quotes the evidence and answers, or says it is not found;
 5. code verifies every quote against its clause (verbatim, or repaired to the
-   exact sentence when nearly so), every number against the quotes, and that a
-   "how much / how long / when" question gets a figure; when the model's
-   wording only lacks the figure, the verified quote itself becomes the answer;
+   exact sentence when nearly so) and checks the answer against the quotes and
+   the question (:mod:`~crews.contract_qa.answer_checks`) and against its own
+   reading of the evidence (:mod:`~crews.contract_qa.answer_sentence`); when the
+   model's wording fails, a verified sentence that passes (its own quote, else
+   the sentence code ranks best) is given for review, else the crew abstains
+   for review; when the wording only lacks the figure, the verified quote itself
+   becomes the answer;
 6. the reviewer checks that the quotes support the answer.
 
 An answer is grounded when it has at least one verified citation, passes the
@@ -239,7 +243,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     if alternative and alternative in citations and reasons == [MISSING_FIGURE]:
         text, reasons = alternative.quote, []  # the model's wording lost the figure; its verified quote has it
     elif alternative:  # the model's wording does not hold; a verified sentence does: give that, for review
-        source = "its verified quote" if alternative in citations else f"the sentence of clause {_label(alternative.clause_id)} that code finds answers the question"
+        source = "its verified quote" if alternative in citations else \
+            f"the sentence of clause {_label(alternative.clause_id)} that code finds answers the question"
         reasons = [f"the analyst's answer {text!r} did not hold up; {source} is given instead", *reasons]
         text = alternative.quote
         citations = [alternative, *(c for c in citations if c is not alternative and c.clause_id.startswith("register."))]
