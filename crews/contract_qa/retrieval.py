@@ -41,12 +41,18 @@ def terms(text: str) -> set[str]:
 
 
 @functools.cache
+def _groups() -> list[list[str]]:
+    """The synonym groups of :data:`SYNONYMS_FILE`, read once."""
+    return [[str(word) for word in group] for group in yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]]
+
+
+@functools.cache
 def _synonyms() -> dict[str, frozenset[str]]:
     """Each stem of a synonym group -> every stem of the groups it belongs to."""
-    groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
+    groups = _groups()
     related: dict[str, set[str]] = {}
     for group in groups:
-        stems = set().union(*(terms(re.sub(r"[\s-]+", "", str(word))) for word in group))
+        stems = set().union(*(terms(re.sub(r"[\s-]+", "", word)) for word in group))
         for stem in stems:
             related.setdefault(stem, set()).update(stems)
     return {stem: frozenset(others) for stem, others in related.items()}
@@ -55,8 +61,7 @@ def _synonyms() -> dict[str, frozenset[str]]:
 @functools.cache
 def _phrases() -> re.Pattern[str] | None:
     """The multi-word entries of the synonym groups ("kick off", "roll over"), as one pattern."""
-    groups = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]
-    phrases = sorted({str(w) for group in groups for w in group if " " in str(w)}, key=len, reverse=True)
+    phrases = sorted({w for group in _groups() for w in group if " " in w}, key=len, reverse=True)
     words = [r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases]
     return re.compile(rf"\b(?:{'|'.join(words)})\b", re.IGNORECASE) if words else None
 
