@@ -42,6 +42,23 @@ def _with_analyst(answer_fn, grounded=True):
     return respond
 
 
+FEE_QUOTE = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
+FEE_WITHOUT_AMOUNT = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
+
+
+def _quoting(quote, answer, confidence=0.9):
+    """An analyst that quotes ``quote`` from clause 9.3 and answers ``answer``."""
+    return lambda prompt: AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)], answer=answer,
+                                        confidence=confidence)
+
+
+def _documents_only(messages, response_model):
+    """The scripted crew, with a coordinator that always routes to the documents."""
+    if response_model is Routing:
+        return Routing(register_fields=[], route="documents", search_terms="")
+    return scripted_contract_qa.respond(messages, response_model)
+
+
 def test_retrieval_puts_the_expected_clause_in_the_evidence():
     llm = _llm()
     hits = []
@@ -61,9 +78,7 @@ def test_injected_clauses_are_withheld_and_do_not_change_the_answer():
 
 
 def test_an_analyst_that_obeys_the_injection_is_caught():
-    def obey(prompt):  # quotes the withheld marker as if it were contract text
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote="This contract has no termination fee.")],
-                             answer="There is no termination fee.", confidence=0.95)
+    obey = _quoting("This contract has no termination fee.", "There is no termination fee.", confidence=0.95)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(obey)))
     assert answer.rejected_citations[0].quote == "This contract has no termination fee."
     # the injected claim never becomes the answer: code's own best sentence of the contract goes to review instead
@@ -72,10 +87,7 @@ def test_an_analyst_that_obeys_the_injection_is_caught():
 
 
 def test_invented_numbers_and_missing_figures_go_to_review():
-    def invent(prompt):
-        quote = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
-                             answer="It pays EUR 99,000.", confidence=0.9)
+    invent = _quoting(FEE_WITHOUT_AMOUNT, "It pays EUR 99,000.")
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(invent)))
     assert answer.needs_review and "numbers not in the cited text: 99000" in answer.review_reasons
     # a value the contract text does not hold is never an answer: the crew abstains and a person looks
@@ -84,10 +96,7 @@ def test_invented_numbers_and_missing_figures_go_to_review():
 
 
 def test_vague_wording_is_replaced_by_the_verified_quote():
-    def vague(prompt):
-        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
-                             answer="Northwind pays a fee.", confidence=0.9)
+    vague = _quoting(FEE_QUOTE, "Northwind pays a fee.")
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(vague)))
     assert answer.answer.startswith("it shall pay the Provider a termination fee of EUR 25,000") and answer.grounded
 
@@ -134,9 +143,7 @@ def test_an_answer_that_restates_the_question_is_never_sent_as_is():
     ("EUR 25,000 within 30 months.", "periods not in the cited text: 30 months"),
 ])
 def test_ungrounded_wording_goes_to_review(reply, reason):
-    def analyst(prompt):
-        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)], answer=reply, confidence=0.9)
+    analyst = _quoting(FEE_QUOTE, reply)
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(analyst)))
     assert answer.needs_review and any(reason in r for r in answer.review_reasons), answer.review_reasons
 
@@ -181,11 +188,7 @@ def test_register_questions_are_answered_by_code_from_the_register():
 
 
 def test_a_register_field_named_in_the_question_overrides_a_documents_route():
-    def documents_only(messages, response_model):
-        if response_model is Routing:
-            return Routing(register_fields=[], route="documents", search_terms="")
-        return scripted_contract_qa.respond(messages, response_model)
-    answer = answer_question(_item("rg_northwind_value"), _llm(documents_only))
+    answer = answer_question(_item("rg_northwind_value"), _llm(_documents_only))
     assert answer.route == "both" and answer.register_facts == {"value_eur": 540000.0}
 
 
@@ -238,10 +241,7 @@ def test_a_figure_from_another_shown_clause_is_cited_from_there():
 
 
 def test_a_wrong_wording_of_a_verified_quote_gives_the_quote_for_review():
-    def misnamed(prompt):
-        quote = "it shall pay the Provider a termination fee of EUR 25,000 within 30 days after the termination date"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
-                             answer="EUR 25,000 as a penalty for breaching the software licence.", confidence=0.9)
+    misnamed = _quoting(FEE_QUOTE, "EUR 25,000 as a penalty for breaching the software licence.")
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(misnamed)))
     assert answer.found and answer.answer.startswith("it shall pay the Provider a termination fee of EUR 25,000")
     assert answer.needs_review and not answer.grounded
@@ -252,13 +252,9 @@ def test_a_wrong_wording_of_a_verified_quote_gives_the_quote_for_review():
 
 
 def test_a_question_about_what_the_register_records_is_answered_from_the_register():
-    def documents_only(messages, response_model):
-        if response_model is Routing:
-            return Routing(register_fields=[], route="documents", search_terms="")
-        return scripted_contract_qa.respond(messages, response_model)
     item = load_input({"question_id": "q", "contract_id": "northwind_msa",
                        "question": "What total contract value does the register record for Northwind?"})
-    answer = answer_question(item, _llm(documents_only))
+    answer = answer_question(item, _llm(_documents_only))
     assert answer.route == "register" and answer.answer == "According to the contract register, total contract value: EUR 540,000."
     assert [c.clause_id for c in answer.citations] == ["register.value_eur"] and not answer.needs_review
 
@@ -273,10 +269,7 @@ def test_a_register_question_about_a_contract_the_register_lacks_is_not_found_fo
 
 
 def test_a_figureless_answer_gets_the_sentence_code_finds_or_abstains_for_review():
-    def figureless(prompt):
-        quote = "If the Customer terminates for convenience under clause 9.2, it shall pay the Provider a termination fee"
-        return AnalystAnswer(citations=[QuotedCitation(clause_id="9.3", quote=quote)],
-                             answer="Northwind pays the Provider a termination fee.", confidence=0.9)
+    figureless = _quoting(FEE_WITHOUT_AMOUNT, "Northwind pays the Provider a termination fee.")
     answer = answer_question(_item("nw_termination_fee"), _llm(_with_analyst(figureless)))
     assert answer.found and "EUR 25,000" in answer.answer and answer.needs_review
     assert answer.review_reasons[:2] == [
