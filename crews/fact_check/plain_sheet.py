@@ -37,8 +37,10 @@ _CODE = re.compile(r"[A-Za-z-]*\d+[A-Za-z0-9-]*")
 
 
 def looks_plain(text: str) -> bool:
-    """A text sheet of ``Key: value`` lines rather than YAML with ``product`` and ``facts``."""
-    return not re.search(r"^\s*facts\s*:", text, re.MULTILINE | re.IGNORECASE)
+    """A text sheet of ``Key: value`` lines rather than YAML or JSON with ``product`` and ``facts``."""
+    if text.lstrip().startswith(("{", "[")):  # JSON
+        return False
+    return not re.search(r"^\s*[\"']?facts[\"']?\s*:", text, re.MULTILINE | re.IGNORECASE)
 
 
 def parse_plain_sheet(text: str, source: str = "fact_sheet_file") -> dict[str, Any]:

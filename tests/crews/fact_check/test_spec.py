@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -48,6 +49,15 @@ def test_non_utf8_and_bad_yaml_files(tmp_path):
         load_input({"draft_id": "a", "copy_file": "bin.md", "fact_sheet": SHEET}, base_dir=tmp_path)
     with pytest.raises(InputError, match="not valid YAML"):
         load_input({"draft_id": "a", "copy_text": "x", "fact_sheet_file": "bad.yaml"}, base_dir=tmp_path)
+
+
+def test_a_json_fact_sheet_file_loads_as_json(tmp_path):
+    sheet = {"product": "Kettle", "facts": [{"id": "volume", "subject": "capacity", "value": 1.7, "unit": "l",
+                                             "statement": "Holds 1.7 litres."}]}
+    (tmp_path / "kettle.json").write_text(json.dumps(sheet, indent=2))
+    item = load_input({"draft_id": "a", "copy_text": "Holds 1.7 l.", "fact_sheet_file": "kettle.json"}, base_dir=tmp_path)
+    assert item.fact_sheet_format == "structured"
+    assert [f.id for f in item.fact_sheet.facts] == ["volume"]
 
 
 def test_spec_summary_and_metrics(scripted_llm):
