@@ -171,14 +171,11 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
     for previous, quantity in zip(claims, claims[1:], strict=False):
         if _restates(previous, quantity) or previous.unit.kind == quantity.unit.kind == "count":
             continue  # "2,000 g (4.4 lb)": one claim in two units; bare numbers go by their neighbours
-        head = sentence.text[max(previous.end, quantity.start - 80):quantity.start]  # a few words: bounded work
-        lead = _LEAD_IN.search(head)
-        cut = quantity.start - len(head) + (lead.start() if lead else len(head))
-        cut = min([cut] + [s for s, e in protected if s < cut < e])  # never inside "set any room up to"
-        for i, (a, b) in enumerate(cuts):
-            if a < cut < b and sentence.text[a:cut].strip(_TRAILING):
-                cuts[i:i + 1] = [(a, cut), (cut, b)]
-                break
+        _cut_before(quantity, previous.end, sentence.text, cuts, protected)
+    for quantity in claims:  # "The zero-VOC formula dries to a 5% sheen": the banned word is a claim of its own
+        piece = next(((a, b) for a, b in cuts if a <= quantity.start < b), None)
+        if piece and _prohibited_in(sentence.text[piece[0]:quantity.start], sheet):
+            _cut_before(quantity, piece[0], sentence.text, cuts, protected)
     pieces = []
     for a, b in cuts:
         text = sentence.text[a:b]
@@ -191,6 +188,24 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
         a += text.find(stripped)
         pieces.append(Span(stripped, sentence.start + a, sentence.start + a + len(stripped)))
     return pieces
+
+
+def _cut_before(quantity: Quantity, after: int, text: str, cuts: list[tuple[int, int]],
+                protected: list[tuple[int, int]]) -> None:
+    """Cut ``cuts`` before the words that lead into ``quantity`` ("for just"), not before ``after``."""
+    head = text[max(after, quantity.start - 80):quantity.start]  # a few words: bounded work
+    lead = _LEAD_IN.search(head)
+    cut = quantity.start - len(head) + (lead.start() if lead else len(head))
+    cut = min([cut] + [s for s, e in protected if s < cut < e])  # never inside "set any room up to"
+    for i, (a, b) in enumerate(cuts):
+        if a < cut < b and text[a:cut].strip(_TRAILING):
+            cuts[i:i + 1] = [(a, cut), (cut, b)]
+            return
+
+
+def _prohibited_in(text: str, sheet: FactSheet) -> bool:
+    """Whether ``text`` uses a phrase the sheet prohibits."""
+    return any(phrase_in(phrase, text) for fact in candidates(sheet, text) for phrase in fact.prohibited)
 
 
 def _restates(first: Quantity, second: Quantity) -> bool:

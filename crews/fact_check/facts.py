@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from crews.fact_check.quantities import Quantity, Unit, find_quantities
+from crews.fact_check.quantities import COUNT, Quantity, Unit, find_quantities
 from crews.fact_check.schemas import Fact, FactSheet
 
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -83,6 +83,7 @@ class _SheetIndex:
     always: set[str]  # facts with a pattern or code value: tried on every text
     phrases: re.Pattern[str] | None  # the sheet's multiword phrases, lower-cased
     allow: frozenset[str]
+    counted: frozenset[str]  # one-word subjects and aliases of facts counted without a unit ("nights")
 
 
 def _index(sheet: FactSheet) -> _SheetIndex:
@@ -105,7 +106,9 @@ def _index(sheet: FactSheet) -> _SheetIndex:
         ordered = sorted(multiword, key=len, reverse=True)
         sheet._lookup = _SheetIndex(
             by_stem, always, re.compile("|".join(re.escape(p) for p in ordered)) if ordered else None,
-            frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None))
+            frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None),
+            frozenset(stem for f in sheet.facts if f.is_numeric and f.fact_unit is None
+                      for phrase in (f.subject, *f.aliases) if len(words := _stems(phrase)) == 1 for stem in words))
     return sheet._lookup  # type: ignore[return-value]
 
 
@@ -136,10 +139,23 @@ def compatible(fact_unit: Unit, claimed: Unit) -> bool:
 def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
     """The quantities of ``text``; a unit word that is also an ordinary word ("in") counts when the sheet uses
     it, and the number of a model name ("Thermostat 2" of "Calor Smart Thermostat 2") is no quantity."""
-    allow = _index(sheet).allow
+    index = _index(sheet)
     names = [(m.start(), m.end()) for code in _model_numbers(sheet.product)
              for m in re.finditer(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE)]
-    return [q for q in find_quantities(text, allow) if not any(s <= q.start and q.end <= e for s, e in names)]
+    found = [q for q in find_quantities(text, index.allow) if not any(s <= q.start and q.end <= e for s, e in names)]
+    return [_as_count(q) if q.unit.kind != "count" and _unit_word(q) in index.counted else q for q in found]
+
+
+def _unit_word(quantity: Quantity) -> str:
+    """The stem of the word a quantity ends with ("three nights" -> "night")."""
+    word = re.search(r"[A-Za-z]+$", quantity.text)
+    return _stems(word.group(0))[0] if word and _stems(word.group(0)) else ""
+
+
+def _as_count(quantity: Quantity) -> Quantity:
+    """A quantity whose unit word names a counted fact ("three nights" against "nights: 2"), as a count."""
+    return Quantity(quantity.low, quantity.high, COUNT, quantity.qualifier, quantity.text, quantity.start,
+                    quantity.end, quantity.precision)
 
 
 @functools.lru_cache(maxsize=256)

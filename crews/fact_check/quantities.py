@@ -77,7 +77,8 @@ _CUR_BEFORE = r"(?:US\$|A\$|C\$|[€£$¥₹₩₽]|\b[A-Z]{3}\b\s?)"
 _UNIT_WORD = r"(?:working|business|calendar)\s+days?|(?:sq\.?\s?|square\s|cubic\s)?[A-Za-z°º℃µμΩ%″\"]+[²³]?(?:\s?(?:/|per)\s?[A-Za-z]+[²³]?)?"
 _SCAN = re.compile(
     rf"(?P<cur>{_CUR_BEFORE})?(?P<neg>[-−](?=\d))?"
-    rf"(?P<num>(?<![\w.,])(?:{_NUM})|{_WORDNUM}|\ban?\b(?=\s+(?:hour|minute|day|week|month|year)))"
+    rf"(?P<num>(?<![\w.,])(?:{_NUM})|{_WORDNUM}|\ban?\b(?=\s+(?:hour|minute|day|week|month|year))"
+    r"|\bhalf(?=[- ](?:hour|day|year)\b))"  # "a half-hour wash", "half day"
     rf"(?P<plus>\+)?(?P<sep>\s?-\s?|\s?)(?P<unit>{_UNIT_WORD}|%)?",
     re.IGNORECASE,
 )
@@ -87,6 +88,8 @@ _AND_A_HALF = re.compile(r"^\s*and a half\b", re.IGNORECASE)
 _DURATION_JOINER = re.compile(r"^\s*(?:and\s+|,\s*)?$", re.IGNORECASE)
 _RANGE_JOINER = re.compile(r"^\s*(?:-|–|—|to|until|through)\s*$", re.IGNORECASE)
 _BETWEEN = re.compile(r"\b(?:between|from)\s*$", re.IGNORECASE)
+_DIMENSION_AFTER = re.compile(r"\s+(?:wide|long|tall|high|deep|thick|across|diagonal|screen|display|in (?:width|length|height|depth|"
+                              r"diameter))\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -325,6 +328,8 @@ def _quantity(match: re.Match[str], text: str, allow: frozenset[str] = frozenset
             start = match.start("neg") if match.group("neg") else match.start("num")  # "KPI 5": no currency
     end = match.end("plus") if match.group("plus") else match.end("num")
     unit_text = match.group("unit") or ""
+    if unit is None and unit_text == "in" and _DIMENSION_AFTER.match(text[match.end("unit"):]):
+        allow = allow | {"in"}  # "23.6 in wide": inches, not the word "in"
     if unit is None and unit_text:
         unit, used = _unit_prefix(unit_text, allow)
         if unit is not None:

@@ -24,6 +24,8 @@ def described(text: str) -> list[str]:
                                                        "at least 3 year"]),
         ("three colours", ["3"]),
         ("IPX4, 5G, 4K, Wi-Fi 6", ["6"]),  # codes are not quantities; "Wi-Fi 6" is a bare number
+        ("a half-hour quick wash, a half day", ["0.5 h", "0.5 day"]),
+        ("23.6 in wide, a 7 in display, sold in 12 in stores", ["23.6 inch", "7 inch", "12"]),  # "in" by a dimension
     ],
 )
 def test_find_quantities(text, expected):
