@@ -122,8 +122,9 @@ def contract_qa():
         """Fail the run (after the others were stored) if any pair could not be answered."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, [p | {"pair_id": f"{p['contract_id']}.{p['question_id']}"} for p in pairs],
-                          key="pair_id")
+        from crews.contract_qa.spec import pair_id
+
+        require_all_items(summaries, pairs, key=lambda p: pair_id(p["contract_id"], p["question_id"]))
 
     pairs = list_pairs()
     summaries = collect_results(answer_question.expand_kwargs(pairs), pairs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -217,12 +218,18 @@ def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: st
              metrics["review_share"], where)
 
 
-def require_all_items(summaries: list[dict[str, Any]], items: list[dict[str, Any]], key: str) -> None:
-    """Raise naming every input item that produced no result (its task failed)."""
+def require_all_items(summaries: list[dict[str, Any]] | None, items: list[dict[str, Any]] | None,
+                      key: str | Callable[[dict[str, Any]], str]) -> None:
+    """Raise naming every input item that produced no result (its task failed); ``key`` names an item (a
+    field, or a function of the item). Fails at once, without retries, when the list step refused the run."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    if items is None:
+        raise AirflowFailException("no item was run: the run's first task refused its conf or its items "
+                                   "(see that task's log)")
+    name = key if callable(key) else (lambda item: item.get(key))
     done = {s["item_id"] for s in summaries or []}
-    missing = [str(item.get(key, f"#{i}")) for i, item in enumerate(items) if item.get(key) not in done]
+    missing = [str(name(item) or f"#{i}") for i, item in enumerate(items) if name(item) not in done]
     if missing:
         raise AirflowFailException(
             f"{len(missing)} of {len(items)} items produced no result: {', '.join(missing)}; "

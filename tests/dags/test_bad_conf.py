@@ -236,18 +236,27 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
     assert "10,000" in rows["injected.injected"].summary_json and INJECTED_CLAUSE not in rows["injected.injected"].summary_json
 
 
-@pytest.mark.parametrize(
-    ("conf", "expected"),
-    [
-        ({"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts']"),
-        ({"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once"),
-    ],
-    ids=["typo_in_conf_key", "duplicate_ids"],
-)
+REFUSED_CONF = [
+    # (dag_id, conf, what the first task says, the scripted LLM); the final task must fail at once saying why
+    ("fact_check_copy", {"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts']",
+     "tests.support.scripted_fact_check:respond"),
+    ("fact_check_copy", {"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once",
+     "tests.support.scripted_fact_check:respond"),
+    ("data_quality_qa", {"datasets": [DATASET, DATASET]}, "datasets: dataset_id ['ds1'] used more than once",
+     "tests.support.scripted_data_qa:respond"),
+    ("contract_qa", {"questions": [QUESTION, QUESTION]}, "question_id ['q1'] used more than once",
+     "tests.support.scripted_contract_qa:respond"),
+]
+
+
+@pytest.mark.parametrize(("dag_id", "conf", "expected", "script"), REFUSED_CONF,
+                         ids=["fc_typo_in_conf_key", "fc_duplicate_ids", "dq_duplicate_ids", "cq_duplicate_ids"])
 @pytest.mark.integration
-def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(conf, expected, tmp_path):
-    run = run_dag_test("fact_check_copy", conf, "tests.support.scripted_fact_check:respond", tmp_path)
+def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(dag_id, conf, expected, script, tmp_path):
+    run = run_dag_test(dag_id, conf, script, tmp_path)
     output = run["stdout"] + run["stderr"]
     assert "DAGRUN_STATE=failed" in run["stdout"], run["stderr"][-3000:]
     assert expected in output
-    assert "crew fact_check item" not in output  # no crew ran, not even on the samples
+    assert "crew " + dag_id.split("_")[0] not in output  # no crew ran, not even on the samples
+    assert "no item was run: the run's first task refused its conf" in output  # the final task says why
+    assert "TypeError" not in output
