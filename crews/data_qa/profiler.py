@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 from crews.errors import InputError, SourceUnavailableError
 from crews.readonly_db import FILE_SUFFIXES
+from crews.user_patterns import MAX_LENGTH, compile_user_pattern
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
@@ -41,7 +42,8 @@ class ColumnRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pattern: Literal["email", "date", "uuid"] | None = None
-    regex: str | None = Field(default=None, description="custom format, e.g. ids: ^SKU-[0-9]{5}$")
+    regex: str | None = Field(default=None, max_length=MAX_LENGTH,
+                              description="custom format (RE2 syntax, run in linear time), e.g. ids: ^SKU-[0-9]{5}$")
     min: float | None = None
     max: float | None = None
     not_null: bool = False
@@ -53,16 +55,13 @@ class ColumnRule(BaseModel):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
+            compile_user_pattern(value)  # a PatternError names the problem
         return value
 
-    def format_check(self) -> tuple[str, re.Pattern[str]] | None:
-        """(name, compiled pattern) of the declared format, if any."""
+    def format_check(self) -> tuple[str, Any] | None:
+        """(name, compiled pattern) of the declared format, if any; a user's regex runs on RE2."""
         if self.regex:
-            return f"the pattern {self.regex}", re.compile(self.regex)
+            return f"the pattern {self.regex}", compile_user_pattern(self.regex)
         if self.pattern:
             return f"the {self.pattern} format", PATTERNS[self.pattern]
         return None

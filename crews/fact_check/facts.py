@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from crews.fact_check.quantities import COUNT, Quantity, Unit, find_quantities
 from crews.fact_check.schemas import Fact, FactSheet
+from crews.user_patterns import compile_user_pattern
 
 TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -65,10 +67,11 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 _CODE = re.compile(r"[A-Za-z-]*\d+[A-Za-z0-9-]*")
 
 
-def code_pattern(fact: Fact) -> re.Pattern[str] | None:
-    """The fact's ``pattern``, or for a code-like value ("IP54", "4D") the same shape with any digits."""
+def code_pattern(fact: Fact) -> Any:
+    """The fact's ``pattern`` (run by RE2: :mod:`crews.user_patterns`), or for a code-like value ("IP54",
+    "4D") the same shape with any digits."""
     if fact.pattern:
-        return _compiled(fact.pattern)
+        return compile_user_pattern(fact.pattern, ignore_case=True)
     if isinstance(fact.value, str) and len(fact.value) <= 12 and _CODE.fullmatch(fact.value):
         shape = "".join(r"\d+" if part.isdigit() else re.escape(part) for part in re.split(r"(\d+)", fact.value) if part)
         return _compiled(rf"(?<![\w-]){shape}(?![\w-])")

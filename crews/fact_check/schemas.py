@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from crews.fact_check.quantities import Qualifier, Quantity, Unit, find_quantities, parse_unit
+from crews.user_patterns import PatternError, compile_user_pattern
 
 Verdict = Literal["supported", "contradicted", "unverifiable"]
 UNITLESS = ("count", "version")  # unit words of plain numbers (a count of seats, a Bluetooth version)
@@ -54,7 +55,8 @@ class Fact(BaseModel):
                     "from (a starting price), over, under; default: read from the statement's wording, else exact")
     pattern: str | None = Field(
         default=None, max_length=200,
-        description="regex that finds the claimed value of a coded fact (e.g. 'IPX\\d' for a water rating)")
+        description="regex (RE2 syntax, case-insensitive, run in linear time) that finds the claimed value of a "
+                    "coded fact (e.g. 'IPX\\d' for a water rating)")
     statement: str = Field(min_length=1, max_length=1000, description="the approved wording of the fact")
     prohibited: list[str] = Field(
         default_factory=list, max_length=50,
@@ -73,6 +75,11 @@ class Fact(BaseModel):
             raise ValueError(f"fact {self.id!r}: has a unit ({self.unit!r}) but its value is text")
         if isinstance(self.value, list) and not self.value:
             raise ValueError(f"fact {self.id!r}: a list value needs at least one option")
+        if self.pattern is not None:
+            try:
+                compile_user_pattern(self.pattern, ignore_case=True)
+            except PatternError as exc:
+                raise ValueError(f"fact {self.id!r}: pattern {exc}") from exc
         if isinstance(self.value, list) and numeric and not all(isinstance(v, (int, float)) for v in self.value):
             raise ValueError(f"fact {self.id!r}: a list value holds options of one kind (all texts or all numbers)")
         return self

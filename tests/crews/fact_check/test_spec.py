@@ -51,6 +51,13 @@ def test_non_utf8_and_bad_yaml_files(tmp_path):
         load_input({"draft_id": "a", "copy_text": "x", "fact_sheet_file": "bad.yaml"}, base_dir=tmp_path)
 
 
+def test_a_pattern_re2_cannot_run_is_refused_at_load_naming_the_fact():
+    sheet = {"product": "P", "facts": [{"id": "rating", "subject": "water rating", "value": "IPX4", "pattern": "(",
+                                        "statement": "IPX4."}]}
+    with pytest.raises(InputError, match=r"fact 'rating': pattern '\(' is not a regular expression RE2 can run"):
+        load_input({"draft_id": "a", "copy_text": "IPX4 rated.", "fact_sheet": sheet})
+
+
 def test_a_json_fact_sheet_file_loads_as_json(tmp_path):
     sheet = {"product": "Kettle", "facts": [{"id": "volume", "subject": "capacity", "value": 1.7, "unit": "l",
                                              "statement": "Holds 1.7 litres."}]}
