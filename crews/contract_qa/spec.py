@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crews.contract_qa.documents import SUFFIXES, parse_contract
 from crews.contract_qa.register import ContractRegister
@@ -26,6 +26,7 @@ from crews.contract_qa.scoring import score
 from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR, database_url, find_input_file
 from crews.registry import CrewSpec
+from crews.text_safety import refuse_control_characters
 
 DATA_DIR = INCLUDE_DIR / "contract_qa"
 CONTRACTS_DIR = DATA_DIR / "contracts"
@@ -41,6 +42,11 @@ class QuestionPayload(BaseModel):
     question: str = Field(min_length=3, max_length=2000)
     document: str | None = None
     register_url: str | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return refuse_control_characters(value)
 
 
 def _document(payload: QuestionPayload, register: ContractRegister | None, base_dir: Path | None) -> Path:

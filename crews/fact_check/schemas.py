@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from crews.fact_check.quantities import Qualifier, Quantity, Unit, find_quantities, parse_unit
+from crews.text_safety import refuse_control_characters
 from crews.user_patterns import PatternError, compile_user_pattern
 
 Verdict = Literal["supported", "contradicted", "unverifiable"]
@@ -164,7 +165,7 @@ class DraftInput(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("copy_text is blank")
-        return value
+        return refuse_control_characters(value)
 
 
 # --- what the agents answer -------------------------------------------------

@@ -22,7 +22,7 @@ CATEGORIES = {
     "not_an_object", "missing_field", "wrong_type", "unknown_field", "empty_text", "too_large", "fact_sheet",
     "non_utf8", "binary", "empty_file", "pdf_no_text", "fake_document", "path_escape", "outside_roots",
     "unreachable_db", "wrong_url", "unknown_table", "unknown_column", "unknown_contract", "bad_contract_file",
-    "fan_out", "injection", "empty_table", "pattern",
+    "fan_out", "injection", "empty_table", "pattern", "control_chars",
 }
 
 SHEET = {"product": "Aurora X2", "facts": [{"id": "battery", "subject": "battery life", "value": 30, "unit": "hours",
@@ -134,6 +134,12 @@ CASES: list[BadInput] = [
         r"fact_sheet_file: '/etc/hosts' is outside the allowed folders .*CREWS_DATA_ROOTS", drop=("fact_sheet",)),
     _fc("fc_injected_copy", "injection", {"copy_text": f"Up to 30 hours of battery life. {INJECTED_COPY}"},
         INJECTED_COPY, stage="run", outcome="withheld"),
+    _fc("fc_nul_in_copy", "control_chars", {"copy_text": "Up to 30 hours\x00 of battery life."},
+        r"copy_text: .*contains U\+0000 .* at character 15; control characters and bidirectional overrides"),
+    _fc("fc_bidi_override_in_copy", "control_chars", {"copy_text": "Up to 30 \u202ehours of battery life."},
+        r"copy_text: .*contains U\+202E \(right-to-left override\)"),
+    _fc("fc_escape_sequence_in_copy_file", "control_chars", {"copy_file": "ansi.md"},
+        r"copy_text: .*contains U\+001B", drop=("copy_text",), files={"ansi.md": b"Up to 30 hours \x1b[31mnow\x1b[0m."}),
     # user regular expressions run on RE2: what it cannot run is refused when the sheet loads, naming the fact
     _fc("fc_pattern_unbalanced", "pattern", {"fact_sheet": SHEET | {"facts": [SHEET["facts"][0] | {"pattern": "("}]}},
         r"fact 'battery': pattern '\(' is not a regular expression RE2 can run \(missing \)"),
@@ -193,6 +199,10 @@ CASES: list[BadInput] = [
     _cq("cq_contract_id_wrong_type", "wrong_type", {"contract_id": 7}, r"contract_id: Input should be a valid string, got int"),
     _cq("cq_unknown_field", "unknown_field", {"urgent": True}, r"urgent: unknown field"),
     _cq("cq_empty_question", "empty_text", {"question": ""}, r"question: String should have at least 3 characters"),
+    _cq("cq_nul_in_question", "control_chars", {"question": "What is the fee?\x00"},
+        r"question: .*contains U\+0000"),
+    _cq("cq_bidi_isolate_in_question", "control_chars", {"question": "What is the \u2067fee\u2069?"},
+        r"question: .*contains U\+2067"),
     _cq("cq_huge_question", "too_large", {"question": "why? " * 401}, r"question: String should have at most 2000"),
     _cq("cq_unknown_contract", "unknown_contract", {"contract_id": "nobody"},
         r"contract 'nobody': unknown contract: no document given"),
