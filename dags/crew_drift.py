@@ -54,7 +54,9 @@ WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
 def crew_drift():
     @task
     def crews_to_check() -> list[str]:
-        return list(get_current_context()["params"]["crews"])
+        from common.crew_tasks import refuse_unknown_conf
+
+        return list(refuse_unknown_conf()["params"]["crews"])
 
     @task(map_index_template="{{ crew }}")
     def measure_drift(crew: str) -> dict:

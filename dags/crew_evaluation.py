@@ -68,9 +68,11 @@ def crew_evaluation():
     @task
     def list_records() -> list[dict]:
         """One (crew, golden record) pair per mapped task."""
+        from common.crew_tasks import refuse_unknown_conf
+
         from crews.evaluation.golden import load_golden
 
-        params = get_current_context()["params"]
+        params = refuse_unknown_conf()["params"]
         golden_set = params["golden_set"]
         pairs = [{"crew": crew, "record": record, "golden_set": golden_set} for crew in params["crews"]
                  for record in load_golden(crew, golden_set=golden_set)[: params["limit"]]]
@@ -80,7 +82,9 @@ def crew_evaluation():
 
     @task
     def crews_to_score() -> list[str]:
-        return list(get_current_context()["params"]["crews"])
+        from common.crew_tasks import refuse_unknown_conf
+
+        return list(refuse_unknown_conf()["params"]["crews"])
 
     @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_id }}")
     def run_record(crew: str, record: dict, golden_set: str = "samples") -> dict:

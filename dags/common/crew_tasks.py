@@ -85,6 +85,21 @@ def task_identity() -> dict[str, Any]:
     }
 
 
+def refuse_unknown_conf() -> Any:
+    """The task context, after refusing (without retries) ``conf`` keys the DAG has no Param for: Airflow
+    accepts them, and a typo ("crewz") would otherwise run with the defaults. Every DAG's first task calls it."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    ctx = get_current_context()
+    conf = getattr(ctx.get("dag_run"), "conf", None) or {}
+    declared = set(ctx["dag"].params)
+    unknown = sorted(set(conf) - declared)
+    if unknown:
+        raise AirflowFailException(f"unknown conf key(s) {unknown}; this DAG accepts {sorted(declared)}")
+    return ctx
+
+
 def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     """The items in ``conf[param]``, or the crew's samples when it is empty.
 
@@ -93,17 +108,11 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     """
     from collections import Counter
 
-    from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
     from crews.evaluation.golden import sample_items
 
-    ctx = get_current_context()
-    conf = getattr(ctx.get("dag_run"), "conf", None) or {}
-    declared = set(ctx["dag"].params)
-    unknown = sorted(set(conf) - declared)
-    if unknown:
-        raise AirflowFailException(f"unknown conf key(s) {unknown}; this DAG accepts {sorted(declared)}")
+    ctx = refuse_unknown_conf()
     items = ctx["params"][param] or sample_items(crew)
     repeated = sorted(str(k) for k, n in Counter(i.get(id_key) for i in items).items() if n > 1)
     if repeated:

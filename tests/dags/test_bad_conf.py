@@ -260,3 +260,19 @@ def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(dag_id, conf
     assert "crew " + dag_id.split("_")[0] not in output  # no crew ran, not even on the samples
     assert "no item was run: the run's first task refused its conf" in output  # the final task says why
     assert "TypeError" not in output
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "conf", "expected"),
+    [("crew_evaluation", {"crewz": ["fact_check"]}, "unknown conf key(s) ['crewz']; this DAG accepts ['crews',"),
+     ("crew_drift", {"recent_run": 5}, "unknown conf key(s) ['recent_run']; this DAG accepts ['baseline_runs',")],
+    ids=["evaluation_typo", "drift_typo"],
+)
+@pytest.mark.integration
+def test_a_typo_in_the_conf_of_the_other_dags_fails_the_run_instead_of_running_defaults(dag_id, conf, expected,
+                                                                                       tmp_path):
+    run = run_dag_test(dag_id, conf, "tests.support.scripted_crews:respond", tmp_path)
+    output = run["stdout"] + run["stderr"]
+    assert "DAGRUN_STATE=failed" in run["stdout"], run["stderr"][-3000:]
+    assert expected in output
+    assert "golden records:" not in output and "MLflow drift run" not in output  # nothing ran with the defaults
