@@ -95,6 +95,8 @@ def readonly_engine(url: str | None = None, files: dict[str, str] | None = None)
         engine = create_engine(_sqlite_read_only_url(parsed))
         setup = ["PRAGMA query_only = ON"]
     elif backend == "duckdb":
+        # never fetch or load an extension behind the user's back (DuckDB would download it over HTTP)
+        connect_args["config"] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if files:
             setup = _duckdb_file_views(files)
         else:

@@ -110,3 +110,14 @@ def test_file_engine_is_locked_below_sqlalchemy(csv_file, tmp_path):
 def test_url_and_files_are_exclusive(csv_file):
     with pytest.raises(ValueError, match="either"):
         readonly_engine("sqlite:///x.db", files={"t": str(csv_file)})
+
+
+def test_duckdb_never_installs_or_loads_an_extension_by_itself(csv_file, tmp_path):
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "w.duckdb")).close()
+    for engine in (readonly_engine(files={"t": str(csv_file)}), readonly_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")):
+        with engine.connect() as conn:
+            settings = conn.execute(text("SELECT current_setting('autoinstall_known_extensions'), "
+                                         "current_setting('autoload_known_extensions')")).one()
+        assert tuple(settings) == (False, False)
