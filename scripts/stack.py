@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -135,6 +136,7 @@ def mlflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
 
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # in AIRFLOW_HOME
 
 
 def airflow_env() -> dict[str, str]:
@@ -166,9 +168,22 @@ def airflow_env() -> dict[str, str]:
     return env
 
 
+def admin_password_file() -> Path:
+    """The simple auth manager's password file, made here (owner-only, mode 600) with a random admin password
+    before Airflow starts: Airflow would otherwise create it world-readable and print the password to its log."""
+    path = AIRFLOW_HOME / PASSWORDS_FILE
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps({"admin": secrets.token_urlsafe(18)}) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def airflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
     """One service: this script's ``airflow-supervisor`` command runs every Airflow component."""
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    admin_password_file()
     command = [str(VENV_BIN / "python"), str(Path(__file__).resolve()), "airflow-supervisor"]
     return "airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600
 
@@ -331,7 +346,7 @@ class RetryDatabaseErrors(httpx.BaseTransport):
 
 def api_client() -> httpx.Client:
     """An authenticated client for the Airflow REST API (simple auth manager admin)."""
-    passwords = AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated"
+    passwords = AIRFLOW_HOME / PASSWORDS_FILE
     for _ in range(60):
         if passwords.exists():
             break

@@ -91,3 +91,16 @@ def test_servers_are_unreachable_on_other_addresses(running_stack):
                 pass
     print("\ntried", sorted(ports), "on", addresses)
     assert reachable == []
+
+
+def test_the_admin_password_is_in_an_owner_only_file_and_in_no_log(running_stack):
+    import json
+    import stat
+
+    path = stack.AIRFLOW_HOME / stack.PASSWORDS_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    password = json.loads(path.read_text())["admin"]
+    logs = [p for p in stack.STATE.rglob("*.log") if p.is_file()]
+    assert logs, "the stack wrote no logs"
+    leaked = [str(p) for p in logs if password in p.read_text(errors="replace")]
+    assert not leaked, f"the admin password is in {leaked}"

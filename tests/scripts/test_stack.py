@@ -142,3 +142,16 @@ def test_airflow_waits_for_a_locked_sqlite_database_instead_of_failing(commands)
         assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > args["timeout"]  # answer, not client timeout
         assert stack.API_TIMEOUT_S > args["timeout"]
     assert str(stack.ROOT) in env["PYTHONPATH"].split(os.pathsep)  # where Airflow imports it from
+
+
+def test_the_admin_password_file_is_owner_only_and_kept(monkeypatch, tmp_path):
+    import json
+    import stat
+
+    monkeypatch.setattr(stack, "AIRFLOW_HOME", tmp_path)
+    path = stack.admin_password_file()
+    first = json.loads(path.read_text())["admin"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(first) >= 20
+    path.chmod(0o644)  # a file Airflow made before: tightened, password kept
+    assert stack.admin_password_file() == path and json.loads(path.read_text())["admin"] == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
