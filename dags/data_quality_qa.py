@@ -7,8 +7,10 @@ Only passing datasets are published downstream; failing ones are quarantined wit
 their report and do not block the others.
 
 **Inputs** (trigger form or REST `conf`): `datasets`, a list of dataset
-declarations: `dataset_id`, either a SQLAlchemy `url` or `files` (table name ->
-CSV/Parquet file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
+declarations: `dataset_id`, one of a SQLAlchemy `url` (without a password), `conn_id`
+(an Airflow connection holding the database and its credentials, resolved inside the
+mapped task so no URL reaches XCom or the logs) or `files` (table name -> CSV/Parquet
+file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
 `min`/`max`, `not_null`, `not_negative`, `not_future`, `max_age_hours`),
 `foreign_keys`, optional `baseline` profile (default: the profile from the
 dataset's previous run). An empty list checks the catalog in
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
+from common.connections import PASSWORD_IN_URL
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 from common.review_steps import human_review
 
@@ -42,10 +45,14 @@ PASSED = AssetAlias("data_qa_passed")
 DATASET_SCHEMA = {
     "type": "object",
     "required": ["dataset_id", "table"],
-    "oneOf": [{"required": ["url"]}, {"required": ["files"]}],
+    "oneOf": [{"required": ["url"]}, {"required": ["files"]}, {"required": ["conn_id"]}],
     "properties": {
         "dataset_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
-        "url": {"type": "string", "minLength": 1},
+        # a password in conf would be kept in clear in the Airflow DB and logs: refused here, with HTTP 400
+        "url": {"type": "string", "minLength": 1, "not": {"pattern": PASSWORD_IN_URL},
+                "description": "no password in a URL: use conn_id"},
+        "conn_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 250,
+                    "description": "Airflow connection of the database (postgres, mysql, sqlite, duckdb)"},
         "files": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
         "table": {"type": "string", "minLength": 1},
         "key_columns": {"type": "array", "items": {"type": "string"}},
@@ -80,22 +87,27 @@ DATASET_SCHEMA = {
 )
 def data_quality_qa():
     @task
-    def list_datasets() -> list[dict]:
-        """The datasets from `conf`, or the sample catalog when none are given."""
+    def list_datasets() -> list[str]:
+        """The ids of the datasets from `conf`, or of the sample catalog when none are given (ids only: no
+        URL reaches XCom)."""
         from common.crew_tasks import conf_items
 
-        return conf_items("datasets", "dataset_id", "data_qa")
+        return [d["dataset_id"] for d in conf_items("datasets", "dataset_id", "data_qa")]
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
-    def check_dataset(dataset: dict) -> dict:
-        """Profile one dataset and run the data-QA crew on it (one MLflow run)."""
-        from common.crew_tasks import run_crew_item
+    def check_dataset(dataset_id: str) -> dict:
+        """Profile one dataset and run the data-QA crew on it (one MLflow run); a `conn_id` is resolved here."""
+        from common.connections import connection_database_url
+        from common.crew_tasks import item_by_id, run_crew_item
 
-        get_current_context()["dataset_id"] = str(dataset.get("dataset_id", "?"))
+        get_current_context()["dataset_id"] = dataset_id
+        dataset = dict(item_by_id("datasets", "dataset_id", "data_qa", dataset_id))
+        if conn_id := dataset.pop("conn_id", None):
+            dataset["url"] = connection_database_url(conn_id, f"dataset {dataset_id!r}: conn_id")
         return run_crew_item("data_qa", dataset)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], datasets: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], datasets: list[str]) -> list[dict]:
         """Upsert every checked dataset's report into the results table."""
         from common.crew_tasks import collect_results as collect
 
@@ -124,14 +136,14 @@ def data_quality_qa():
         return quarantine_item("data_qa", summary)
 
     @task(trigger_rule="all_done")
-    def all_datasets_checked(summaries: list[dict], datasets: list[dict]) -> None:
+    def all_datasets_checked(summaries: list[dict], datasets: list[str]) -> None:
         """Fail the run (after the others were handled) if any dataset could not be checked."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, datasets, key="dataset_id")
+        require_all_items(summaries, datasets, key=lambda dataset_id: dataset_id)
 
     datasets = list_datasets()
-    summaries = collect_results(check_dataset.expand(dataset=datasets), datasets)
+    summaries = collect_results(check_dataset.expand(dataset_id=datasets), datasets)
     published = publish_passed.expand(summary=passed(summaries))
     quarantined = quarantine_failed.expand(summary=failed(summaries))
     recorded = human_review("data_qa", "review_report", summaries)

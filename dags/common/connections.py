@@ -6,6 +6,8 @@ from typing import Any
 
 # Airflow connection types whose name differs from SQLAlchemy's dialect name.
 _DIALECTS = {"postgres": "postgresql"}
+# "scheme://user:password@": a URL that carries a password (JSON-schema pattern, used by the DAGs' Params)
+PASSWORD_IN_URL = "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]*@"
 
 
 def sqlalchemy_url(conn: Any) -> str:

@@ -121,6 +121,17 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     return items
 
 
+def item_by_id(param: str, id_key: str, crew: str, item_id: str) -> dict[str, Any]:
+    """The item ``item_id`` of ``conf[param]`` (or of the crew's samples when it is empty), for mapped tasks
+    that get only ids from the list step."""
+    from airflow.sdk import get_current_context
+
+    from crews.evaluation.golden import sample_items
+
+    items = get_current_context()["params"][param] or sample_items(crew)
+    return next(item for item in items if item.get(id_key) == item_id)
+
+
 FINISHED_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
 
 

@@ -3,6 +3,7 @@ the Params fail alone in a real dag.test() run while the good items' results are
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DRAFT = {"draft_id": "d1", "copy_text": "Up to 30 hours.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
 DATASET = {"dataset_id": "ds1", "url": "sqlite:///shop.db", "table": "products"}
 QUESTION = {"question_id": "q1", "question": "What is the fee?", "contract_id": "northwind_msa"}
+CONN_PASSWORD = "pw-SENTINEL-7f3a9c"  # a dataset connection's password
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,10 @@ BAD_CONF = [
      ["is not of type 'string'", "instance[0]"]),
     ("dq_sample_limit_too_big", "data_quality_qa", {"datasets": [DATASET | {"sample_limit": 10**9}]},
      ["is greater than the maximum of 1000000", "sample_limit"]),
+    ("dq_password_in_url", "data_quality_qa", {"datasets": [DATASET | {"url": "postgresql://qa:hunter2@db/shop"}]},
+     ["param datasets", "Failed validating 'not'", "no password in a URL: use conn_id"]),
+    ("dq_url_and_conn_id", "data_quality_qa", {"datasets": [DATASET | {"conn_id": "shop_db"}]},
+     ["param datasets", "is valid under each of"]),
     ("dq_unknown_key", "data_quality_qa", {"datasets": [DATASET | {"schedule": "daily"}]},
      ["'schedule' was unexpected"]),
     ("dq_fan_out", "data_quality_qa", {"datasets": [DATASET] * 201}, ["param datasets", "is too long", "maxItems"]),
@@ -129,7 +135,8 @@ def task_states(run: dict, task_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _mixed_run(tmp_path_factory, dag_id: str, param: str, items_for, files: dict[str, bytes], crew: str) -> dict:
+def _mixed_run(tmp_path_factory, dag_id: str, param: str, items_for, files: dict[str, bytes], crew: str,
+               env: dict[str, str] | None = None) -> dict:
     """Run ``dag_id`` on ``items_for(uploads)`` with ``files`` written to an allowed uploads folder."""
     tmp = tmp_path_factory.mktemp(dag_id)
     uploads = tmp / "uploads"
@@ -137,7 +144,7 @@ def _mixed_run(tmp_path_factory, dag_id: str, param: str, items_for, files: dict
     for name, data in files.items():
         (uploads / name).write_bytes(data)
     return run_dag_test(dag_id, {param: items_for(uploads)}, f"tests.support.scripted_{crew}:respond", tmp,
-                        extra_env={"CREWS_DATA_ROOTS": str(uploads)})
+                        extra_env={"CREWS_DATA_ROOTS": str(uploads), **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -182,9 +189,17 @@ def data_qa_run(tmp_path_factory):
             {"dataset_id": "escape", "url": "sqlite:///../../../etc/x.db", "table": "t"},
             {"dataset_id": "no_table", "url": "sqlite:///shop.db", "table": "no_such_table"},
             {"dataset_id": "bad_scheme", "url": "nosuchdb://warehouse/sales", "table": "t"},
+            {"dataset_id": "via_conn", "conn_id": "shop_db", "table": "products"},
+            {"dataset_id": "no_conn", "conn_id": "nobody", "table": "products"},
+            {"dataset_id": "pg_conn", "conn_id": "warehouse_pg", "table": "products"},
         ]
+    connections = {  # credentials travel as Airflow connections; the password must show up nowhere
+        "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite", "schema": str(ROOT / "include/data_qa/shop.db")}),
+        "AIRFLOW_CONN_WAREHOUSE_PG": json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": 1,
+                                                 "login": "qa", "password": CONN_PASSWORD, "schema": "shop"}),
+    }
     return _mixed_run(tmp_path_factory, "data_quality_qa", "datasets", datasets,
-                      {"blob.csv": b"\x00\x01binary\x00"}, "data_qa")
+                      {"blob.csv": b"\x00\x01binary\x00"}, "data_qa", env=connections)
 
 
 @pytest.mark.integration
@@ -195,12 +210,17 @@ def test_data_qa_run_keeps_good_datasets_and_names_the_bad(data_qa_run, monkeypa
     assert "dataset 'escape': url: '../../../etc/x.db' is outside the allowed folders" in output
     assert "dataset 'no_table': no table 'no_such_table'" in output
     assert "dataset 'bad_scheme': url: unknown database type 'nosuchdb'" in output
-    assert re.search(r"4 of 5 items [^:]*: binary, escape, no_table, bad_scheme", output)
+    assert "dataset 'no_conn': conn_id: there is no Airflow connection 'nobody'" in output
+    assert re.search(r"6 of 8 items [^:]*: binary, escape, no_table, bad_scheme, no_conn, pg_conn", output)
     assert task_states(data_qa_run, "check_dataset") == {
-        "good": "success", "binary": "failed", "escape": "failed", "no_table": "failed", "bad_scheme": "failed"}
-    assert task_states(data_qa_run, "publish_passed") == {"good": "success"}
+        "good": "success", "binary": "failed", "escape": "failed", "no_table": "failed", "bad_scheme": "failed",
+        "via_conn": "success", "no_conn": "failed", "pg_conn": "failed"}
+    assert task_states(data_qa_run, "publish_passed")["good"] == "success"
     monkeypatch.setenv("CREWS_STATE_DIR", data_qa_run["env"]["CREWS_STATE_DIR"])
-    assert [r.item_id for r in fetch_results("data_qa")] == ["good"]
+    assert sorted(r.item_id for r in fetch_results("data_qa")) == ["good", "via_conn"]
+    # the connection's password: not in the output, nor anywhere in the run's Airflow DB, logs, MLflow or state
+    stored = [p for p in data_qa_run["tmp"].rglob("*") if p.is_file() and CONN_PASSWORD.encode() in p.read_bytes()]
+    assert CONN_PASSWORD not in output and stored == []
 
 
 @pytest.fixture(scope="module")
