@@ -17,7 +17,8 @@ checks groundedness. Code verifies every quote verbatim against its clause.
   `include/contract_qa/register.db`). Credentials stay in the connection; the
   tasks pass only its id.
 
-**Flow**: `list_pairs` -> one mapped `answer_question` per (contract, question)
+**Flow**: `list_pairs` (loads every pair; one the crew cannot load fails in its own
+`refuse_pairs` task, outside the LLM pool) -> one mapped `answer_question` per (contract, question)
 pair (`expand_kwargs`; one MLflow run each, experiment `crews/contract_qa`, with
 the retrieved evidence as `evidence.json`) -> `collect_results` (upsert into
 `crew_results`) -> `review_answer`: one human review per low-confidence or
@@ -38,6 +39,7 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 from common.review_steps import human_review
+from common.screening_steps import screening_steps
 
 ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
 QUESTION_SCHEMA = {
@@ -77,25 +79,28 @@ QUESTION_SCHEMA = {
 )
 def contract_qa():
     @task
-    def list_pairs() -> list[dict]:
-        """One (contract, question) pair per mapped task."""
+    def list_pairs() -> dict:
+        """One (contract, question) pair per mapped task, each loaded here: a pair the crew refuses (an unknown
+        contract, an unreadable document) fails in `refuse_pairs`, outside the LLM pool."""
         from airflow.sdk.exceptions import AirflowFailException
         from common.connections import connection_database_url
-        from common.crew_tasks import conf_items
+        from common.crew_tasks import conf_items, screen_items
 
-        from crews.contract_qa.spec import question_pairs
+        from crews.contract_qa.spec import pair_id, question_pairs
         from crews.errors import InputError
 
         questions = conf_items("questions", "question_id", "contract_qa")
         params = get_current_context()["params"]
-        if params["register_conn_id"]:
-            connection_database_url(params["register_conn_id"], "register_conn_id")  # fail now, not per pair
+        register = {}
+        if params["register_conn_id"]:  # fail now, not per pair; the URL stays in this process
+            register = {"register_url": connection_database_url(params["register_conn_id"], "register_conn_id")}
         try:
             pairs = question_pairs(questions, params["contracts"])
         except InputError as exc:
             raise AirflowFailException(str(exc)) from exc
         print(f"{len(pairs)} (contract, question) pairs")
-        return pairs
+        return screen_items("contract_qa", pairs, lambda p: pair_id(p["contract_id"], p["question_id"]),
+                            prepare=lambda pair: pair | register)
 
     @task(pool=LLM_POOL, map_index_template="{{ pair_id }}")
     def answer_question(contract_id: str, question_id: str, question: str, document: str | None = None) -> dict:
@@ -111,24 +116,24 @@ def contract_qa():
         return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], pairs: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], pairs: list[str]) -> list[dict]:
         """Upsert every answer into the results table."""
         from common.crew_tasks import collect_results as collect
 
         return collect(results, pairs)
 
     @task(trigger_rule="all_done")
-    def all_questions_answered(summaries: list[dict], pairs: list[dict]) -> None:
+    def all_questions_answered(summaries: list[dict], pairs: list[str]) -> None:
         """Fail the run (after the others were stored) if any pair could not be answered."""
         from common.crew_tasks import require_all_items
 
-        from crews.contract_qa.spec import pair_id
+        require_all_items(summaries, pairs, key=lambda name: name)
 
-        require_all_items(summaries, pairs, key=lambda p: pair_id(p["contract_id"], p["question_id"]))
-
-    pairs = list_pairs()
-    summaries = collect_results(answer_question.expand_kwargs(pairs), pairs)
-    human_review("contract_qa", "review_answer", summaries) >> all_questions_answered(summaries, pairs)
+    listed = list_pairs()
+    accepted, refused = screening_steps(listed, "pairs")
+    summaries = collect_results(answer_question.expand_kwargs(accepted), listed["ids"])
+    [human_review("contract_qa", "review_answer", summaries), refused] >> all_questions_answered(summaries,
+                                                                                                 listed["ids"])
 
 
 contract_qa()

@@ -16,7 +16,8 @@ file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
 dataset's previous run). An empty list checks the catalog in
 `include/data_qa/golden.yaml`.
 
-**Flow**: `list_datasets` -> one mapped `check_dataset` per dataset (one MLflow run
+**Flow**: `list_datasets` (loads every declaration; one the crew cannot load fails in
+its own `refuse_datasets` task, outside the LLM pool) -> one mapped `check_dataset` per dataset (one MLflow run
 each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
 -> reports whose explanation scored below `include/review.yaml`'s threshold wait
 in `review_report` for a person (Airflow UI: Required actions; the gate does not
@@ -39,6 +40,7 @@ from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 from common.connections import PASSWORD_IN_URL
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 from common.review_steps import human_review
+from common.screening_steps import screening_steps
 
 PASSED = AssetAlias("data_qa_passed")
 
@@ -87,24 +89,25 @@ DATASET_SCHEMA = {
 )
 def data_quality_qa():
     @task
-    def list_datasets() -> list[str]:
-        """The ids of the datasets from `conf`, or of the sample catalog when none are given (ids only: no
-        URL reaches XCom)."""
-        from common.crew_tasks import conf_items
+    def list_datasets() -> dict:
+        """The datasets from `conf`, or the sample catalog when none are given, each loaded here (a dataset the
+        crew refuses fails in `refuse_datasets`, outside the LLM pool); passes on ids only, so no URL
+        reaches XCom."""
+        from common.connections import with_connection_url
+        from common.crew_tasks import conf_items, screen_items
 
-        return [d["dataset_id"] for d in conf_items("datasets", "dataset_id", "data_qa")]
+        datasets = conf_items("datasets", "dataset_id", "data_qa")
+        screened = screen_items("data_qa", datasets, lambda d: str(d.get("dataset_id")), prepare=with_connection_url)
+        return screened | {"accepted": [d["dataset_id"] for d in screened["accepted"]]}
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
     def check_dataset(dataset_id: str) -> dict:
         """Profile one dataset and run the data-QA crew on it (one MLflow run); a `conn_id` is resolved here."""
-        from common.connections import connection_database_url
+        from common.connections import with_connection_url
         from common.crew_tasks import item_by_id, run_crew_item
 
         get_current_context()["dataset_id"] = dataset_id
-        dataset = dict(item_by_id("datasets", "dataset_id", "data_qa", dataset_id))
-        if conn_id := dataset.pop("conn_id", None):
-            dataset["url"] = connection_database_url(conn_id, f"dataset {dataset_id!r}: conn_id")
-        return run_crew_item("data_qa", dataset)
+        return run_crew_item("data_qa", with_connection_url(item_by_id("datasets", "dataset_id", "data_qa", dataset_id)))
 
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict], datasets: list[str]) -> list[dict]:
@@ -142,12 +145,13 @@ def data_quality_qa():
 
         require_all_items(summaries, datasets, key=lambda dataset_id: dataset_id)
 
-    datasets = list_datasets()
-    summaries = collect_results(check_dataset.expand(dataset_id=datasets), datasets)
+    listed = list_datasets()
+    accepted, refused = screening_steps(listed, "datasets")
+    summaries = collect_results(check_dataset.expand(dataset_id=accepted), listed["ids"])
     published = publish_passed.expand(summary=passed(summaries))
     quarantined = quarantine_failed.expand(summary=failed(summaries))
     recorded = human_review("data_qa", "review_report", summaries)
-    [published, quarantined, recorded] >> all_datasets_checked(summaries, datasets)
+    [published, quarantined, recorded, refused] >> all_datasets_checked(summaries, listed["ids"])
 
 
 data_quality_qa()

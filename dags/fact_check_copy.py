@@ -14,7 +14,8 @@ samples in `include/fact_check/golden.yaml`.
 and `revision_approved` (the rewrite passed the code's revision gate and the
 editor); a draft is published when either holds, or when a reviewer accepts it.
 
-**Flow**: `list_drafts` -> one mapped `check_draft` per draft (the CrewAI crew:
+**Flow**: `list_drafts` (loads every draft; one the crew cannot load fails in its own
+`refuse_drafts` task, outside the LLM pool) -> one mapped `check_draft` per draft (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
 `collect_results` upserts into the `crew_results` table -> drafts the gate did not
 approve, or whose claims the tools could not verify (`include/review.yaml`), wait
@@ -36,6 +37,7 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
 from common.review_steps import human_review
+from common.screening_steps import screening_steps
 
 APPROVED_COPY = Asset("fact_check_approved_copy")
 
@@ -76,11 +78,13 @@ DRAFT_SCHEMA = {
 )
 def fact_check_copy():
     @task
-    def list_drafts() -> list[dict]:
-        """The drafts from `conf`, or the sample catalog when none are given."""
-        from common.crew_tasks import conf_items
+    def list_drafts() -> dict:
+        """The drafts from `conf`, or the sample catalog when none are given; each is loaded here, so a draft the
+        crew refuses fails in `refuse_draft`, outside the LLM pool."""
+        from common.crew_tasks import conf_items, screen_items
 
-        return conf_items("drafts", "draft_id", "fact_check")
+        drafts = conf_items("drafts", "draft_id", "fact_check")
+        return screen_items("fact_check", drafts, lambda draft: str(draft.get("draft_id")))
 
     @task(pool=LLM_POOL, map_index_template="{{ draft_id }}")
     def check_draft(draft: dict) -> dict:
@@ -91,7 +95,7 @@ def fact_check_copy():
         return run_crew_item("fact_check", draft)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], drafts: list[dict]) -> list[dict]:
+    def collect_results(results: list[dict], drafts: list[str]) -> list[dict]:
         """Upsert every finished draft's report into the results table."""
         from common.crew_tasks import collect_results as collect
 
@@ -105,16 +109,17 @@ def fact_check_copy():
         return publish_copy("fact_check", APPROVED_COPY)
 
     @task(trigger_rule="all_done")
-    def all_drafts_checked(summaries: list[dict], drafts: list[dict]) -> None:
+    def all_drafts_checked(summaries: list[dict], drafts: list[str]) -> None:
         """Fail the run (after the others were stored) if any draft's crew task failed."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, drafts, key="draft_id")
+        require_all_items(summaries, drafts, key=lambda draft_id: draft_id)
 
-    drafts = list_drafts()
-    summaries = collect_results(check_draft.expand(draft=drafts), drafts)
+    listed = list_drafts()
+    accepted, refused = screening_steps(listed, "drafts")
+    summaries = collect_results(check_draft.expand(draft=accepted), listed["ids"])
     reviewed = human_review("fact_check", "review_copy", summaries)
-    reviewed >> publish_approved(summaries) >> all_drafts_checked(summaries, drafts)
+    [reviewed, refused] >> publish_approved(summaries) >> all_drafts_checked(summaries, listed["ids"])
 
 
 fact_check_copy()

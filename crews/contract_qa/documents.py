@@ -14,6 +14,7 @@ python-docx.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -153,8 +154,14 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
 
 
 def parse_contract(path: Path, contract_id: str | None = None) -> Contract:
-    """Read and split one contract document; raises :class:`ContractParseError`."""
-    contract_id = contract_id or path.stem
+    """Read and split one contract document; raises :class:`ContractParseError`. A document parsed before in this
+    process (same path, size and modification time) is not read again: a fan-out asks one contract many questions."""
+    stat = path.stat()
+    return _parsed(path, contract_id or path.stem, stat.st_size, stat.st_mtime_ns).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(path: Path, contract_id: str, _size: int, _mtime_ns: int) -> Contract:
     title, clauses = split_clauses(contract_id, read_text(path))
     if not any(c.number != "preamble" for c in clauses):
         raise ContractParseError(f"{path.name}: no numbered clauses found (expected lines like '8.2 Either party ...')")

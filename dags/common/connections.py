@@ -45,3 +45,11 @@ def connection_database_url(conn_id: str, param: str) -> str:
         return sqlalchemy_url(conn)
     except ValueError as exc:
         raise AirflowFailException(f"{param}: {exc}") from exc
+
+
+def with_connection_url(dataset: dict[str, Any]) -> dict[str, Any]:
+    """A dataset declaration whose ``conn_id`` is replaced by the connection's URL (kept in memory only)."""
+    if "conn_id" not in dataset:
+        return dataset
+    item = {k: v for k, v in dataset.items() if k != "conn_id"}
+    return item | {"url": connection_database_url(dataset["conn_id"], f"dataset {dataset.get('dataset_id')!r}: conn_id")}

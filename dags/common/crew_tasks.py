@@ -121,6 +121,40 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     return items
 
 
+def screen_items(crew: str, items: list[dict[str, Any]], name: Callable[[dict[str, Any]], str],
+                 prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Load every item as its crew task would, here in the list step, outside ``llm_pool``: an item the crew
+    refuses (a path outside the data roots, a pattern RE2 cannot run, an unreadable file, a missing
+    connection) then fails in a task of its own and never waits for, nor holds, the LLM slot. ``prepare``
+    turns an item into what the crew task loads (a connection resolved). Returns ``accepted`` items,
+    ``refused`` ones (``item_id``, ``error``) and the ``ids`` of all, in order."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from crews.errors import InputError
+    from crews.registry import get_spec
+
+    load = get_spec(crew).load_input
+    accepted, refused = [], []
+    for item in items:
+        try:
+            load(prepare(item) if prepare else item)
+        except (InputError, AirflowFailException) as exc:
+            refused.append({"item_id": name(item), "error": str(exc)})
+        else:
+            accepted.append(item)
+    if refused:
+        log.warning("%d of %d items refused before any LLM call: %s", len(refused), len(items),
+                    ", ".join(r["item_id"] for r in refused))
+    return {"accepted": accepted, "refused": refused, "ids": [name(item) for item in items]}
+
+
+def refuse(refusal: dict[str, Any]) -> None:
+    """Fail one refused item's task, without retries, with the crew's reason."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    raise AirflowFailException(refusal["error"])
+
+
 def item_by_id(param: str, id_key: str, crew: str, item_id: str) -> dict[str, Any]:
     """The item ``item_id`` of ``conf[param]`` (or of the crew's samples when it is empty), for mapped tasks
     that get only ids from the list step."""

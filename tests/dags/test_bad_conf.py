@@ -128,6 +128,12 @@ def test_every_list_param_stays_below_max_map_length(dags):
 # --- bad items that pass the Params: each fails its own task; the rest of the run completes ----------------
 
 
+def pools(run: dict, task_id: str) -> set[str]:
+    """The pools a task's instances ran in."""
+    with sqlite3.connect(run["tmp"] / "airflow" / "airflow.db") as db:
+        return {row[0] for row in db.execute("SELECT pool FROM task_instance WHERE task_id = ?", (task_id,))}
+
+
 def task_states(run: dict, task_id: str) -> dict[str, str]:
     """Rendered map index -> state of a mapped task's instances in the run's Airflow DB."""
     with sqlite3.connect(run["tmp"] / "airflow" / "airflow.db") as db:
@@ -170,8 +176,10 @@ def test_fact_check_run_keeps_good_drafts_and_names_the_bad(fact_check_run, monk
     assert "copy_file: '../../../etc/passwd' is outside the allowed folders" in output
     assert "draft 'no_sheet' is invalid: fact_sheet: Field required" in output
     assert re.search(r"3 of 5 items [^:]*: latin1, escape, no_sheet", output)
-    assert task_states(fact_check_run, "check_draft") == {
-        "good": "success", "injected": "success", "latin1": "failed", "escape": "failed", "no_sheet": "failed"}
+    assert task_states(fact_check_run, "check_draft") == {"good": "success", "injected": "success"}
+    # refused before any LLM call, each in a task of its own outside the LLM pool
+    assert task_states(fact_check_run, "refuse_drafts") == {"latin1": "failed", "escape": "failed", "no_sheet": "failed"}
+    assert pools(fact_check_run, "refuse_drafts") == {"default_pool"}
     monkeypatch.setenv("CREWS_STATE_DIR", fact_check_run["env"]["CREWS_STATE_DIR"])
     rows = {r.item_id: r for r in fetch_results("fact_check")}
     assert set(rows) == {"good", "injected"}
@@ -212,9 +220,10 @@ def test_data_qa_run_keeps_good_datasets_and_names_the_bad(data_qa_run, monkeypa
     assert "dataset 'bad_scheme': url: unknown database type 'nosuchdb'" in output
     assert "dataset 'no_conn': conn_id: there is no Airflow connection 'nobody'" in output
     assert re.search(r"6 of 8 items [^:]*: binary, escape, no_table, bad_scheme, no_conn, pg_conn", output)
-    assert task_states(data_qa_run, "check_dataset") == {
-        "good": "success", "binary": "failed", "escape": "failed", "no_table": "failed", "bad_scheme": "failed",
-        "via_conn": "success", "no_conn": "failed", "pg_conn": "failed"}
+    # what loading refuses fails outside the LLM pool; what needs the database fails in the crew task
+    assert task_states(data_qa_run, "refuse_datasets") == {
+        "binary": "failed", "escape": "failed", "bad_scheme": "failed", "no_conn": "failed", "pg_conn": "failed"}
+    assert task_states(data_qa_run, "check_dataset") == {"good": "success", "no_table": "failed", "via_conn": "success"}
     assert task_states(data_qa_run, "publish_passed")["good"] == "success"
     monkeypatch.setenv("CREWS_STATE_DIR", data_qa_run["env"]["CREWS_STATE_DIR"])
     assert sorted(r.item_id for r in fetch_results("data_qa")) == ["good", "via_conn"]
@@ -247,9 +256,9 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
     assert "question 'scan' about contract 'scanned': fake.pdf: not a readable PDF" in output
     assert "question 'escape' about contract 'northwind_msa': document: '../../README.md' is outside" in output
     assert re.search(r"2 of 4 items [^:]*: scanned.scan, northwind_msa.escape", output)
-    assert task_states(contract_qa_run, "answer_question") == {
-        "northwind_msa.fee": "success", "scanned.scan": "failed", "northwind_msa.escape": "failed",
-        "injected.injected": "success"}
+    assert task_states(contract_qa_run, "answer_question") == {"northwind_msa.fee": "success",
+                                                                "injected.injected": "success"}
+    assert task_states(contract_qa_run, "refuse_pairs") == {"scanned.scan": "failed", "northwind_msa.escape": "failed"}
     monkeypatch.setenv("CREWS_STATE_DIR", contract_qa_run["env"]["CREWS_STATE_DIR"])
     rows = {r.item_id: r for r in fetch_results("contract_qa")}
     assert set(rows) == {"northwind_msa.fee", "injected.injected"}
