@@ -40,6 +40,9 @@ class Usage(Exception):
     """Bad usage or a refused request: exit status 2."""
 
 
+MAX_CONF_DEPTH = 32  # levels of objects and arrays in a conf; a draft with a fact sheet inline uses 7
+
+
 def say(message: str) -> None:
     print(f"[trigger {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -58,9 +61,27 @@ def parse_conf(text: str | None, file: str | None) -> dict[str, Any]:
         conf = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise Usage(f"{source} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise Usage(f"{source} is nested too deeply to read; at most {MAX_CONF_DEPTH} levels") from exc
     if not isinstance(conf, dict):
         raise Usage(f"{source} must be a JSON object, got {type(conf).__name__}")
+    if (depth := nesting(conf)) > MAX_CONF_DEPTH:
+        raise Usage(f"{source} is nested {depth} levels deep; at most {MAX_CONF_DEPTH} (the Airflow API answers a "
+                    "conf nested some hundreds of levels deep with HTTP 500 and no detail)")
     return conf
+
+
+def nesting(value: Any) -> int:
+    """How many levels of objects and arrays ``value`` has (a scalar: 0); iterative, for any depth."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def local_password(username: str) -> str | None:

@@ -177,6 +177,8 @@ def summary_of(capsys) -> tuple[dict, str]:
     (["--conf", '["not", "an", "object"]'], "--conf must be a JSON object, got list"),
     (["--conf", "{}", "--conf-file", "x.json"], "give --conf or --conf-file, not both"),
     (["--conf-file", "/nonexistent/conf.json"], "cannot read --conf-file /nonexistent/conf.json"),
+    (["--conf", '{"x": ' + "[" * 300 + "]" * 300 + "}"], "--conf is nested 301 levels deep; at most 32"),
+    (["--conf", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"], "--conf is nested too deeply to read"),
 ])
 def test_bad_conf_exits_2_before_any_request(args, message, capsys):
     assert trigger_dag.main(["fact_check_copy", *args, "--url", "http://127.0.0.1:9"]) == 2
@@ -191,6 +193,13 @@ def test_conf_file_and_stdin(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO('{"limit": 1}'))
     assert trigger_dag.parse_conf(None, "-") == {"limit": 1}
     assert trigger_dag.parse_conf(None, None) == {}
+
+
+def test_the_deepest_crew_declaration_is_well_within_the_depth_bound():
+    sheet = {"product": "P", "facts": [{"id": "w", "value": {"min": 1, "max": 2}, "aliases": ["weight"]}]}
+    conf = {"drafts": [{"draft_id": "d", "fact_sheet": sheet}]}
+    assert trigger_dag.nesting(conf) == 7 < trigger_dag.MAX_CONF_DEPTH
+    assert trigger_dag.nesting({}) == 1 and trigger_dag.nesting(3) == 0
 
 
 def test_no_credentials_exits_2(capsys):
