@@ -19,7 +19,9 @@ profile in the dataset's latest stored result (the previous run).
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
+import io
 import json
 import logging
 from pathlib import Path
@@ -66,10 +68,26 @@ def _check_data_file(path: Path, field: str) -> None:
     if b"\0" in chunk:
         raise InputError(f"{field}: {path.name} is a binary file, not CSV text")
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
+        text = codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
     except UnicodeDecodeError as exc:
         raise InputError(f"{field}: {path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
                          "save it as UTF-8") from exc
+    _check_rows(text if len(chunk) < SNIFF_BYTES else text[:text.rfind("\n") + 1], path.name, field)
+
+
+def _check_rows(text: str, name: str, field: str) -> None:
+    """Refuse a ragged CSV (a row with more or fewer fields than the header, in the first 64 KiB): DuckDB would
+    read it as a single column and the profile would describe nothing."""
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = csv.reader(io.StringIO(text), dialect)
+    header = next(rows, None) or []
+    for number, row in enumerate(rows, 2):
+        if row and len(row) != len(header):
+            raise InputError(f"{field}: {name} row {number} has {len(row)} fields and its header {len(header)}; "
+                             "every row needs one value per column")
 
 
 def _located(spec: DatasetSpec, base_dir: Path | None) -> DatasetSpec:
