@@ -113,7 +113,12 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     from crews.evaluation.golden import sample_items
 
     ctx = refuse_unknown_conf()
-    items = ctx["params"][param] or sample_items(crew)
+    items = ctx["params"][param]
+    if not items:
+        items = sample_items(crew)
+        log.warning("%s is empty: running the %d samples of include/%s/golden.yaml (%s)", param, len(items), crew,
+                    "given as [] in conf" if param in (getattr(ctx.get("dag_run"), "conf", None) or {}) else
+                    "not given in conf")
     repeated = sorted(str(k) for k, n in Counter(i.get(id_key) for i in items).items() if n > 1)
     if repeated:
         raise AirflowFailException(f"{param}: {id_key} {repeated} used more than once; give each item its own id")
