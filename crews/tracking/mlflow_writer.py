@@ -89,17 +89,19 @@ def ensure_experiment(client: Any, name: str) -> str:
     return _experiments[key]
 
 
-def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = False) -> str:
+def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = False, replace: bool = False) -> str:
     """Write ``record`` to MLflow and return the new run id.
 
     Idempotent on ``record_id``: a record already written completely is not written
     again, and a partial run left by a writer that died is replaced. ``new=True``
-    says the record was just built and never written, which skips that lookup.
+    says the record was just built and never written, which skips that lookup;
+    ``replace=True`` deletes any run written before for the ``record_id`` and writes
+    this one (a DAG run's batch summary, written again when its task is re-run).
     """
     client = connect(uri)
     cached = (client.tracking_uri, record["experiment"]) in _experiments
     try:
-        return _write(client, record, new)
+        return _write(client, record, new, replace)
     except Exception as exc:
         _experiments.clear()
         if not cached:
@@ -107,16 +109,19 @@ def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = Fal
         # The experiment id may be stale (deleted, or a new store behind the same URI): look it
         # up again, replacing any partial run the first attempt left.
         log.info("MLflow write failed with a cached experiment id (%s); retrying with a fresh lookup", exc)
-        return _write(client, record, new=False)
+        return _write(client, record, False, replace)
 
 
-def _write(client: Any, record: dict[str, Any], new: bool) -> str:
+def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False) -> str:
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
-    done = None if new else _existing_run(client, experiment_id, record["record_id"])
+    if replace:
+        for run in client.search_runs([experiment_id], f"tags.record_id = '{record['record_id']}'", max_results=50):
+            client.delete_run(run.info.run_id)
+    done = None if new or replace else _existing_run(client, experiment_id, record["record_id"])
     if done:
         return done
     version = _prompt_version(client, record) if record.get("prompt_template") else None

@@ -182,14 +182,24 @@ def publish_batch_summary(crew: str, run_name: str, tags: dict[str, str], metric
                           writer: Writer | None = None) -> str:
     """One run summarising a batch (a DAG run) of ``crew``; spooled like any run record if MLflow is down.
 
+    One per DAG run: its ``record_id`` is derived from the crew, ``run_name`` and the DAG run's tags, and
+    writing it again (the task re-run) replaces the earlier run, so totals are never counted twice.
     Returns where it went: ``MLflow run <id>`` or ``spooled to <path>``.
     """
     now = int(time.time() * 1000)
+    batch = "/".join([crew, run_name, tags.get("dag_id", ""), tags.get("run_id", "")])
     record = {
-        "record_id": uuid.uuid4().hex, "experiment": f"crews/{crew}", "run_name": run_name,
+        "record_id": uuid.uuid5(uuid.NAMESPACE_URL, f"crews-batch/{batch}").hex, "experiment": f"crews/{crew}",
+        "run_name": run_name,
         "tags": {**tags, "crew": crew, "kind": "batch", "purpose": "monitoring"}, "params": {},
         "metrics": metrics, "artifacts": {}, "spans": [], "trace_inputs": None, "trace_outputs": None,
         "status": "FINISHED", "start_ms": now, "end_ms": now,
     }
-    run_id, spooled_to = publish_record(record, writer or _default_writer)
+    run_id, spooled_to = publish_record(record, writer or _replacing_writer)
     return f"MLflow run {run_id}" if run_id else f"spooled to {spooled_to}"
+
+
+def _replacing_writer(record: dict[str, Any]) -> str:
+    from crews.tracking.mlflow_writer import write_run
+
+    return write_run(record, replace=True)

@@ -100,3 +100,20 @@ def test_a_stale_cached_experiment_is_looked_up_again(tracking_uri):
     second = write("second")
     assert second and client.get_run(second).info.experiment_id != old.experiment_id
     assert client.get_experiment(client.get_run(second).info.experiment_id).name == "crews/fact_check"
+
+
+def test_a_dag_runs_batch_summary_written_again_replaces_the_first(tracking_uri, monkeypatch):
+    """Re-running collect_results must not add a second batch run: totals would count twice."""
+    from crews.tracking import tracker
+
+    monkeypatch.setattr(tracker, "_replacing_writer", lambda r: write_run(r, tracking_uri, replace=True))
+    tags = {"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "collect_results"}
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 2.0})
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 3.0})
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__2 (batch)", tags | {"run_id": "manual__2"},
+                                  {"items": 5.0})
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("crews/fact_check")
+    runs = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
+    by_run = {r.data.tags["run_id"]: r.data.metrics["items"] for r in runs}
+    assert len(runs) == 2 and by_run == {"manual__1": 3.0, "manual__2": 5.0}
