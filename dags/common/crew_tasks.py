@@ -299,7 +299,8 @@ def require_all_items(summaries: list[dict[str, Any]] | None, items: list[dict[s
 
 
 def publish_copy(crew: str, asset: Any) -> list[str]:
-    """Write this run's approved copy to the published folder and emit an asset event.
+    """Write this run's approved copy to the published folder (``runs/<run>/<item>.md``, with
+    ``<item>.md`` pointing at the newest run's copy) and emit an asset event.
 
     Skips (no asset event) when nothing in the run was approved.
     """
@@ -309,6 +310,7 @@ def publish_copy(crew: str, asset: Any) -> list[str]:
     from airflow.sdk.exceptions import AirflowSkipException
 
     from crews.paths import state_dir
+    from crews.publishing import publish_text
     from crews.results import fetch_results
 
     ctx = get_current_context()
@@ -316,12 +318,8 @@ def publish_copy(crew: str, asset: Any) -> list[str]:
     if not approved:
         raise AirflowSkipException("no draft was approved in this run; nothing to publish")
     folder = state_dir() / "published" / crew
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for row in approved:
-        path = folder / f"{row.item_id}.md"
-        path.write_text(json.loads(row.result_json)["revised_copy"] + "\n", encoding="utf-8")
-        paths.append(str(path))
+    paths = [str(publish_text(folder, ctx["run_id"], row.item_id, json.loads(row.result_json)["revised_copy"] + "\n"))
+             for row in approved]
     ctx["outlet_events"][asset].extra = {"dag_run_id": ctx["run_id"], "items": [r.item_id for r in approved]}
     log.info("published %d approved drafts to %s", len(paths), folder)
     return paths

@@ -184,7 +184,7 @@ def test_fact_check_run_keeps_good_drafts_and_names_the_bad(fact_check_run, monk
     rows = {r.item_id: r for r in fetch_results("fact_check")}
     assert set(rows) == {"good", "injected"}
     assert rows["good"].passed and not rows["injected"].passed
-    published = sorted(p.name for p in (fact_check_run["tmp"] / "state/published/fact_check").iterdir())
+    published = sorted(p.name for p in (fact_check_run["tmp"] / "state/published/fact_check").glob("*.md"))
     assert published == ["good.md"]
 
 

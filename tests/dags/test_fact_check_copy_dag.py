@@ -35,8 +35,12 @@ def test_results_upserted_for_finished_drafts(dag_run, monkeypatch):
     rows = fetch_results("fact_check")
     assert sorted(r.item_id for r in rows) == ["aurora_launch", "clean"]
     assert all(r.passed and r.mlflow_run_id for r in rows)
-    published = sorted(p.name for p in (dag_run["tmp"] / "state/published/fact_check").iterdir())
+    folder = dag_run["tmp"] / "state/published/fact_check"
+    published = sorted(p.name for p in folder.glob("*.md"))
     assert published == ["aurora_launch.md", "clean.md"]
+    # each DAG run keeps its own copy; the item's file points at the newest run's
+    assert all(p.is_symlink() and p.resolve().parent.parent == folder / "runs" for p in folder.glob("*.md"))
+    assert len(list((folder / "runs").iterdir())) == 1
 
 
 def test_mlflow_runs_carry_prompts_outputs_tokens_and_cost(dag_run):
