@@ -2,6 +2,9 @@
 
     python -m crews.runtime.local_server [--host 127.0.0.1] [--port 8001] [--threads N]
 
+Set ``CREWS_LLM_SERVER_API_KEY`` to make the server ask every request for that key (the compose stack
+does; the local stack, on 127.0.0.1 for one person, does not).
+
 Used by the local stack (scripts/stack.py) and the compose file's ``llm`` service.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from crews.runtime.local_model import ensure_model
@@ -35,7 +39,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     model = ensure_model(args.model_dir)
     command = server_command(model, args.host, args.port, args.threads, args.n_ctx)
-    os.execv(command[0], command)
+    os.execve(command[0], command, server_env(os.environ))
+
+
+def server_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: ``CREWS_LLM_SERVER_API_KEY``, when set, becomes llama.cpp's ``API_KEY`` (every
+    request then needs it as a bearer token); passed in the environment, not on the command line ``ps`` shows."""
+    env = {k: v for k, v in environ.items() if k != "API_KEY"}
+    if key := environ.get("CREWS_LLM_SERVER_API_KEY"):
+        env["API_KEY"] = key
+    return env
 
 
 if __name__ == "__main__":

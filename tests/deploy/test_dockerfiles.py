@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.deploy import compose_checks as checks
 from tests.deploy.project_files import (
@@ -58,8 +59,23 @@ def test_compose_airflow_image_is_the_official_image_of_the_pinned_airflow():
 
 def test_mlflow_image_installs_the_pinned_mlflow():
     run = " ".join(args for keyword, args in checks.dockerfile_instructions(MLFLOW_DOCKERFILE) if keyword == "RUN")
-    assert f"mlflow=={pins()['mlflow']}" in run.split()
+    assert f'"mlflow[auth]=={pins()["mlflow"]}"' in run.split()  # the basic-auth app of the compose stack
     assert re.search(r"psycopg2-binary==[\d.]+", run), "the Postgres driver of the backend store"
+
+
+def test_the_compose_stack_authenticates_mlflow_and_the_llm():
+    compose = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+    services = compose["services"]
+    assert "--app-name=basic-auth" in services["mlflow"]["command"]
+    env = services["mlflow"]["environment"]
+    assert env["MLFLOW_AUTH_ADMIN_PASSWORD"].startswith("${MLFLOW_ADMIN_PASSWORD:?")
+    assert env["MLFLOW_AUTH_CONFIG_PATH"] == "/app/basic_auth.ini"
+    ini = (ROOT / "docker/mlflow_basic_auth.ini").read_text()
+    assert "admin_password" not in ini and "database_uri = sqlite:////mlflow/auth/" in ini
+    assert services["llm"]["environment"]["CREWS_LLM_SERVER_API_KEY"].startswith("${LLM_API_KEY:?")
+    common = compose["x-airflow-common"]["environment"]
+    assert common["MLFLOW_TRACKING_PASSWORD"].startswith("${MLFLOW_ADMIN_PASSWORD:?")
+    assert '"password": "${LLM_API_KEY:?' in common["AIRFLOW_CONN_LLM_DEFAULT"]
 
 
 def test_llm_image_installs_the_local_model_requirements():
