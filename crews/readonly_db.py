@@ -16,6 +16,8 @@ Three independent guards:
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import sqlglot
@@ -29,6 +31,14 @@ class WriteAttemptError(PermissionError):
 
 
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except)
+QUERY_TIMEOUT_ENV = "CREWS_QUERY_TIMEOUT_S"
+TIMED_OUT = ("interrupted", "statement timeout", "canceling statement", "maximum statement execution time")
+
+
+def query_timeout_s() -> float:
+    """How long one query may run (``CREWS_QUERY_TIMEOUT_S``, default 300 s): a huge table or a slow view
+    fails its own dataset with that bound named instead of holding the worker until the task times out."""
+    return float(os.environ.get(QUERY_TIMEOUT_ENV, "300"))
 FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 
 
@@ -91,6 +101,7 @@ def readonly_engine(url: str | None = None, files: dict[str, str] | None = None)
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any] = {}
     setup: list[str] = []
+    timeout_ms = max(1, int(query_timeout_s() * 1000))
     if backend == "sqlite":
         engine = create_engine(_sqlite_read_only_url(parsed))
         setup = ["PRAGMA query_only = ON"]
@@ -105,9 +116,9 @@ def readonly_engine(url: str | None = None, files: dict[str, str] | None = None)
         engine = create_engine(parsed, connect_args=connect_args)
     else:
         if backend == "postgresql":
-            connect_args["options"] = "-c default_transaction_read_only=on"
+            connect_args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
         if backend in {"mysql", "mariadb"}:
-            setup = ["SET SESSION TRANSACTION READ ONLY"]
+            setup = ["SET SESSION TRANSACTION READ ONLY", f"SET SESSION MAX_EXECUTION_TIME={timeout_ms}"]
         engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
 
     @event.listens_for(engine, "connect")
@@ -124,4 +135,28 @@ def readonly_engine(url: str | None = None, files: dict[str, str] | None = None)
         if not is_read_only_sql(statement):
             raise WriteAttemptError(f"refused a statement that is not a read-only query: {statement[:200]!r}")
 
+    if backend in ("sqlite", "duckdb"):  # no server-side statement timeout: interrupt from a timer
+        _interrupt_after(engine, timeout_ms / 1000)
     return engine
+
+
+def _interrupt_after(engine: Engine, seconds: float) -> None:
+    """Interrupt a SQLite or DuckDB statement that runs longer than ``seconds`` (its error then says
+    "interrupted")."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        timer = threading.Timer(seconds, conn.connection.dbapi_connection.interrupt)
+        timer.daemon = True
+        conn.info["query_timer"] = timer
+        timer.start()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn: Any, *args: Any) -> None:
+        if timer := conn.info.pop("query_timer", None):
+            timer.cancel()
+
+    @event.listens_for(engine, "handle_error")
+    def _stop_on_error(context: Any) -> None:
+        if context.connection is not None and (timer := context.connection.info.pop("query_timer", None)):
+            timer.cancel()

@@ -26,7 +26,7 @@ from sqlalchemy.sql.sqltypes import Float, NullType, Numeric
 from sqlalchemy.types import TypeEngine
 
 from crews.errors import InputError, SourceUnavailableError
-from crews.readonly_db import FILE_SUFFIXES
+from crews.readonly_db import FILE_SUFFIXES, QUERY_TIMEOUT_ENV, TIMED_OUT, query_timeout_s
 from crews.user_patterns import MAX_LENGTH, compile_user_pattern
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -207,6 +207,10 @@ def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None
         raise InputError(f"dataset {spec.dataset_id!r}: no table {exc.args[0]!r} in {source}; "
                          f"tables there: {_table_names(engine)}") from exc
     except DBAPIError as exc:
+        if any(marker in str(exc.orig).lower() for marker in TIMED_OUT):
+            raise InputError(f"dataset {spec.dataset_id!r}: a query on table {spec.table!r} of {source} ran longer "
+                             f"than {query_timeout_s():g} s and was stopped ({QUERY_TIMEOUT_ENV} sets the bound); "
+                             "check a smaller table or sample, or raise the bound") from exc
         if exc.connection_invalidated or (not file_backed and type(exc).__name__ == "OperationalError"):
             raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: lost {source}: {_reason(exc)}") from exc
         raise InputError(f"dataset {spec.dataset_id!r}: cannot read table {spec.table!r} from {source}: "
@@ -286,6 +290,7 @@ def _profile(conn: Connection, spec: DatasetSpec, now: datetime) -> TableProfile
     for fk in spec.foreign_keys:
         ref = reflect_table(conn, fk.ref_table, metadata)
         _require_columns(ref, "foreign_keys", [fk.ref_column])
+        ref = ref.alias("ref")  # a key into the same table (manager_id -> id) joins the table with itself
         missing = (
             select(func.count())
             .select_from(table.outerjoin(ref, table.c[fk.column] == ref.c[fk.ref_column]))

@@ -121,3 +121,19 @@ def test_duckdb_never_installs_or_loads_an_extension_by_itself(csv_file, tmp_pat
             settings = conn.execute(text("SELECT current_setting('autoinstall_known_extensions'), "
                                          "current_setting('autoload_known_extensions')")).one()
         assert tuple(settings) == (False, False)
+
+
+@pytest.mark.timeout(60)
+def test_a_duckdb_query_past_the_time_bound_is_interrupted(csv_file, monkeypatch):
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    monkeypatch.setenv("CREWS_QUERY_TIMEOUT_S", "0.5")
+    engine = readonly_engine(files={"t": str(csv_file)})
+    started = time.monotonic()
+    with pytest.raises(DBAPIError, match="(?i)interrupt"), engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM range(100000000) a, range(100000000) b")).scalar()
+    assert time.monotonic() - started < 20
+    with engine.connect() as conn:  # the next query on the engine runs normally
+        assert conn.execute(text("SELECT sum(a) FROM t")).scalar() == 3

@@ -29,8 +29,10 @@ def test_every_dag_file_defines_a_dag(dagbag):
     assert {"fact_check_copy", "data_quality_qa"} <= set(dagbag.dags)
 
 
-# Human review steps wait for a person and the drift check's verdict is not transient: no retries there.
-NO_RETRIES = {"review_answer", "review_copy", "review_report", "check_drift_thresholds"}
+# Human review steps wait for a person, the drift check's verdict is not transient, and an item its crew
+# refused to load stays refused: no retries there.
+NO_RETRIES = {"review_answer", "review_copy", "review_report", "check_drift_thresholds", "refuse_drafts",
+              "refuse_datasets", "refuse_pairs"}
 CREW_DAGS = ["fact_check_copy", "data_quality_qa", "contract_qa", "crew_evaluation"]
 
 

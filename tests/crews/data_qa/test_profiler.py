@@ -164,3 +164,29 @@ def test_a_backtracking_regex_runs_in_linear_time_on_every_sampled_value(tmp_pat
                                        "table": "contacts", "columns": {"email": {"regex": "^(.|.|.|.)*X$"}}})
     profile = _profile(spec)  # Python's re takes minutes on one such value; RE2 milliseconds on all 200
     assert profile.columns["email"].pattern_violations == 200
+
+
+@pytest.mark.timeout(60)
+def test_a_query_past_the_time_bound_is_stopped_and_named(tmp_path, monkeypatch):
+    import sqlite3
+    import time
+
+    from crews.errors import InputError
+
+    monkeypatch.setenv("CREWS_QUERY_TIMEOUT_S", "0.5")
+    with sqlite3.connect(tmp_path / "slow.db") as db:  # a view that counts to 300 million
+        db.execute("CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                   "WHERE x < 300000000) SELECT x AS id FROM c")
+    spec = DatasetSpec(dataset_id="slow", url=f"sqlite:///{tmp_path / 'slow.db'}", table="slow")
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"dataset 'slow': a query on table 'slow' .* ran longer than 0.5 s and was "
+                                         r"stopped \(CREWS_QUERY_TIMEOUT_S sets the bound\)"):
+        _profile(spec)
+    assert time.monotonic() - started < 20
+
+
+def test_a_key_into_the_same_table_is_checked(tmp_path):
+    (tmp_path / "staff.csv").write_text("id,manager_id\n1,\n2,1\n3,9\n")
+    spec = DatasetSpec(dataset_id="staff", files={"staff": str(tmp_path / "staff.csv")}, table="staff",
+                       foreign_keys=[{"column": "manager_id", "ref_table": "staff", "ref_column": "id"}])
+    assert _profile(spec).orphans == {"manager_id": 1}  # manager 9 does not exist
