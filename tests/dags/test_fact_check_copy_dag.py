@@ -79,7 +79,8 @@ def test_task_logs_show_fan_out_and_token_progress(dag_run):
     import re
 
     output = dag_run["stdout"] + dag_run["stderr"]
-    assert re.search(r"fan-out progress: item [123] of 3; finished \d", output), output[-3000:]
+    # the broken draft was refused by the list step: two drafts reach the crew tasks
+    assert re.search(r"fan-out progress: item [12] of 2; finished \d", output), output[-3000:]
     calls = re.findall(r"progress aurora_launch: LLM call (\d) \(([^)]+)\) ([\d,]+) tokens; item so far: (\d) paid, "
                        r"([\d,]+) tokens; DAG run so far ([\d,]+) tokens", output)
     assert [c[0] for c in calls] == ["1", "2", "3"] and [c[3] for c in calls] == ["1", "2", "3"]
