@@ -127,7 +127,7 @@ def contract_qa():
         """Fail the run (after the others were stored) if any pair could not be answered."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, pairs, key=lambda name: name)
+        require_all_items(summaries, pairs)
 
     listed = list_pairs()
     accepted, refused = screening_steps(listed, "pairs")

@@ -143,7 +143,7 @@ def data_quality_qa():
         """Fail the run (after the others were handled) if any dataset could not be checked."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, datasets, key=lambda dataset_id: dataset_id)
+        require_all_items(summaries, datasets)
 
     listed = list_datasets()
     accepted, refused = screening_steps(listed, "datasets")

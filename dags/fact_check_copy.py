@@ -113,7 +113,7 @@ def fact_check_copy():
         """Fail the run (after the others were stored) if any draft's crew task failed."""
         from common.crew_tasks import require_all_items
 
-        require_all_items(summaries, drafts, key=lambda draft_id: draft_id)
+        require_all_items(summaries, drafts)
 
     listed = list_drafts()
     accepted, refused = screening_steps(listed, "drafts")

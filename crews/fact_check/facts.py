@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crews.fact_check.quantities import COUNT, Quantity, Unit, find_quantities
@@ -146,7 +146,8 @@ def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
     names = [(m.start(), m.end()) for code in _model_numbers(sheet.product)
              for m in re.finditer(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE)]
     found = [q for q in find_quantities(text, index.allow) if not any(s <= q.start and q.end <= e for s, e in names)]
-    return [_as_count(q) if q.unit.kind != "count" and _unit_word(q) in index.counted else q for q in found]
+    # "three nights" against a counted fact "nights: 2": a count
+    return [replace(q, unit=COUNT) if q.unit.kind != "count" and _unit_word(q) in index.counted else q for q in found]
 
 
 def _unit_word(quantity: Quantity) -> str:
@@ -154,11 +155,6 @@ def _unit_word(quantity: Quantity) -> str:
     word = re.search(r"[A-Za-z]+$", quantity.text)
     return _stems(word.group(0))[0] if word and _stems(word.group(0)) else ""
 
-
-def _as_count(quantity: Quantity) -> Quantity:
-    """A quantity whose unit word names a counted fact ("three nights" against "nights: 2"), as a count."""
-    return Quantity(quantity.low, quantity.high, COUNT, quantity.qualifier, quantity.text, quantity.start,
-                    quantity.end, quantity.precision)
 
 
 @functools.lru_cache(maxsize=256)

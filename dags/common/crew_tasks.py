@@ -85,6 +85,11 @@ def task_identity() -> dict[str, Any]:
     }
 
 
+def run_conf(ctx: Any) -> dict[str, Any]:
+    """The ``conf`` the DAG run was triggered with (empty when none)."""
+    return getattr(ctx.get("dag_run"), "conf", None) or {}
+
+
 def refuse_unknown_conf() -> Any:
     """The task context, after refusing (without retries) ``conf`` keys the DAG has no Param for: Airflow
     accepts them, and a typo ("crewz") would otherwise run with the defaults. Every DAG's first task calls it."""
@@ -92,9 +97,8 @@ def refuse_unknown_conf() -> Any:
     from airflow.sdk.exceptions import AirflowFailException
 
     ctx = get_current_context()
-    conf = getattr(ctx.get("dag_run"), "conf", None) or {}
     declared = set(ctx["dag"].params)
-    unknown = sorted(set(conf) - declared)
+    unknown = sorted(set(run_conf(ctx)) - declared)
     if unknown:
         raise AirflowFailException(f"unknown conf key(s) {unknown}; this DAG accepts {sorted(declared)}")
     return ctx
@@ -117,8 +121,7 @@ def conf_items(param: str, id_key: str, crew: str) -> list[dict[str, Any]]:
     if not items:
         items = sample_items(crew)
         log.warning("%s is empty: running the %d samples of include/%s/golden.yaml (%s)", param, len(items), crew,
-                    "given as [] in conf" if param in (getattr(ctx.get("dag_run"), "conf", None) or {}) else
-                    "not given in conf")
+                    "given as [] in conf" if param in run_conf(ctx) else "not given in conf")
     repeated = sorted(str(k) for k, n in Counter(i.get(id_key) for i in items).items() if n > 1)
     if repeated:
         raise AirflowFailException(f"{param}: {id_key} {repeated} used more than once; give each item its own id")
@@ -277,25 +280,23 @@ def log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: st
              metrics["review_share"], where)
 
 
-def require_all_items(summaries: list[dict[str, Any]] | None, items: list[dict[str, Any]] | None,
-                      key: str | Callable[[dict[str, Any]], str]) -> None:
-    """Raise naming every input item that produced no result (its task failed); ``key`` names an item (a
-    field, or a function of the item). Fails at once, without retries, when the list step refused the run."""
+def require_all_items(summaries: list[dict[str, Any]] | None, item_ids: list[str] | None) -> None:
+    """Raise naming every input item that produced no result (refused, or its task failed). Fails at once,
+    without retries, when the list step refused the run."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    if items is None:
+    if item_ids is None:
         raise AirflowFailException("no item was run: the run's first task refused its conf or its items "
                                    "(see that task's log)")
-    name = key if callable(key) else (lambda item: item.get(key))
     done = {s["item_id"] for s in summaries or []}
-    missing = [str(name(item) or f"#{i}") for i, item in enumerate(items) if name(item) not in done]
+    missing = [item_id for item_id in item_ids if item_id not in done]
     if missing:
         raise AirflowFailException(
-            f"{len(missing)} of {len(items)} items produced no result: {', '.join(missing)}; "
-            "see their mapped task logs (failed, or skipped when the run's budget was spent). "
+            f"{len(missing)} of {len(item_ids)} items produced no result: {', '.join(missing)}; "
+            "see their mapped task logs (refused, failed, or skipped when the run's budget was spent). "
             "Results of the other items were stored."
         )
-    log.info("all %d items produced results", len(items))
+    log.info("all %d items produced results", len(item_ids))
 
 
 def publish_copy(crew: str, asset: Any) -> list[str]:
