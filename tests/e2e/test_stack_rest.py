@@ -95,6 +95,11 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
     bad = api.post("/api/v2/dags/data_quality_qa/dagRuns",
                    json={"logical_date": None, "conf": {"datasets": [{"dataset_id": "x", "table": "t"}]}})
     assert bad.status_code == 400, bad.text  # neither url nor files
+    secret = {"dataset_id": "x", "table": "t", "url": "postgresql://qa:hunter2-rest@db/shop"}
+    runs_before = api.get("/api/v2/dags/data_quality_qa/dagRuns").raise_for_status().json()["total_entries"]
+    refused = api.post("/api/v2/dags/data_quality_qa/dagRuns", json={"logical_date": None, "conf": {"datasets": [secret]}})
+    assert refused.status_code == 400 and "no password in a URL: use conn_id" in refused.text, refused.text
+    assert api.get("/api/v2/dags/data_quality_qa/dagRuns").json()["total_entries"] == runs_before  # nothing stored
 
     reviewed: list[int] = []
     run = stack.trigger_and_wait(api, "data_quality_qa", {"datasets": [catalog[d] for d in chosen]}, timeout_s=1500,
