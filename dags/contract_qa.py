@@ -66,11 +66,11 @@ QUESTION_SCHEMA = {
     tags=["crews", "contract_qa", "llm", "human-review"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "questions": Param([], type="array", items=QUESTION_SCHEMA, maxItems=500, title="Questions",
+        "questions": Param([], type=["null", "array"], items=QUESTION_SCHEMA, maxItems=500, title="Questions",
                            description="Questions to answer; leave empty for include/contract_qa/golden.yaml."),
-        "contracts": Param([], type="array", items=ID, maxItems=100, title="Contracts",
+        "contracts": Param([], type=["null", "array"], items=ID, maxItems=100, title="Contracts",
                            description="Contract ids asked every question that names no contract."),
-        "register_conn_id": Param("", type="string", pattern="^[A-Za-z0-9_.\\-]*$", maxLength=250,
+        "register_conn_id": Param("", type=["null", "string"], pattern="^[A-Za-z0-9_.\\-]*$", maxLength=250,
                                   title="Register connection",
                                   description="Airflow connection of the contract register database (postgres, "
                                               "mysql, sqlite; schema = database or file); empty = the sample "
@@ -95,7 +95,7 @@ def contract_qa():
         if params["register_conn_id"]:  # fail now, not per pair; the URL stays in this process
             register = {"register_url": connection_database_url(params["register_conn_id"], "register_conn_id")}
         try:
-            pairs = question_pairs(questions, params["contracts"])
+            pairs = question_pairs(questions, params["contracts"] or [])
         except InputError as exc:
             raise AirflowFailException(str(exc)) from exc
         print(f"{len(pairs)} (contract, question) pairs")

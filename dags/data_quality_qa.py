@@ -79,7 +79,7 @@ DATASET_SCHEMA = {
     params={
         "datasets": Param(
             [],
-            type="array",
+            type=["null", "array"],  # optional: empty runs the samples
             items=DATASET_SCHEMA,
             maxItems=200,
             title="Datasets",

@@ -68,7 +68,7 @@ DRAFT_SCHEMA = {
     params={
         "drafts": Param(
             [],
-            type="array",
+            type=["null", "array"],  # optional: empty runs the samples
             items=DRAFT_SCHEMA,
             maxItems=200,
             title="Drafts",

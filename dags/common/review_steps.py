@@ -27,7 +27,7 @@ def review_operator(crew: str, task_id: str) -> Any:
         task_id=task_id,
         options=[f"Accept {noun}", f"Reject {noun}"],
         defaults=[f"Reject {noun}"],
-        params={"correction": Param("", type="string", title=f"Corrected {noun} (optional)")},
+        params={"correction": Param(None, type=["null", "string"], title=f"Corrected {noun} (optional)")},
         response_timeout=REVIEW_TIMEOUT,
         retries=0,
     )

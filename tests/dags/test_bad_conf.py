@@ -41,7 +41,7 @@ def validate_conf(dag, conf: dict) -> dict:
 
 BAD_CONF = [
     # (case id, dag_id, conf, substrings the 400 message must contain: the param, the field and the problem)
-    ("fc_drafts_not_a_list", "fact_check_copy", {"drafts": "aurora"}, ["param drafts", "is not of type 'array'"]),
+    ("fc_drafts_not_a_list", "fact_check_copy", {"drafts": "aurora"}, ["param drafts", "is not of type 'null', 'array'"]),
     ("fc_draft_id_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"draft_id": 42}]},
      ["param drafts", "42 is not of type 'string'", "instance[0]['draft_id']"]),
     ("fc_missing_draft_id", "fact_check_copy", {"drafts": [{"copy_text": "x"}]}, ["'draft_id' is a required property"]),
@@ -76,7 +76,7 @@ BAD_CONF = [
     ("cq_question_id_pattern", "contract_qa", {"questions": [QUESTION | {"question_id": "a b"}]},
      ["does not match", "question_id"]),
     ("cq_contracts_wrong_type", "contract_qa", {"contracts": "northwind_msa"},
-     ["param contracts", "is not of type 'array'"]),
+     ["param contracts", "is not of type 'null', 'array'"]),
     ("cq_contract_ids_fan_out", "contract_qa", {"questions": [QUESTION | {"contract_ids": ["c"] * 101}]},
      ["is too long", "contract_ids"]),
     ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501}, ["param questions", "is too long"]),

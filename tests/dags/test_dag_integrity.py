@@ -60,7 +60,7 @@ def test_dag_conventions(dagbag, dag_id):
 def test_fact_check_params_validate_conf(dagbag):
     params = dagbag.dags["fact_check_copy"].params
     schema = params.get_param("drafts").schema
-    assert schema["type"] == "array" and schema["items"]["required"] == ["draft_id"]
+    assert schema["type"] == ["null", "array"] and schema["items"]["required"] == ["draft_id"]
     params.validate()  # the default is valid
     drafts = params.get_param("drafts")
     assert drafts.resolve([{"draft_id": "a", "copy_file": "drafts/a.md"}])
@@ -98,3 +98,25 @@ def test_one_slow_llm_call_times_out_well_before_the_task_does():
                                             "extra": conn["conn_extra"]})
     worst_call_s = settings.timeout_s * (settings.max_retries + 1)
     assert worst_call_s * 2 <= CREW_DEFAULT_ARGS["execution_timeout"].total_seconds()
+
+
+def _required_in_the_ui(schema: dict) -> bool:
+    """The Airflow 3 trigger and review forms mark a field required (*) when its type does not allow null."""
+    kind = schema.get("type")
+    return bool(kind) and (not isinstance(kind, list) or "null" not in kind)
+
+
+def test_params_that_may_be_left_empty_are_optional_in_the_forms(dagbag):
+    """A Param whose default is empty ([], "", None) can be left empty, so the form must not mark it required;
+    the HITL review forms' optional correction too (a required field kept Accept and Reject disabled)."""
+    from common.review_steps import review_operator
+
+    params = {f"{dag_id}.{name}": param for dag_id, dag in dagbag.dags.items() for name, param in dag.params.items()}
+    params |= {f"{crew}.review.{name}": param for crew in ("fact_check", "data_qa", "contract_qa")
+               for name, param in review_operator(crew, "review").params.items()}
+    empty = {name: param for name, param in params.items() if param.value in ([], "", None)}
+    assert len(empty) >= 10, sorted(empty)
+    marked = [name for name, param in empty.items() if _required_in_the_ui(param.schema)]
+    assert not marked, f"optional Params marked required in the forms: {marked}"
+    for param in empty.values():  # and leaving them empty passes validation
+        param.resolve(param.value)
