@@ -31,6 +31,7 @@ class WriteAttemptError(PermissionError):
 
 
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except)
+FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 QUERY_TIMEOUT_ENV = "CREWS_QUERY_TIMEOUT_S"
 TIMED_OUT = ("interrupted", "statement timeout", "canceling statement", "maximum statement execution time")
 
@@ -39,7 +40,6 @@ def query_timeout_s() -> float:
     """How long one query may run (``CREWS_QUERY_TIMEOUT_S``, default 300 s): a huge table or a slow view
     fails its own dataset with that bound named instead of holding the worker until the task times out."""
     return float(os.environ.get(QUERY_TIMEOUT_ENV, "300"))
-FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 
 
 def is_read_only_sql(sql: str) -> bool:

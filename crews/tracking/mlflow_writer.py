@@ -118,10 +118,7 @@ def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
-    if replace:
-        for run in client.search_runs([experiment_id], f"tags.record_id = '{record['record_id']}'", max_results=50):
-            client.delete_run(run.info.run_id)
-    done = None if new or replace else _existing_run(client, experiment_id, record["record_id"])
+    done = None if new else _existing_run(client, experiment_id, record["record_id"], keep_finished=not replace)
     if done:
         return done
     version = _prompt_version(client, record) if record.get("prompt_template") else None
@@ -145,10 +142,11 @@ def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False
     return run_id
 
 
-def _existing_run(client: Any, experiment_id: str, record_id: str) -> str | None:
-    """The id of a finished run already written for ``record_id``; a partial one is deleted."""
-    for run in client.search_runs([experiment_id], f"tags.record_id = '{record_id}'", max_results=5):
-        if run.info.status != "RUNNING" and run.info.end_time:
+def _existing_run(client: Any, experiment_id: str, record_id: str, keep_finished: bool = True) -> str | None:
+    """The id of a finished run already written for ``record_id``; a partial one is deleted (and, with
+    ``keep_finished=False``, a finished one too, so the record is written afresh)."""
+    for run in client.search_runs([experiment_id], f"tags.record_id = '{record_id}'", max_results=50):
+        if keep_finished and run.info.status != "RUNNING" and run.info.end_time:
             return run.info.run_id
         client.delete_run(run.info.run_id)
     return None
