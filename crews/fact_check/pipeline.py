@@ -58,7 +58,8 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
     claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
     checks = verify_claims(claims, copy_text, sheet)
-    base = {"draft_id": draft.draft_id, "product": sheet.product, "claims": checks, "withheld": withheld}
+    base = {"draft_id": draft.draft_id, "product": sheet.product, "draft_copy": draft.copy_text, "claims": checks,
+            "withheld": withheld}
     flagged = [c for c in checks if c.verdict != "supported"]
     if not flagged:
         draft_ok = not withheld

@@ -225,6 +225,7 @@ class FactCheckReport(BaseModel):
 
     draft_id: str
     product: str
+    draft_copy: str = Field(default="", description="the draft as submitted, for the reviewer's comparison")
     claims: list[ClaimCheck]
     draft_ok: bool = Field(description="every claim of the draft is supported (and nothing was withheld)")
     revision_approved: bool | None = Field(

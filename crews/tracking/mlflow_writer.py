@@ -58,7 +58,24 @@ def connect(uri: str | None = None) -> Any:
     check_server(uri)  # before importing MLflow: a dead server costs the timeout and nothing more
     from mlflow.tracking import MlflowClient
 
+    route_mlflow_logs()
     return MlflowClient(uri)
+
+
+def route_mlflow_logs() -> None:
+    """Send MLflow's own log lines through the host's logging instead of MLflow's stderr handler.
+
+    Airflow records a task's stderr as errors, so MLflow's INFO lines (such as "Waiting up to
+    300 seconds for prompt version...") showed as red ERROR lines in successful task logs.
+    Through logging they keep their level. Left alone when nothing configured logging.
+    """
+    root = logging.getLogger()
+    mlflow_logger = logging.getLogger("mlflow")
+    if not root.handlers or mlflow_logger.propagate and not mlflow_logger.handlers:
+        return
+    for handler in list(mlflow_logger.handlers):
+        mlflow_logger.removeHandler(handler)
+    mlflow_logger.propagate = True
 
 
 EXPERIMENT_NOTE = """Runs of the **{crew}** crew.

@@ -48,6 +48,13 @@ def run_page(ui: str, experiment_id: str, run_id: str) -> str:
     return f"{ui}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
+def run_page_by_id(run_id: str | None, ui: str | None = None) -> str | None:
+    """The MLflow UI page of a run known by id alone (the UI's ``/runs/<id>`` route finds its experiment);
+    None without a run or a UI address."""
+    ui = ui or ui_url()
+    return f"{ui}/#/runs/{run_id}" if run_id and ui else None
+
+
 class RunFinder:
     """Looks up runs by task instance; remembers what it found (runs do not move)."""
 

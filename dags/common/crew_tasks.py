@@ -300,12 +300,11 @@ def require_all_items(summaries: list[dict[str, Any]] | None, item_ids: list[str
 
 
 def publish_copy(crew: str, asset: Any) -> list[str]:
-    """Write this run's approved copy to the published folder (``runs/<run>/<item>.md``, with
+    """Write this run's approved copy (see :func:`copy_to_publish`) to the published folder (``runs/<run>/<item>.md``, with
     ``<item>.md`` pointing at the newest run's copy) and emit an asset event.
 
     Skips (no asset event) when nothing in the run was approved.
     """
-    import json
 
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowSkipException
@@ -319,11 +318,21 @@ def publish_copy(crew: str, asset: Any) -> list[str]:
     if not approved:
         raise AirflowSkipException("no draft was approved in this run; nothing to publish")
     folder = state_dir() / "published" / crew
-    paths = [str(publish_text(folder, ctx["run_id"], row.item_id, json.loads(row.result_json)["revised_copy"] + "\n"))
-             for row in approved]
+    paths = [str(publish_text(folder, ctx["run_id"], row.item_id, copy_to_publish(row) + "\n")) for row in approved]
     ctx["outlet_events"][asset].extra = {"dag_run_id": ctx["run_id"], "items": [r.item_id for r in approved]}
     log.info("published %d approved drafts to %s", len(paths), folder)
     return paths
+
+
+def copy_to_publish(row: Any) -> str:
+    """The approved copy of a result row: the reviewer's correction when they accepted with one, else the
+    crew's revised copy."""
+    import json
+
+    review = json.loads(row.summary_json).get("review") or {}
+    if row.status == "accepted" and review.get("correction"):
+        return review["correction"]
+    return json.loads(row.result_json)["revised_copy"]
 
 
 def publish_dataset(summary: dict[str, Any], alias: Any) -> str:

@@ -14,43 +14,40 @@ log = logging.getLogger(__name__)
 
 REVIEW_TIMEOUT = timedelta(days=3)
 REVIEW_NOUNS = {"fact_check": "copy", "data_qa": "report", "contract_qa": "answer"}
-_REVIEW_HIDDEN = {"item_id", "status", "passed", "needs_review", "review_reasons", "mlflow_run_id", "mlflow_experiment"}
 
 
 def review_operator(crew: str, task_id: str) -> Any:
-    """The mapped human review step every crew DAG shares: accept or reject, with an optional correction."""
+    """The mapped human review step every crew DAG shares: accept or reject, with an optional correction.
+
+    Each review task is named by its item id in the grid (the subject ends with it).
+    """
     from airflow.providers.standard.operators.hitl import HITLOperator
     from airflow.sdk import Param
 
+    from crews.review import MAX_CORRECTION_CHARS
+
     noun = REVIEW_NOUNS[crew]
+    correction = Param(None, type=["null", "string"], maxLength=MAX_CORRECTION_CHARS, format="multiline",
+                       title=f"Corrected {noun} (optional)",
+                       description=f"Leave empty to decide on the {noun} as shown.")
     return HITLOperator.partial(
         task_id=task_id,
         options=[f"Accept {noun}", f"Reject {noun}"],
         defaults=[f"Reject {noun}"],
-        params={"correction": Param(None, type=["null", "string"], title=f"Corrected {noun} (optional)")},
+        params={"correction": correction},
         response_timeout=REVIEW_TIMEOUT,
         retries=0,
+        map_index_template="{{ task.subject.rsplit(' ', 1)[-1] }}",
     )
 
 
-def review_request(crew: str, summary: dict[str, Any]) -> dict[str, Any]:
-    """Subject and Markdown body of the human review of one output: what it says and why it needs a person."""
+def review_request(crew: str, summary: dict[str, Any], result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Subject and Markdown body of the human review of one output (see :mod:`crews.review_pages`)."""
+    from crews.review_pages import review_body
+    from crews.tracking.run_links import run_page_by_id
+
+    body = review_body(crew, summary, result, run_page_by_id(summary.get("mlflow_run_id")))
     noun = REVIEW_NOUNS[crew]
-    reasons = "\n".join(f"- {r}" for r in summary.get("review_reasons") or []) or "- (none given)"
-    shown = []
-    for key, value in summary.items():
-        if key in _REVIEW_HIDDEN:
-            continue
-        if isinstance(value, list):
-            value = ", ".join(map(str, value)) or "none"
-        shown.append(f"**{key.replace('_', ' ').capitalize()}**: {value}")
-    body = (
-        f"**{crew} item** `{summary['item_id']}`\n\n" + "\n\n".join(shown)
-        + f"\n\n**Why it needs review**:\n{reasons}\n\n"
-        f"MLflow run `{summary.get('mlflow_run_id')}` (experiment `{summary.get('mlflow_experiment')}`) holds "
-        f"the full output, its evidence and the agent trace. Accept the {noun}, or reject it and optionally "
-        "give the correction."
-    )
     return {"item_id": summary["item_id"], "subject": f"Review {noun} {summary['item_id']}", "body": body}
 
 
@@ -80,8 +77,17 @@ def human_review(crew: str, task_id: str, summaries: Any) -> Any:
 
 
 def requests_for_review(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One review request per output routed to review."""
-    requests = [review_request(crew, s) for s in summaries or [] if s.get("needs_review")]
+    """One review request per output routed to review, its page built from the stored result."""
+    import json
+
+    from airflow.sdk import get_current_context
+
+    from crews.results import fetch_results
+
+    ctx = get_current_context()
+    stored = {row.item_id: json.loads(row.result_json) for row in fetch_results(crew, dag_run_id=ctx["run_id"])
+              if row.dag_id == ctx["dag"].dag_id}
+    requests = [review_request(crew, s, stored.get(s["item_id"])) for s in summaries or [] if s.get("needs_review")]
     log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
     return requests
 
@@ -91,6 +97,7 @@ def record_review_decisions(crew: str, requests: list[dict[str, Any]] | None, ta
     from airflow.sdk import get_current_context
 
     from crews.results import record_review
+    from crews.review import correction_problem
 
     ctx = get_current_context()
     recorded = 0
@@ -99,11 +106,15 @@ def record_review_decisions(crew: str, requests: list[dict[str, Any]] | None, ta
         if not response:
             log.warning("no review recorded for %s (task skipped or failed)", request["item_id"])
             continue
+        correction = (response.get("params_input") or {}).get("correction") or None
         decision = {
             "chosen": list(response.get("chosen_options") or []),
-            "correction": (response.get("params_input") or {}).get("correction") or None,
-            "responded_by": (response.get("responded_by") or {}).get("name"),
+            "correction": correction,
+            "responded_by": (response.get("responded_by_user") or response.get("responded_by") or {}).get("name"),
         }
+        if problem := correction_problem(correction):  # the API plugin refuses these; a guard for other paths
+            log.warning("review of %s: correction not stored: %s", request["item_id"], problem)
+            decision |= {"correction": None, "correction_refused": problem}
         record_review(crew, ctx["dag"].dag_id, ctx["run_id"], request["item_id"], decision)
         log.info("review of %s: %s", request["item_id"], decision)
         recorded += 1

@@ -117,3 +117,28 @@ def test_a_dag_runs_batch_summary_written_again_replaces_the_first(tracking_uri,
     runs = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
     by_run = {r.data.tags["run_id"]: r.data.metrics["items"] for r in runs}
     assert len(runs) == 2 and by_run == {"manual__1": 3.0, "manual__2": 5.0}
+
+
+REGISTER_LIKE_A_TASK = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="LOG %(levelname)s %(name)s: %(message)s")
+from crews.tracking.mlflow_writer import connect
+from crews.tracking.prompts import ensure_prompt_version
+ensure_prompt_version(connect(sys.argv[1]), sys.argv[2], "Check {{ copy }}", "hash-" + sys.argv[2])
+"""
+
+
+def test_mlflow_info_lines_keep_their_level_instead_of_going_to_stderr(mlflow_http):
+    """Airflow logs a task's stderr as ERROR: registering a prompt version with the server printed MLflow's
+    INFO "Waiting up to 300 seconds..." there. In a process whose logging is configured (as a task's is),
+    the line goes through logging at INFO and stderr stays empty of it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", REGISTER_LIKE_A_TASK, mlflow_http, "stderr_probe"], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "LOG INFO mlflow.store.model_registry.abstract_store: Waiting up to" in done.stdout
+    assert "Waiting up to" not in done.stderr

@@ -1,0 +1,70 @@
+"""A review's correction that cannot be stored is refused before Airflow stores the decision."""
+
+import importlib
+import sys
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from crews.review import MAX_CORRECTION_CHARS
+from tests.conftest import ROOT
+
+PATH = "/api/v2/dags/fact_check_copy/dagRuns/manual__1/taskInstances/review_copy/0/hitlDetails"
+
+
+def _plugin_module():
+    sys.path.insert(0, str(ROOT / "plugins"))
+    try:
+        return importlib.import_module("review_guard")
+    finally:
+        sys.path.remove(str(ROOT / "plugins"))
+
+
+@pytest.fixture
+def client():
+    """An app standing in for Airflow's API behind the middleware: it echoes what reached it."""
+    app = FastAPI()
+    app.add_middleware(_plugin_module().ReviewCorrectionGuard)
+
+    @app.patch("/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails")
+    async def respond(request: Request):
+        return {"stored": await request.json()}
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(("correction", "reason"), [
+    ("x" * (MAX_CORRECTION_CHARS + 1), "at most 20,000"),
+    ("fine\u202etext", "U+202E"),
+    ("nul\x00", "U+0000"),
+    (["a list"], "must be text"),
+])
+def test_a_correction_that_cannot_be_stored_is_refused_with_the_reason(client, correction, reason):
+    response = client.patch(PATH, json={"chosen_options": ["Reject copy"], "params_input": {"correction": correction}})
+    assert response.status_code == 400 and reason in response.json()["detail"]
+
+
+@pytest.mark.parametrize("params", [{"correction": "Up to 30 hours. 🎧 Café"}, {"correction": None}, {}])
+def test_a_good_response_reaches_airflow_unchanged(client, params):
+    payload = {"chosen_options": ["Accept copy"], "params_input": params}
+    response = client.patch(PATH, json=payload)
+    assert response.status_code == 200 and response.json() == {"stored": payload}
+
+
+def test_other_routes_and_huge_bodies(client):
+    assert client.patch(PATH.replace("hitlDetails", "other"), json={}).status_code == 404  # passed through
+    huge = client.patch(PATH, content=b"{" + b" " * 1_000_001 + b"}", headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+
+
+def test_airflow_loads_the_guard_as_a_root_middleware(monkeypatch):
+    from airflow import plugins_manager
+
+    monkeypatch.setattr(plugins_manager.settings, "PLUGINS_FOLDER", str(ROOT / "plugins"))
+    plugins_manager._get_plugins.cache_clear()
+    try:
+        _, middlewares = plugins_manager.get_fastapi_plugins()
+    finally:
+        plugins_manager._get_plugins.cache_clear()
+    assert [m["middleware"].__name__ for m in middlewares] == ["ReviewCorrectionGuard"]
