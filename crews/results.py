@@ -55,11 +55,14 @@ def engine_for(url: str | None = None) -> Engine:
 def upsert_results(
     rows: list[dict[str, Any]], dag_id: str, dag_run_id: str, url: str | None = None
 ) -> int:
-    """Upsert runner outputs (see :func:`crews.runner.run_item`); returns rows written."""
+    """Upsert runner outputs (see :func:`crews.runner.run_item`); returns rows written.
+
+    The stored summary carries the item's LLM usage (calls, tokens, cost) under ``usage``.
+    """
     now = datetime.now(UTC)
     with Session(engine_for(url)) as session, session.begin():
         for row in rows:
-            summary = row["summary"]
+            summary = row["summary"] | ({"usage": row["usage"]} if row.get("usage") else {})
             session.merge(
                 CrewResult(
                     crew=row["crew"],

@@ -466,6 +466,14 @@ def trigger_and_wait(
         raise SystemExit(f"trigger refused: {response.status_code} {response.text}")
     run_id = response.json()["dag_run_id"]
     log(f"triggered {dag_id} run {run_id} over the REST API")
+    return follow_run(client, dag_id, run_id, timeout_s, on_poll, stop_at_review)
+
+
+def follow_run(
+    client: httpx.Client, dag_id: str, run_id: str, timeout_s: float,
+    on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
+) -> dict:
+    """Follow a DAG run to its end (or, with ``stop_at_review``, to where only human reviews are left)."""
     began, last = time.monotonic(), ""
     while time.monotonic() - began < timeout_s:
         run = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()

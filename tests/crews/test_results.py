@@ -21,3 +21,13 @@ def test_new_dag_run_adds_rows(tmp_path):
     upsert_results([_row("a", False)], "dag", "run2", url)
     assert len(fetch_results("fact_check", url=url)) == 2
     assert fetch_results("fact_check", "run2", url)[0].passed is False
+
+
+def test_the_stored_summary_carries_the_items_llm_usage(tmp_path):
+    import json
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    usage = {"llm_calls": 3, "total_tokens": 1572, "cost_usd": 0.0021}
+    upsert_results([_row("a", True) | {"usage": usage}, _row("b", True)], "dag", "run1", url)
+    a, b = fetch_results("fact_check", "run1", url)
+    assert json.loads(a.summary_json)["usage"] == usage and "usage" not in json.loads(b.summary_json)
