@@ -165,13 +165,15 @@ def _q(value: str) -> str:
 # --- HTML ------------------------------------------------------------------------------------------
 
 _STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#1f2937}
+body{font:13px/1.4 system-ui,sans-serif;margin:16px;color:#1f2937}
+.rows{overflow-x:auto}
 h1{font-size:20px;margin:0 0 12px}
 form{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:end;margin-bottom:12px}
 label{display:flex;flex-direction:column;font-size:12px;color:#4b5563}
 input,select,button{font:inherit;padding:3px 6px}
 table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;text-align:left;vertical-align:top}
+td:nth-child(4) a{word-break:break-all}
 th{background:#f9fafb;position:sticky;top:0}
 .error{background:#fee2e2;color:#991b1b;padding:8px 12px;border-radius:4px}
 .note{color:#6b7280}
@@ -245,7 +247,7 @@ def _table(found: Found) -> str:
     head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     body = "".join(_row_html(r) for r in found.rows)
     return (f'<p class="note">{len(found.rows)} result(s), newest first{more}.</p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            f'<div class="rows"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
 def _row_html(row: dict[str, Any]) -> str:

@@ -527,8 +527,9 @@ def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
         print()
         print(f"{len(waiting)} output(s) wait for human review; the run finishes once they are answered:")
         for ti in waiting:
-            print(f"  {ti['task_id']}[{ti['map_index']}]")
+            print(f"  {ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]")
         print(f"Review them in the Airflow UI: {AIRFLOW_URL}/required_actions?response_received=false")
+    print(f"Crew results: {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}/plugin/crew-results-dag-run")
 
 
 def mlflow_run_url(run_id: str | None) -> str:

@@ -29,7 +29,8 @@ def review_operator(crew: str, task_id: str) -> Any:
     noun = REVIEW_NOUNS[crew]
     correction = Param(None, type=["null", "string"], maxLength=MAX_CORRECTION_CHARS, format="multiline",
                        title=f"Corrected {noun} (optional)",
-                       description=f"Leave empty to decide on the {noun} as shown.")
+                       description=f"Leave empty to decide on the {noun} as shown. At most "
+                                   f"{MAX_CORRECTION_CHARS:,} characters, no control characters.")
     return HITLOperator.partial(
         task_id=task_id,
         options=[f"Accept {noun}", f"Reject {noun}"],

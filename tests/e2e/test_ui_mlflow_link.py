@@ -7,7 +7,6 @@ name off the screenshot of the MLflow page that opens (tesseract OCR).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from tests.support.browser import browser_context, ocr, require_tools
+from tests.support.browser import browser_context, ocr, require_tools, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -43,15 +42,6 @@ def _links(api, run_id: str, task_id: str, map_index: int = -1) -> dict:
     return response.json()["extra_links"]
 
 
-def _sign_in(page) -> None:
-    password = json.loads((stack.STATE / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-    page.goto(f"{stack.AIRFLOW_URL}/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/auth/login" not in url, timeout=30_000)
-
-
 def _words(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
@@ -76,7 +66,7 @@ def test_mlflow_run_button_opens_the_tasks_run_in_a_real_browser(api, finished_r
     task_page = f"{stack.AIRFLOW_URL}/dags/{DAG}/runs/{finished_run}/tasks/check_draft/mapped/0/details"
     with browser_context(viewport={"width": 1400, "height": 900}, device_scale_factor=SCALE) as context:
         page = context.new_page()
-        _sign_in(page)
+        sign_in(page, stack.AIRFLOW_URL, stack.AIRFLOW_HOME / stack.PASSWORDS_FILE)
         page.goto(task_page)
         button = page.get_by_role("link", name=LINK)
         expect(button).to_be_visible(timeout=60_000)

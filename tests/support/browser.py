@@ -54,3 +54,14 @@ def ocr(png: Path, box: dict[str, float] | None = None, scale: float = 1.0) -> s
     image.convert("L").save(crop)
     result = subprocess.run(["tesseract", str(crop), "stdout", "--psm", "6"], capture_output=True, text=True, timeout=60)
     return result.stdout
+
+
+def sign_in(page, airflow_url: str, password_file: Path, user: str = "admin") -> None:
+    """Sign in to the Airflow UI with the simple auth manager's generated password."""
+    import json
+
+    page.goto(f"{airflow_url}/")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(json.loads(password_file.read_text())[user])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/auth/login" not in url, timeout=30_000)
