@@ -1,6 +1,4 @@
-import importlib
 import re
-import sys
 
 import pytest
 from fastapi import FastAPI
@@ -8,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from crews.results import record_review, upsert_results
 from tests.conftest import ROOT
+from tests.support.plugins import plugin_module
 
 FC_RUN, QA_RUN, CQ_RUN = "manual__2026-11-22T02:00:00+00:00", "scheduled__2026-11-23T00:00:00+00:00", "manual__3"
 HOSTILE_ITEM = "<script>alert('item')</script>"
@@ -15,13 +14,6 @@ HOSTILE_CORRECTION = "<script>alert('fix')</script> The launch moved to May."
 READABLE = {"fact_check_copy", "data_quality_qa", "contract_qa"}
 MLFLOW_UI = "http://mlflow.example:5000"
 
-
-def _plugin_module():
-    sys.path.insert(0, str(ROOT / "plugins"))
-    try:
-        return importlib.import_module("crew_results_page")
-    finally:
-        sys.path.remove(str(ROOT / "plugins"))
 
 
 def _row(crew, item_id, summary, mlflow_run_id=None):
@@ -49,7 +41,7 @@ def results_db(tmp_path, monkeypatch):
 
 @pytest.fixture
 def module():
-    module = _plugin_module()
+    module = plugin_module("crew_results_page")
     yield module
     module.app.dependency_overrides.clear()
 

@@ -1,19 +1,11 @@
-import importlib
-import sys
 
 from mlflow import MlflowClient
 
 from tests.conftest import ROOT
+from tests.support.plugins import plugin_module
 
 DAG, RUN = "data_quality_qa", "manual__2026-11-22T02:00:00+00:00"
 
-
-def _plugin_module():
-    sys.path.insert(0, str(ROOT / "plugins"))
-    try:
-        return importlib.import_module("mlflow_run_link")
-    finally:
-        sys.path.remove(str(ROOT / "plugins"))
 
 
 def test_airflow_loads_the_link_as_a_global_extra_link(monkeypatch):
@@ -39,7 +31,7 @@ def test_link_opens_the_task_instances_run_in_the_mlflow_ui(mlflow_http, monkeyp
                                               "map_index": "2", "try_number": "1"}).info.run_id
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_http)
     monkeypatch.setenv("CREWS_MLFLOW_UI_URL", "http://127.0.0.1:5000")
-    module = _plugin_module()
+    module = plugin_module("mlflow_run_link")
     monkeypatch.setattr(module, "_finder", None)
     link = module.MLflowRunLink()
     key = TaskInstanceKey(dag_id=DAG, task_id="check_dataset", run_id=RUN, try_number=1, map_index=2)

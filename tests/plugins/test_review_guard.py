@@ -1,7 +1,5 @@
 """A review's correction that cannot be stored is refused before Airflow stores the decision."""
 
-import importlib
-import sys
 
 import pytest
 from fastapi import FastAPI, Request
@@ -9,23 +7,17 @@ from fastapi.testclient import TestClient
 
 from crews.review import MAX_CORRECTION_CHARS
 from tests.conftest import ROOT
+from tests.support.plugins import plugin_module
 
 PATH = "/api/v2/dags/fact_check_copy/dagRuns/manual__1/taskInstances/review_copy/0/hitlDetails"
 
-
-def _plugin_module():
-    sys.path.insert(0, str(ROOT / "plugins"))
-    try:
-        return importlib.import_module("review_guard")
-    finally:
-        sys.path.remove(str(ROOT / "plugins"))
 
 
 @pytest.fixture
 def client():
     """An app standing in for Airflow's API behind the middleware: it echoes what reached it."""
     app = FastAPI()
-    app.add_middleware(_plugin_module().ReviewCorrectionGuard)
+    app.add_middleware(plugin_module("review_guard").ReviewCorrectionGuard)
 
     @app.patch("/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails")
     async def respond(request: Request):
