@@ -57,12 +57,13 @@ def upsert_results(
 ) -> int:
     """Upsert runner outputs (see :func:`crews.runner.run_item`); returns rows written.
 
-    The stored summary carries the item's LLM usage (calls, tokens, cost) under ``usage``.
+    The stored summary carries the item's LLM usage (calls, tokens, cost) under ``usage``, and the
+    Airflow task instance that ran it (``task_id``, ``map_index``) under ``task``.
     """
     now = datetime.now(UTC)
     with Session(engine_for(url)) as session, session.begin():
         for row in rows:
-            summary = row["summary"] | ({"usage": row["usage"]} if row.get("usage") else {})
+            summary = row["summary"] | {key: row[key] for key in ("usage", "task") if row.get(key)}
             session.merge(
                 CrewResult(
                     crew=row["crew"],

@@ -141,9 +141,16 @@ def row_view(row: CrewResult, airflow_base: str = "", mlflow_ui: str | None = No
         "mlflow_run_id": row.mlflow_run_id,
         "mlflow_url": f"{mlflow_ui}/#/runs/{_q(row.mlflow_run_id)}" if mlflow_ui and row.mlflow_run_id else None,
         "dag_run_url": run_page,
-        "task_url": f"{run_page}/tasks/{task}/mapped" if task else None,
+        "task_url": _task_url(run_page, summary.get("task"), task),
         "updated_at": updated.isoformat(timespec="seconds"),
     }
+
+
+def _task_url(run_page: str, ran_in: Any, item_task: str | None) -> str | None:
+    """The task instance that ran the item (stored with the result), else the item task's mapped list."""
+    if isinstance(ran_in, dict) and isinstance(ran_in.get("task_id"), str) and isinstance(ran_in.get("map_index"), int):
+        return f"{run_page}/tasks/{_q(ran_in['task_id'])}/mapped/{ran_in['map_index']}"
+    return f"{run_page}/tasks/{item_task}/mapped" if item_task else None
 
 
 def _json_object(text: str | None) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def run_item(
         "mlflow_run_id": tracker.mlflow_run_id,
         "mlflow_experiment": run_context.experiment,
         "tracking_spooled_to": tracker.spooled_to,
+        "task": {k: context[k] for k in ("task_id", "map_index") if k in (context or {})},
         "usage": {
             "llm_calls": int(metrics.get("llm_calls", 0)),
             "cache_hits": int(metrics.get("cache_hits", 0)),

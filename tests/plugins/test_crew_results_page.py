@@ -30,7 +30,9 @@ def results_db(tmp_path, monkeypatch):
                                                    "citations": ["c1:2"], "grounded": True}, "run-cq")],
                    "contract_qa", CQ_RUN)
     upsert_results([_row("data_qa", "customers", {"status": "failed", "passed": False, "rows": 120, "errors": 2,
-                                                  "warnings": 1, "needs_review": False})],
+                                                  "warnings": 1, "needs_review": False})
+                    | {"task": {"task_id": "check_dataset", "map_index": 3},
+                       "usage": {"llm_calls": 2, "total_tokens": 1234, "cost_usd": 0.0}}],
                    "data_quality_qa", QA_RUN)
     upsert_results([_row("fact_check", HOSTILE_ITEM, {"status": "needs changes", "passed": False, "claims": 7,
                                                       "supported": 2, "contradicted": 4, "unverifiable": 1,
@@ -72,9 +74,10 @@ def test_rows_newest_first_with_counts_review_and_links(client):
     run = "manual__2026-11-22T02%3A00%3A00%2B00%3A00"
     assert fc["task_url"] == f"/dags/fact_check_copy/runs/{run}/tasks/check_draft/mapped"
     assert qa["counts"] == {"rows": 120, "errors": 2, "warnings": 1} and qa["review"] is None
-    assert qa["mlflow_url"] is None and qa["task_url"].endswith("/tasks/check_dataset/mapped")
+    assert qa["mlflow_url"] is None and qa["task_url"].endswith("/tasks/check_dataset/mapped/3")  # as stored
+    assert qa["total_tokens"] == 1234 and qa["cost_usd"] == 0
     assert cq["counts"] == {"confidence": 0.9} and cq["task_url"].endswith("/tasks/answer_question/mapped")
-    assert fc["total_tokens"] is None and fc["cost_usd"] is None  # the results table does not store usage
+    assert fc["total_tokens"] is None and fc["cost_usd"] is None  # a row stored without its usage
 
 
 def test_page_shows_verdicts_review_and_links(client):
@@ -86,7 +89,7 @@ def test_page_shows_verdicts_review_and_links(client):
     assert "Accept by alice" in page and "correction: &lt;script&gt;alert(&#x27;fix&#x27;)&lt;/script&gt;" in page
     assert f'<a href="{MLFLOW_UI}/#/runs/run-fc" target="_blank" rel="noopener noreferrer">MLflow run</a>' in page
     assert ('<a href="/dags/data_quality_qa/runs/scheduled__2026-11-23T00%3A00%3A00%2B00%3A00/tasks/check_dataset/'
-            'mapped" target="_top">task</a>') in page
+            'mapped/3" target="_top">task</a>') in page
     assert page.count("<tr>") == 1 + 3  # header and the three readable rows
 
 
