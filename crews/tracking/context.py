@@ -20,13 +20,20 @@ class RunContext:
     try_number: int | None = None
 
     def tags(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items() if v is not None}
+        """The context as tags, with MLflow's source tags (the UI's *Source* column)."""
+        tags = {k: str(v) for k, v in asdict(self).items() if v is not None}
+        if self.dag_id:
+            source = {"mlflow.source.type": "JOB", "mlflow.source.name": f"airflow:{self.dag_id}.{self.task_id}"}
+        else:
+            source = {"mlflow.source.type": "LOCAL", "mlflow.source.name": f"python -m crews ({self.source})"}
+        return tags | source
 
     @property
     def run_name(self) -> str:
+        """Leads with the item id, so the runs table shows it whole."""
         if self.dag_id:
-            return f"{self.dag_id}/{self.item_id} ({self.run_id}, try {self.try_number})"
-        return f"{self.source}/{self.item_id}"
+            return f"{self.item_id} · {self.dag_id} ({self.run_id}, try {self.try_number})"
+        return f"{self.item_id} · {self.source}"
 
     @property
     def experiment(self) -> str:

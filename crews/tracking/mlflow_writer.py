@@ -80,7 +80,7 @@ def route_mlflow_logs() -> None:
 
 EXPERIMENT_NOTE = """Runs of the **{crew}** crew.
 
-- One run per crew item, named `<dag_id>/<item> (<DAG run>, try <n>)` (CLI: `cli/<item>`),
+- One run per crew item, named `<item> · <dag_id> (<DAG run>, try <n>)` (CLI: `<item> · cli`),
   tagged with the Airflow task instance (`dag_id`, `run_id`, `task_id`, `map_index`, `try_number`).
 - Columns worth adding (*Columns* menu): `llm_calls`, `total_tokens`, `cost_usd`, `cache_hits`,
   and per agent `agent.<role>.total_tokens` / `agent.<role>.cost_usd`.

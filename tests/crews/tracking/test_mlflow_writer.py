@@ -26,7 +26,8 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
         tracker.set_output(check_draft(draft, scripted_llm).model_dump(mode="json"))
     client = MlflowClient(tracking_uri)
     run = client.get_run(tracker.mlflow_run_id)
-    assert run.info.status == "FINISHED" and run.info.run_name == "cli/track_me"
+    assert run.info.status == "FINISHED" and run.info.run_name == "track_me · cli"
+    assert run.data.tags["mlflow.source.type"] == "LOCAL"  # the runs table's Source column
     note = client.get_experiment(run.info.experiment_id).tags["mlflow.note.content"]
     assert "Runs of the **fact_check** crew" in note and "`total_tokens`" in note
     assert run.data.tags["prompt_hash"] == "h1" and run.data.tags["model"] == "qwen"
@@ -142,3 +143,12 @@ def test_mlflow_info_lines_keep_their_level_instead_of_going_to_stderr(mlflow_ht
     assert done.returncode == 0, done.stderr
     assert "LOG INFO mlflow.store.model_registry.abstract_store: Waiting up to" in done.stdout
     assert "Waiting up to" not in done.stderr
+
+
+def test_airflow_runs_lead_with_the_item_and_name_their_task_as_source():
+    context = RunContext(crew="fact_check", item_id="spa_v2", source="airflow", dag_id="fact_check_copy",
+                         run_id="manual__1", task_id="check_draft", map_index=3, try_number=2)
+    assert context.run_name == "spa_v2 · fact_check_copy (manual__1, try 2)"
+    tags = context.tags()
+    assert tags["mlflow.source.type"] == "JOB" and tags["mlflow.source.name"] == "airflow:fact_check_copy.check_draft"
+    assert tags["map_index"] == "3" and tags["item_id"] == "spa_v2"
