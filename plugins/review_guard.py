@@ -6,16 +6,25 @@ that is too long, or carries control characters, would be stored and then fail t
 task, losing the decision. This middleware answers such a response with HTTP 400 and
 the reason, which the Airflow UI shows on the review page; nothing is stored, and the
 reviewer can correct the text and decide again. The rule is ``crews.review.correction_problem``.
+
+It also holds back a response that comes within ``SETTLE_S`` seconds of the review being opened,
+until then: Airflow 3.3 fails a review answered while the executor has not yet reported the
+process that parked it (the late report finds the resumed task queued), and the answer is lost.
+A person never waits; a script answering at once waits a few seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 
 from airflow.plugins_manager import AirflowPlugin
 
-HITL_RESPONSE = re.compile(r"^/api/v2/dags/[^/]+/dagRuns/[^/]+/taskInstances/[^/]+/-?\d+/hitlDetails/?$")
+HITL_RESPONSE = re.compile(r"^/api/v2/dags/(?P<dag_id>[^/]+)/dagRuns/(?P<run_id>[^/]+)/taskInstances/"
+                           r"(?P<task_id>[^/]+)/(?P<map_index>-?\d+)/hitlDetails/?$")
+SETTLE_S = 15.0
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -41,6 +50,9 @@ class ReviewCorrectionGuard:
         if problem:
             await _refuse(send, 400, problem)
             return
+        wait = SETTLE_S - await asyncio.to_thread(_open_for_s, HITL_RESPONSE.match(scope["path"]).groupdict())
+        if wait > 0:
+            await asyncio.sleep(wait)
         replayed = False
 
         async def replay():
@@ -51,6 +63,24 @@ class ReviewCorrectionGuard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def _open_for_s(ids: dict[str, str]) -> float:
+    """How long the review has been open (large when Airflow's database cannot tell)."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    try:
+        with create_session() as session:
+            created = session.scalar(select(HITLDetail.created_at).join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
+                                     .where(TaskInstance.dag_id == ids["dag_id"], TaskInstance.run_id == ids["run_id"],
+                                            TaskInstance.task_id == ids["task_id"],
+                                            TaskInstance.map_index == int(ids["map_index"])))
+    except Exception:  # no database here (tests) or a transient error: never hold a response back for it
+        return float("inf")
+    return float("inf") if created is None else time.time() - created.timestamp()
 
 
 def _problem(body: bytes) -> str | None:

@@ -37,7 +37,10 @@ def review_operator(crew: str, task_id: str) -> Any:
         defaults=[f"Reject {noun}"],
         params={"correction": correction},
         response_timeout=REVIEW_TIMEOUT,
-        retries=0,
+        # One retry asks again: Airflow 3.3 can fail a review answered within seconds of being parked (the
+        # parking process's late executor event finds the resumed task queued), and the answer is then lost.
+        retries=1,
+        retry_delay=timedelta(seconds=5),
         map_index_template="{{ task.subject.rsplit(' ', 1)[-1] }}",
     )
 

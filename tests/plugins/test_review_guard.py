@@ -60,3 +60,21 @@ def test_airflow_loads_the_guard_as_a_root_middleware(monkeypatch):
     finally:
         plugins_manager._get_plugins.cache_clear()
     assert [m["middleware"].__name__ for m in middlewares] == ["ReviewCorrectionGuard"]
+
+
+def test_a_response_to_a_review_opened_moments_ago_is_held_back_until_it_settles(client, monkeypatch):
+    """Airflow 3.3 loses an answer given before the executor reported the process that parked the review."""
+    import time
+
+    module = plugin_module("review_guard")
+    asked = []
+    monkeypatch.setattr(module, "_open_for_s", lambda ids: asked.append(ids) or 0.2)
+    monkeypatch.setattr(module, "SETTLE_S", 1.0)
+    began = time.monotonic()
+    response = client.patch(PATH, json={"chosen_options": ["Accept copy"], "params_input": {"correction": None}})
+    assert response.status_code == 200 and time.monotonic() - began >= 0.8
+    assert asked == [{"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "review_copy", "map_index": "0"}]
+    monkeypatch.setattr(module, "_open_for_s", lambda ids: 60.0)  # open for a minute: no wait
+    began = time.monotonic()
+    assert client.patch(PATH, json={"chosen_options": ["Accept copy"]}).status_code == 200
+    assert time.monotonic() - began < 0.5
