@@ -84,7 +84,7 @@ def test_mlflow_run_button_opens_the_tasks_run_in_a_real_browser(api, finished_r
         mlflow_shot = tmp_path / "mlflow_run.png"
         mlflow_page.screenshot(path=mlflow_shot)
         read = _words(ocr(mlflow_shot, title.bounding_box(), SCALE))
-        assert _words(f"{DAG}/{ITEM}") in read, (read, mlflow_shot)
+        assert _words(f"{ITEM} · {DAG}") in read, (read, mlflow_shot)  # the run name leads with the item
 
         page.goto(f"{stack.AIRFLOW_URL}/dags/{DAG}/runs/{finished_run}/tasks/list_drafts/details")
         expect(page.get_by_text("Extra Links")).to_be_visible(timeout=60_000)
