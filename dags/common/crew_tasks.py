@@ -300,12 +300,11 @@ def require_all_items(summaries: list[dict[str, Any]] | None, item_ids: list[str
 
 
 def publish_copy(crew: str, asset: Any) -> list[str]:
-    """Write this run's approved copy (see :func:`copy_to_publish`) to the published folder (``runs/<run>/<item>.md``, with
-    ``<item>.md`` pointing at the newest run's copy) and emit an asset event.
+    """Write this run's approved copy (see :func:`copy_to_publish`) to the published folder
+    (``runs/<run>/<item>.md``, with ``<item>.md`` pointing at the newest run's copy) and emit an asset event.
 
     Skips (no asset event) when nothing in the run was approved.
     """
-
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowSkipException
 
