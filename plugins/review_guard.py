@@ -29,13 +29,15 @@ MAX_BODY_BYTES = 1_000_000
 
 
 class ReviewCorrectionGuard:
-    """ASGI middleware: refuses a HITL response whose ``correction`` field cannot be stored."""
+    """ASGI middleware: refuses a HITL response whose ``correction`` field cannot be stored, and holds back
+    one that comes within ``SETTLE_S`` seconds of the review opening."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "PATCH" or not HITL_RESPONSE.match(scope["path"]):
+        review = HITL_RESPONSE.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "PATCH" else None
+        if review is None:
             await self.app(scope, receive, send)
             return
         body, more = b"", True
@@ -50,7 +52,7 @@ class ReviewCorrectionGuard:
         if problem:
             await _refuse(send, 400, problem)
             return
-        wait = SETTLE_S - await asyncio.to_thread(_open_for_s, HITL_RESPONSE.match(scope["path"]).groupdict())
+        wait = SETTLE_S - await asyncio.to_thread(_open_for_s, review.groupdict())
         if wait > 0:
             await asyncio.sleep(wait)
         replayed = False
