@@ -47,8 +47,12 @@ def run(ctx: Context) -> RowResult:
 
     off = ctx.root / "limits_cache_off.yaml"
     off.write_text("response_cache: {scope: \"off\"}\nbudgets: {}\n")
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "CREWS_SPOOL_DIR", "CREWS_LIMITS_FILE")}
+    from tests.support.fake_openai import FAKE_MODEL_PRICING
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "CREWS_SPOOL_DIR", "CREWS_LIMITS_FILE",
+                                             "CREWS_PRICING_FILE")}
     os.environ["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9"  # closed: records are spooled
+    os.environ["CREWS_PRICING_FILE"] = str(FAKE_MODEL_PRICING)  # the fake model at $0: the USD budgets let it run
     totals = {v: {"calls": 0, "tokens": 0.0} for v in ("ours", "plain")}
     clean_totals = {"calls": 0, "tokens": 0.0}
     lines = ["| crew item | clean run: calls / tokens | ours re-spent: calls / tokens | plain re-spent: calls / tokens |",

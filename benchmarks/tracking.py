@@ -48,7 +48,7 @@ def run(ctx: Context) -> RowResult:
     from crews.runtime.settings import LLMSettings
     from crews.tracking.context import RunContext
     from crews.tracking.tracker import CrewRunTracker
-    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.fake_openai import FAKE_MODEL_PRICING, FakeOpenAI
     from tests.support.scripted_crews import respond
 
     spec = get_spec("fact_check")
@@ -59,6 +59,8 @@ def run(ctx: Context) -> RowResult:
     records: list[dict[str, Any]] = []
     writes: list[float] = []  # the part of (b) spent writing the record to MLflow after the crew
 
+    # The fake model at $0 (only "fake" is listed): run_item's USD budgets refuse a model without a price.
+    os.environ["CREWS_PRICING_FILE"] = str(FAKE_MODEL_PRICING)
     with FakeOpenAI(respond) as server:
         settings = LLMSettings(provider="openai_compatible", model="fake", base_url=server.base_url,
                                structured_output="json_object_schema", timeout_s=30, max_retries=0)
@@ -133,11 +135,12 @@ def run(ctx: Context) -> RowResult:
     row.notes = (f"{repeats} interleaved repeats, medians of paired differences; ours records 1 MLflow run per item "
                  f"({len(last['metrics'])} metrics incl. {len(agent_metrics)} per-agent tokens/cost/calls, "
                  f"Airflow tags, {len(last['artifacts'])} artifacts with prompts/outputs, 1 trace of "
-                 f"{len(last['spans'])} spans); autolog records {traces.get('per_run', '?')} trace(s) per crew run, "
+                 f"{len(last['spans'])} spans with MLflow token usage and cost, TOOL spans for the checks); autolog records {traces.get('per_run', '?')} trace(s) per crew run, "
                  f"1 span each (prompt, answer, token usage), no run, agent, cost or Airflow tags. Of ours, "
-                 f"{write_ms:.0f} ms per call is the one MLflow write after the crew (run, params, metrics, prompt "
-                 f"version link, artifacts, trace), {ours_ms - write_ms:.1f} ms the event recording during the crew. "
-                 f"run_item (tracking + response cache + budget): +{full_ms:.1f} ms per call")
+                 f"{write_ms:.0f} ms per call is the one MLflow write after the crew (the run with its tags and prompt "
+                 f"link, then side by side: the trace in 2 requests, params and metrics in 1, one request per "
+                 f"artifact; then the run is finished), {ours_ms - write_ms:.1f} ms the event recording during the "
+                 f"crew. run_item (tracking, served prompts, response cache, budget): +{full_ms:.1f} ms per call")
     peer_spans = traces.get("per_run", 0) * traces.get("spans_per_trace", 0)
     if last["spans"] and peer_spans:
         row.notes += (f". Per span stored: ours {ours_ms * per_run / len(last['spans']):.1f} ms, autolog "

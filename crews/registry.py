@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from crews.prompt_source import build_template, config_files, template_hash
 
 CREWS: dict[str, str] = {
     "fact_check": "crews.fact_check.spec:SPEC",
@@ -51,18 +52,20 @@ def get_spec(name: str) -> CrewSpec:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def _prompt_files(config_dir: Path) -> list[Path]:
-    return sorted(config_dir.glob("*.y*ml"))
-
-
-def prompt_hash(config_dir: Path) -> str:
-    """sha256 (first 16 hex digits) over the crew's YAML prompt files, in name order."""
-    digest = hashlib.sha256()
-    for path in _prompt_files(config_dir):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+def crew_config_dir(crew: str) -> Path:
+    """The crew's ``config/`` folder (its spec's ``config_dir``), without importing the crew."""
+    if crew not in CREWS:
+        raise KeyError(f"unknown crew {crew!r}; known crews: {', '.join(sorted(CREWS))}")
+    return Path(__file__).parent / crew / "config"
 
 
 def prompt_template(config_dir: Path) -> str:
-    """The crew's YAML prompt files as one text (what the prompt registry stores)."""
-    return "\n".join(f"# --- {path.name}\n{path.read_text(encoding='utf-8')}" for path in _prompt_files(config_dir))
+    """The crew's YAML config files as one text in the prompt registry's form (``# --- <file>`` before
+    each file, placeholders as ``{{name}}``); :func:`crews.prompt_source.split_template` splits it back."""
+    return build_template(config_files(config_dir))
+
+
+def prompt_hash(config_dir: Path) -> str:
+    """sha256 (first 16 hex digits) of :func:`prompt_template`: equal for the same prompts from the YAML
+    files or from a registry version."""
+    return template_hash(prompt_template(config_dir))

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crews.registry import get_spec, prompt_hash, prompt_template
+from crews.prompt_source import serving
+from crews.registry import get_spec
 from crews.runtime.settings import LLMSettings
 from crews.tracking.context import RunContext
 
@@ -20,17 +21,23 @@ def run_item(
     settings: LLMSettings,
     context: dict[str, Any] | None = None,
     base_dir: Path | None = None,
+    prompt_version: str | int | None = None,
 ) -> dict[str, Any]:
     """Validate ``payload``, run the crew on it inside one tracked MLflow run.
 
     ``context`` carries the Airflow identifiers (dag_id, run_id, task_id,
-    map_index, try_number) or is empty for the CLI. Returns a JSON-safe dict:
-    the item id, a one-line summary, the full result and where it was tracked.
+    map_index, try_number) or is empty for the CLI. ``prompt_version`` selects the
+    prompts (an alias or a version number of prompt ``crews.<crew>``, or ``yaml``;
+    default ``CREWS_PROMPT_VERSION``, ``CREWS_PROMPT_ALIAS``, ``production``): see
+    :func:`crews.tracking.prompts.load_served`, which falls back to the YAML files.
+    Returns a JSON-safe dict: the item id, a one-line summary, the full result,
+    the prompts served and where it was tracked.
     Raises :class:`crews.errors.InputError` for invalid input before any LLM call,
     and :class:`crews.runtime.budget.BudgetExceeded` when the run's budget is spent.
     """
     from crews.runtime.guards import attach_guards
     from crews.runtime.llm_factory import build_llm
+    from crews.tracking.prompts import load_served
     from crews.tracking.tracker import CrewRunTracker
 
     spec = get_spec(crew)
@@ -40,16 +47,21 @@ def run_item(
     llm = build_llm(settings)
     budget = attach_guards(llm, settings, context or {}, item_id)
     budget.check(started=False)
+    # Before the tracker: this imports MLflow when the server answers, and two threads importing it at
+    # once (the tracker prefetches it in the background) break its partial import.
+    served = load_served(crew, prompt_version, spec.config_dir)
     started = time.perf_counter()
     with CrewRunTracker(
         run_context,
         settings.public_dict(),
-        prompt_hash(spec.config_dir),
+        served.prompt_hash,
         inputs=item.model_dump(mode="json"),
-        prompt_template=prompt_template(spec.config_dir),
+        prompt_template=served.template,
+        prompt_tags=served.tags(),
     ) as tracker:
         try:
-            result = spec.run(item, llm)
+            with serving(served):
+                result = spec.run(item, llm)
             tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
                                spec.artifacts(result) if spec.artifacts else None)
         finally:
@@ -69,6 +81,7 @@ def run_item(
         "result": result.model_dump(mode="json"),
         "mlflow_run_id": tracker.mlflow_run_id,
         "mlflow_experiment": run_context.experiment,
+        "prompt": served.info(),
         "tracking_spooled_to": tracker.spooled_to,
         "task": {k: context[k] for k in ("task_id", "map_index") if k in (context or {})},
         "usage": {

@@ -16,6 +16,9 @@ checks groundedness. Code verifies every quote verbatim against its clause.
   database, given once for the whole run (empty = the sample register
   `include/contract_qa/register.db`). Credentials stay in the connection; the
   tasks pass only its id.
+- `prompt_version`: the prompts the crew is served, an alias or a version number of
+  the prompt registry's `crews.contract_qa` (empty = `production`; `yaml` = the files
+  shipped with the code; see README, *Prompts*).
 
 **Flow**: `list_pairs` (loads every pair; one the crew cannot load fails in its own
 `refuse_pairs` task, outside the LLM pool) -> one mapped `answer_question` per (contract, question)
@@ -38,6 +41,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.prompt_params import prompt_version_param
 from common.review_steps import human_review
 from common.screening_steps import screening_steps
 
@@ -75,6 +79,7 @@ QUESTION_SCHEMA = {
                                   description="Airflow connection of the contract register database (postgres, "
                                               "mysql, sqlite; schema = database or file); empty = the sample "
                                               "register include/contract_qa/register.db."),
+        "prompt_version": prompt_version_param(),
     },
 )
 def contract_qa():

@@ -11,7 +11,9 @@ or model change.
 
 **Inputs** (trigger form or REST `conf`): `crews`, the crews to evaluate (default
 all); `golden_set`, `samples` (default) or `extended`; `limit`, the number of
-golden records per crew (empty: all).
+golden records per crew (empty: all); `prompt_version`, the prompts to evaluate:
+an alias (default `production`) or a version number of the prompt registry's
+`crews.<crew>`, or `yaml` for the files shipped with the code.
 
 **Flow**: `list_records` -> one mapped `run_record` per golden record (a normal
 tracked crew run, tag `purpose=evaluation`, so the drift DAG leaves it out of the
@@ -22,9 +24,13 @@ recall/precision, citation validity, abstention correctness) and, when the
 `mlflow.genai.evaluate`. A record whose task failed scores zero and is named in
 the evaluation run; the others are still scored.
 
-**Reading results**: the `log_evaluation` log prints the mean scores; in MLflow
-open the evaluation run (scores as `<name>/mean` metrics, per-record scores in
-its traces) and compare runs by `prompt_version` and `model`. Each `run_record`
+**Reading results**: the `log_evaluation` log prints the prompt version served and
+the mean scores, each next to the previous evaluation run of another prompt
+version with the same golden set and model (so *promote v3, then trigger
+crew_evaluation* shows whether the scores moved); in MLflow open the evaluation
+run (scores as `<name>/mean` metrics, per-record scores in its traces; tags
+`prompt_version`, `prompt_source`, `previous_evaluation_run`) and compare runs by
+`prompt_version` and `model`. Each `run_record`
 task's *Details* tab has an **MLflow run** button that opens that record's run.
 """
 
@@ -35,6 +41,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.prompt_params import prompt_version_param
 
 CREWS = ["fact_check", "data_qa", "contract_qa"]
 
@@ -62,6 +69,7 @@ def _record_key(inputs: dict) -> str:
                                         "written apart from them, in other domains and layouts."),
         "limit": Param(None, type=["null", "integer"], minimum=1, title="Records per crew",
                        description="Evaluate only the first N golden records of each crew; empty for all."),
+        "prompt_version": prompt_version_param(),
     },
 )
 def crew_evaluation():
@@ -74,7 +82,8 @@ def crew_evaluation():
 
         params = refuse_unknown_conf()["params"]
         golden_set = params["golden_set"]
-        pairs = [{"crew": crew, "record": record, "golden_set": golden_set} for crew in params["crews"]
+        pairs = [{"crew": crew, "record": record, "golden_set": golden_set,
+                  "prompt_version": params.get("prompt_version")} for crew in params["crews"]
                  for record in load_golden(crew, golden_set=golden_set)[: params["limit"]]]
         print(f"{len(pairs)} golden records: " + ", ".join(
             f"{c} {sum(p['crew'] == c for p in pairs)}" for c in params["crews"]))
@@ -87,21 +96,24 @@ def crew_evaluation():
         return list(refuse_unknown_conf()["params"]["crews"])
 
     @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_id }}")
-    def run_record(crew: str, record: dict, golden_set: str = "samples") -> dict:
-        """Run one golden record as a tracked crew run (purpose `evaluation`)."""
+    def run_record(crew: str, record: dict, golden_set: str = "samples", prompt_version: str | None = None) -> dict:
+        """Run one golden record as a tracked crew run (purpose `evaluation`) with the prompts `prompt_version`
+        selects."""
         from common.crew_tasks import llm_settings, task_identity
 
         from crews.evaluation.evaluate import run_record as run
 
         get_current_context()["record_id"] = next(iter(record["inputs"].values()), "?")
-        return run(crew, record, llm_settings(), context=task_identity(), catch=False, golden_set=golden_set)
+        return run(crew, record, llm_settings(), context=task_identity(), catch=False, golden_set=golden_set,
+                   prompt_version=prompt_version or None)
 
     @task(trigger_rule="all_done", map_index_template="{{ crew }}", execution_timeout=timedelta(minutes=30))
     def log_evaluation(crew: str, rows: list[dict], pairs: list[dict]) -> dict:
         """Score one crew's records and log its MLflow evaluation run."""
         from common.crew_tasks import judge_settings, llm_settings
+        from common.prompt_params import prompt_selector
 
-        from crews.evaluation.evaluate import failed_output, log_crew_evaluation
+        from crews.evaluation.evaluate import comparison_lines, failed_output, log_crew_evaluation
 
         ctx = get_current_context()
         ctx["crew"] = crew
@@ -111,11 +123,12 @@ def crew_evaluation():
                      for r in records]
         report = log_crew_evaluation(crew, crew_rows, llm_settings(), judge_settings(),
                                      context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]},
-                                     golden_set=ctx["params"]["golden_set"])
+                                     golden_set=ctx["params"]["golden_set"], prompt_version=prompt_selector())
         print(f"{crew}: {report['records']} records ({report['failed']} failed), MLflow evaluation run "
-              f"{report['mlflow_run_id']}; prompt {report['prompt_hash']}, model {report['model']}")
-        for name, value in sorted(report["scores"].items()):
-            print(f"  {name} = {value:.4f}")
+              f"{report['mlflow_run_id']}; prompt version {report['prompt_version']} (hash {report['prompt_hash']}), "
+              f"model {report['model']}")
+        for line in comparison_lines(report):
+            print(f"  {line}")
         for note in report["notes"]:
             print(f"  note: {note}")
         return report

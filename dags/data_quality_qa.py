@@ -15,6 +15,9 @@ file), `table`, `key_columns`, `columns` rules (`pattern`, `regex`,
 `foreign_keys`, optional `baseline` profile (default: the profile from the
 dataset's previous run). An empty list checks the catalog in
 `include/data_qa/golden.yaml`.
+`prompt_version` (optional): the prompts the crew is served, an alias or a version
+number of the prompt registry's `crews.data_qa` (default `production`; `yaml` = the
+files shipped with the code; see README, *Prompts*).
 
 **Flow**: `list_datasets` (loads every declaration; one the crew cannot load fails in
 its own `refuse_datasets` task, outside the LLM pool) -> one mapped `check_dataset` per dataset (one MLflow run
@@ -39,6 +42,7 @@ import pendulum
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 from common.connections import PASSWORD_IN_URL
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.prompt_params import prompt_version_param
 from common.review_steps import human_review
 from common.screening_steps import screening_steps
 
@@ -85,6 +89,7 @@ DATASET_SCHEMA = {
             title="Datasets",
             description="Dataset declarations; leave empty for include/data_qa/golden.yaml.",
         ),
+        "prompt_version": prompt_version_param(),
     },
 )
 def data_quality_qa():

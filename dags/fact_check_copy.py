@@ -9,6 +9,9 @@ one fact per claim, rewrites the copy, and publishes copy that is right.
 and the fact sheet (`fact_sheet` object or plain `Key: value` text, or
 `fact_sheet_file`; format in `docs/fact_sheets.md`). An empty list checks the
 samples in `include/fact_check/golden.yaml`.
+`prompt_version` (optional): the prompts the crew is served, an alias or a version
+number of the prompt registry's `crews.fact_check` (default `production`; `yaml` = the
+files shipped with the code; see README, *Prompts*).
 
 **Two verdicts per draft**: `draft_ok` (every claim of the draft is supported)
 and `revision_approved` (the rewrite passed the code's revision gate and the
@@ -36,6 +39,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
+from common.prompt_params import prompt_version_param
 from common.review_steps import human_review
 from common.screening_steps import screening_steps
 
@@ -74,6 +78,7 @@ DRAFT_SCHEMA = {
             title="Drafts",
             description="Drafts to check; leave empty for the samples in include/fact_check.",
         ),
+        "prompt_version": prompt_version_param(),
     },
 )
 def fact_check_copy():

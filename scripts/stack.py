@@ -546,9 +546,29 @@ def mlflow_run_url(run_id: str | None) -> str:
 # --- commands ----------------------------------------------------------------------
 
 
+def push_prompts() -> None:
+    """Register the crews' YAML prompt files in MLflow's prompt registry (a new version only when they
+    changed); on a fresh server this also points the ``production`` alias at them, so the crews are served
+    from the registry from the first run. An existing ``production`` alias is never moved: promote a pushed
+    version with ``python -m crews prompts promote <crew> <version>``."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "crews", "prompts", "push", "all"], env=base_env(),
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        log("prompts not pushed (timed out); the crews are served their YAML files until `python -m crews "
+            "prompts push`")
+        return
+    for line in done.stderr.splitlines():
+        if line.startswith(("crews.", "error:")):
+            log(f"prompts: {line}")
+    if done.returncode != 0:
+        log("prompts not pushed; the crews are served their YAML files until `python -m crews prompts push`")
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     began = time.monotonic()
     start([llm_service(), mlflow_service(), airflow_service()])
+    push_prompts()
     with api_client() as client:
         load_settings(client)
     log(f"stack up in {time.monotonic() - began:.1f}s")

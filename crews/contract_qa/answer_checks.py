@@ -23,6 +23,7 @@ from crews.contract_qa.citations import (
 )
 from crews.contract_qa.retrieval import coverage, terms
 from crews.contract_qa.schemas import Citation
+from crews.tracking.steps import traced_step
 
 MIN_COVERAGE = 0.25  # below this share of the question's topic words in the quotes: they do not address it
 FIGURE_COVERAGE = 0.5  # the sentence stating the answer's figure, or the quotes behind a yes or no, must hold
@@ -117,6 +118,7 @@ def polarity_conflict(question: str, answer: str, quotes: list[str]) -> str | No
     return None
 
 
+@traced_step("tool")
 def answer_problems(question: str, answer: str, citations: list[Citation], names: str = "") -> list[str]:
     """Every problem code can prove about ``answer`` (empty when there is none); ``names`` is the
     preamble, whose party names count as known."""

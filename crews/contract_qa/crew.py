@@ -13,6 +13,7 @@ from crews.contract_qa.schemas import (
     Routing,
     answer_model,
 )
+from crews.prompt_source import use_served_prompts
 from crews.runtime.agents import build_agent, forget_memoized
 
 
@@ -32,6 +33,7 @@ class ContractQACrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
         forget_memoized(self)
+        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
 
     @agent
     def coordinator(self) -> Agent:

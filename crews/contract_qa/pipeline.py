@@ -58,6 +58,7 @@ from crews.contract_qa.schemas import (
 )
 from crews.contract_qa.screening import WITHHELD, screen
 from crews.review import review_settings
+from crews.tracking.steps import traced_step
 
 SEARCH_K = 5
 MAX_EVIDENCE = 3
@@ -73,6 +74,7 @@ def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: ty
     return output.pydantic if isinstance(output.pydantic, schema) else None
 
 
+@traced_step("retriever")
 def retrieve(item: QuestionInput, search_terms: str) -> list[EvidenceItem]:
     """Search hits for the question, then for the coordinator's keywords; screened for injected instructions."""
     index = ClauseIndex(item.contract.clauses)
@@ -101,6 +103,7 @@ def _cited_id(raw: str, texts: dict[str, str]) -> str | None:
     return None
 
 
+@traced_step("tool")
 def verify_citations(
     answer: AnalystAnswer, contract_id: str, texts: dict[str, str]
 ) -> tuple[list[Citation], list[QuotedCitation]]:

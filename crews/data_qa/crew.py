@@ -7,6 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, crew, task
 
 from crews.data_qa.schemas import AnalystFixes, ReviewSummary
+from crews.prompt_source import use_served_prompts
 from crews.runtime.agents import build_agent, forget_memoized
 
 
@@ -20,6 +21,7 @@ class DataQACrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
         forget_memoized(self)
+        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
 
     @agent
     def analyst(self) -> Agent:

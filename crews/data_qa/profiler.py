@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 from crews.errors import InputError, SourceUnavailableError
 from crews.readonly_db import FILE_SUFFIXES, QUERY_TIMEOUT_ENV, TIMED_OUT, query_timeout_s
+from crews.tracking.steps import traced_step
 from crews.user_patterns import MAX_LENGTH, compile_user_pattern
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -184,6 +185,7 @@ def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
+@traced_step("tool")
 def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None) -> TableProfile:
     """Profile ``spec.table`` with aggregate queries and one bounded sample.
 
@@ -333,6 +335,7 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
+@traced_step("tool")
 def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
     """Every rule the profile breaks, with the numbers as evidence."""
     found: list[Finding] = []
@@ -377,6 +380,7 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
     return found
 
 
+@traced_step("tool")
 def schema_drift(previous: TableProfile | None, current: TableProfile, volume_tolerance: float = 0.5) -> list[Finding]:
     """Columns dropped, added or retyped since the previous profile, and large volume changes."""
     if previous is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from crews.data_qa.schemas import DataQualityReport, Issue
 from crews.prompt_echo import prompt_echo
+from crews.tracking.steps import traced_step
 
 CONFIG_DIR = Path(__file__).parent / "config"
 
@@ -59,6 +60,7 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?;])\s+", text) if s.strip()]
 
 
+@traced_step("tool")
 def summary_problems(summary: str, report: DataQualityReport) -> list[str]:
     """How ``summary`` contradicts the findings of ``report`` (empty when it agrees)."""
     problems = []

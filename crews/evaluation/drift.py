@@ -76,15 +76,30 @@ def _categories(run: dict[str, Any], spec: dict[str, Any]) -> Counter:
 
 
 def _window(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Who produced a window: run count, time span, prompt versions and models with their counts."""
+    """Who produced a window: run count, time span, prompt versions (the registry version each run was served,
+    or its YAML files' version), where the prompts came from (``prompt_source``: registry, or yaml, which runs
+    from before the registry served prompts count as), how many runs fell back to the YAML files
+    (``prompt_fallback``), and models, with their counts."""
     if not runs:
         return {"runs": 0}
     return {
         "runs": len(runs), "from_ms": min(r["start_ms"] for r in runs), "to_ms": max(r["start_ms"] for r in runs),
         "prompt_versions": dict(Counter(r["tags"].get("prompt_version") or r["tags"].get("prompt_hash", "?")
                                         for r in runs)),
+        "prompt_sources": dict(Counter(r["tags"].get("prompt_source", "yaml") for r in runs)),
+        "prompt_fallbacks": sum(bool(r["tags"].get("prompt_fallback")) for r in runs),
         "models": dict(Counter(r["tags"].get("model", "?") for r in runs)),
     }
+
+
+def _fallback_note(runs: list[dict[str, Any]]) -> list[str]:
+    """A change line when recent runs were served the YAML files because the registry could not serve."""
+    reasons = Counter(r["tags"]["prompt_fallback"] for r in runs if r["tags"].get("prompt_fallback"))
+    if not reasons:
+        return []
+    reason, _ = reasons.most_common(1)[0]
+    return [f"{sum(reasons.values())} of {len(runs)} recent runs fell back to the YAML prompt files "
+            f"(most often: {reason})"]
 
 
 @dataclass
@@ -149,9 +164,9 @@ def measure_drift(crew: str, runs: list[dict[str, Any]], evaluations: list[dict[
     windows = {"recent": _window(recent), "baseline": _window(baseline)}
     changes = [
         f"{key} changed: baseline {windows['baseline'][key]} -> recent {windows['recent'][key]}"
-        for key in ("prompt_versions", "models")
+        for key in ("prompt_versions", "prompt_sources", "models")
         if recent and baseline and set(windows["recent"][key]) != set(windows["baseline"][key])
-    ]
+    ] + _fallback_note(recent)
     scores = [_score_drift(name, evaluations, cfg) for name in cfg.scores]
     return DriftReport(crew, windows, features, scores, changes, samples)
 

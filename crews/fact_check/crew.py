@@ -7,6 +7,7 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.project import CrewBase, agent, task
 
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
+from crews.prompt_source import use_served_prompts
 from crews.runtime.agents import build_agent, forget_memoized
 
 
@@ -24,6 +25,7 @@ class FactCheckCrew:
     def __init__(self, llm: BaseLLM) -> None:
         self.llm = llm
         forget_memoized(self)
+        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
 
     @agent
     def fact_checker(self) -> Agent:

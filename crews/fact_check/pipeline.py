@@ -37,8 +37,10 @@ from crews.fact_check.schemas import (
 from crews.fact_check.tools import apply_fixes, check_copy
 from crews.review import review_settings
 from crews.screening import screen
+from crews.tracking.steps import traced_step
 
 
+@traced_step("tool")
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
     """Every atomic claim of the copy with its verdict; the fact checker's quotes mark extra claims."""
     return check_copy(copy_text, sheet, [str(c) for c in claims])

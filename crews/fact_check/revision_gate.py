@@ -18,6 +18,7 @@ from pathlib import Path
 from crews.fact_check.schemas import ClaimCheck, FactSheet
 from crews.fact_check.tools import check_copy
 from crews.prompt_echo import prompt_echo as echoed
+from crews.tracking.steps import traced_step
 
 CONFIG_DIR = Path(__file__).parent / "config"
 
@@ -37,6 +38,7 @@ def prompt_echo(text: str, *sources: str) -> str | None:
     return echoed(text, CONFIG_DIR, *sources)
 
 
+@traced_step("tool")
 def check_revision(rewrite: str, draft_checks: list[ClaimCheck], sheet: FactSheet, *sources: str) -> GateResult:
     """Whether ``rewrite`` may be approved, and if not, why (see the module docstring)."""
     result = GateResult()

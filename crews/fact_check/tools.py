@@ -33,6 +33,7 @@ from crews.fact_check.facts import (
 )
 from crews.fact_check.quantities import Quantity, find_quantities, is_basis, judge, qualifier_start
 from crews.fact_check.schemas import ClaimCheck, Evidence, Fact, FactSheet
+from crews.tracking.steps import traced_step
 
 
 @dataclass
@@ -256,6 +257,7 @@ def check_copy(copy_text: str, sheet: FactSheet, hints: list[str] | None = None)
     return checks
 
 
+@traced_step("tool")
 def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
     """The copy with contradicted claims corrected and the other unsupported claims removed (by span).
 

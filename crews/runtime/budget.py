@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Float, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from crews.errors import InputError
 from crews.runtime.limits import Budget, Limit
 from crews.runtime.pricing import Price
 
@@ -25,6 +26,24 @@ class BudgetExceeded(RuntimeError):
     def __init__(self, message: str, started: bool) -> None:
         super().__init__(message)
         self.started = started
+
+
+class PriceUnknown(BudgetExceeded, InputError):
+    """A USD budget applies but the model has no known price: the item is refused before it starts.
+
+    Also an :class:`InputError`, so the item fails at once with the message and is not
+    retried (a retry would meet the same configuration) instead of being skipped like an
+    item whose run spent its budget.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, started=False)
+
+
+def usd_limits(budget: Budget) -> list[str]:
+    """The scopes of ``budget`` with a USD limit (``per_run``, ``per_task``)."""
+    return [scope for scope, limit in (("per_run", budget.per_run), ("per_task", budget.per_task))
+            if limit.usd is not None]
 
 
 class _Base(DeclarativeBase):

@@ -55,24 +55,56 @@ def log_evaluation(
     params: dict[str, Any],
     prompt_template: str,
     judge: tuple[JudgeFn, str] | None = None,
-) -> tuple[str, dict[str, float]]:
-    """Log the evaluation of ``rows`` as one run in experiment ``crews/<crew>``; return (run id, mean scores)."""
+) -> tuple[str, dict[str, float], dict[str, Any] | None]:
+    """Log the evaluation of ``rows`` as one run in experiment ``crews/<crew>``, linked to the prompt version
+    the rows were served (``tags``: ``prompt_source``, ``prompt_version``; else the version of
+    ``prompt_template``, the YAML's). Returns (run id, mean scores, the previous evaluation of another
+    prompt version, see :func:`previous_evaluation`)."""
     import mlflow
 
-    from crews.tracking.prompts import ensure_prompt_version
+    from crews.tracking.prompts import version_for_run
 
     client = connect()
     mlflow.set_tracking_uri(client.tracking_uri)
-    mlflow.set_experiment(experiment_id=ensure_experiment(client, f"crews/{crew}"))
-    version = ensure_prompt_version(client, crew, prompt_template, tags["prompt_hash"])
+    experiment_id = ensure_experiment(client, f"crews/{crew}")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    version = version_for_run(client, crew, tags, prompt_template)
+    tags = {**tags, "prompt_version": str(version.version)}
+    previous = previous_evaluation(client, experiment_id, tags)
+    if previous:
+        tags |= {"previous_evaluation_run": previous["mlflow_run_id"],
+                 "previous_prompt_version": previous["prompt_version"]}
     scorers = [_code_scorer(name, score) for name in names]
     if judge is not None:
         scorers.append(_judge_scorer(*judge))
-    with mlflow.start_run(run_name=run_name, tags={**tags, "prompt_version": str(version.version)}) as run:
+    with mlflow.start_run(run_name=run_name, tags=tags) as run:
         client.link_prompt_version_to_run(run.info.run_id, version)
         mlflow.log_params(params)
         with contextlib.redirect_stdout(sys.stderr):  # MLflow prints a banner; stdout may carry JSON
             result = mlflow.genai.evaluate(data=rows, scorers=scorers)
         mlflow.log_text("\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows) + "\n", "rows.jsonl")
     metrics = {k: float(v) for k, v in result.metrics.items() if v == v}  # drop NaN (no row had the score)
-    return run.info.run_id, metrics
+    return run.info.run_id, metrics, previous
+
+
+def previous_evaluation(client: Any, experiment_id: str, tags: dict[str, str]) -> dict[str, Any] | None:
+    """The newest finished evaluation run in ``experiment_id`` of the same golden set and model as ``tags``
+    but another prompt version: ``{"mlflow_run_id", "prompt_version", "prompt_hash", "start_ms", "scores"}``,
+    or None. So promoting a version and evaluating again shows whether the scores moved."""
+    same = {key: str(tags.get(key, "")) for key in ("golden_set", "model", "prompt_version")}
+    if any("'" in value for value in same.values()):  # not expressible in a search filter; skip the comparison
+        return None
+    query = (f"tags.kind = 'evaluation' and attributes.status = 'FINISHED' and tags.golden_set = "
+             f"'{same['golden_set']}' and tags.model = '{same['model']}' "
+             f"and tags.prompt_version != '{same['prompt_version']}'")
+    try:
+        runs = client.search_runs([experiment_id], query, max_results=1, order_by=["attributes.start_time DESC"])
+    except Exception as exc:  # the comparison is informative only
+        log.warning("previous evaluation not found: %s", exc)
+        return None
+    if not runs:
+        return None
+    run = runs[0]
+    return {"mlflow_run_id": run.info.run_id, "prompt_version": run.data.tags.get("prompt_version"),
+            "prompt_hash": run.data.tags.get("prompt_hash"), "start_ms": run.info.start_time,
+            "scores": {k: float(v) for k, v in sorted(run.data.metrics.items())}}

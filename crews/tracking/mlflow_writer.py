@@ -8,12 +8,15 @@ that could not be written be spooled and replayed unchanged.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from typing import Any
 
 import httpx
+
+from crews.tracking.trace_export import new_trace_id, write_trace
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,6 @@ if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
     os.environ["OTEL_SDK_DISABLED"] = "false"
 # The CLI prints JSON on stdout; keep MLflow's "View run at" banner off it.
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-
-_SPAN_TYPES = {"root": "CHAIN", "crew": "CHAIN", "task": "CHAIN", "agent": "AGENT", "llm": "CHAT_MODEL"}
 
 
 class TrackingUnavailable(RuntimeError):
@@ -52,10 +53,16 @@ def check_server(uri: str, timeout_s: float = 2.0) -> None:
         raise TrackingUnavailable(f"MLflow server {uri} health check answered {response.status_code}")
 
 
+HEALTHY_FOR_S = 30.0  # a server that answered recently is not asked again for each write
+_healthy: dict[str, float] = {}
+
+
 def connect(uri: str | None = None) -> Any:
     """An ``MlflowClient`` for ``uri`` (default: :func:`tracking_uri`), after a fast health check."""
     uri = uri or tracking_uri()
-    check_server(uri)  # before importing MLflow: a dead server costs the timeout and nothing more
+    if time.monotonic() - _healthy.get(uri, -HEALTHY_FOR_S) >= HEALTHY_FOR_S:
+        check_server(uri)  # before importing MLflow: a dead server costs the timeout and nothing more
+    _healthy[uri] = time.monotonic()
     from mlflow.tracking import MlflowClient
 
     route_mlflow_logs()
@@ -84,8 +91,10 @@ EXPERIMENT_NOTE = """Runs of the **{crew}** crew.
   tagged with the Airflow task instance (`dag_id`, `run_id`, `task_id`, `map_index`, `try_number`).
 - Columns worth adding (*Columns* menu): `llm_calls`, `total_tokens`, `cost_usd`, `cache_hits`,
   and per agent `agent.<role>.total_tokens` / `agent.<role>.cost_usd`.
-- Traces (tab *Traces*): one per item run, with a span per agent and per LLM call (prompt, answer, tokens).
-- Other runs: `kind=batch` (one per DAG run), `kind=evaluation` (golden set scores), `kind=drift`.
+- Item runs nest under their DAG run's batch run (`kind=batch`: items, failures, review share, tokens, cost).
+- Traces (tab *Traces*): one per item run: agents, LLM calls (tokens, cost), and the deterministic checks as
+  TOOL / RETRIEVER spans; the items of one DAG run share a session (`<dag_id>/<run_id>`).
+- Other runs: `kind=evaluation` (golden set scores), `kind=drift`. Every tag: docs/mlflow.md.
 """
 
 
@@ -121,6 +130,7 @@ def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = Fal
         return _write(client, record, new, replace)
     except Exception as exc:
         _experiments.clear()
+        _healthy.clear()  # the next write checks the server first again
         if not cached:
             raise
         # The experiment id may be stale (deleted, or a new store behind the same URI): look it
@@ -131,7 +141,7 @@ def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = Fal
 
 def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False) -> str:
     import mlflow
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
@@ -139,24 +149,112 @@ def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False
     if done:
         return done
     version = _prompt_version(client, record) if record.get("prompt_template") else None
+    children = _item_runs(client, experiment_id, record["tags"]) if record["tags"].get("kind") == "batch" else None
+    if children:
+        record = _batch_over(record, children)
     tags = {**record["tags"], "mlflow.runName": record["run_name"], "record_id": record["record_id"]}
+    if not new and children is None and (parent := _batch_run(client, experiment_id, record["tags"])):
+        tags["mlflow.parentRunId"] = parent  # an item replayed from the spool after its DAG run's summary
     if record.get("prompt_template"):
         tags["prompt_version"] = str(version.version) if version else "unregistered"
-    run_id = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags).info.run_id
-    if version:
-        _link_prompt(client, run_id, version)
-    trace_id = _write_trace(record, experiment_id, run_id)
+    if version:  # the tag MLflow's link_prompt_version_to_run sets, given at creation: no extra requests
+        tags["mlflow.linkedPrompts"] = _linked_prompts(version)
+    trace_id = new_trace_id() if record["spans"] else None
+    if trace_id:
+        tags["trace_id"] = trace_id
+    run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags).info
+    run_id = run.run_id
     now = int(time.time() * 1000)
-    client.log_batch(
-        run_id,
-        metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
-        params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
-        tags=[RunTag("trace_id", trace_id)] if trace_id else [],
-    )
-    for name, text in record["artifacts"].items():
-        client.log_text(run_id, text, name)
+    # The rest are independent requests: sent side by side, all done (or the first error raised) before
+    # the run is marked finished, so a run that is FINISHED is complete.
+    jobs = [
+        lambda: write_trace(client.tracking_uri, record, experiment_id, run_id, trace_id),
+        lambda: client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
+            params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
+        ),
+        *(lambda name=name, text=text: _upload_text(run.artifact_uri, name, text)
+          for name, text in record["artifacts"].items()),
+    ]
+    _run_all(jobs)
     client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
+    for child in children or []:
+        client.set_tag(child.info.run_id, "mlflow.parentRunId", run_id)
     return run_id
+
+
+_pool: Any = None
+
+
+def _run_all(jobs: list[Any]) -> None:
+    """Run ``jobs`` on a small per-process thread pool and wait for all; re-raise the first failure."""
+    global _pool
+    from concurrent.futures import ThreadPoolExecutor
+
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mlflow-write")
+    futures = [_pool.submit(job) for job in jobs]
+    errors = [f.exception() for f in futures]
+    first = next((e for e in errors if e is not None), None)
+    if first is not None:
+        raise first
+
+
+def _upload_text(artifact_uri: str, name: str, text: str) -> None:
+    """One artifact file, straight to the run's artifact store (no run lookup per file, as log_text does)."""
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_text(text, encoding="utf-8")
+        get_artifact_repository(artifact_uri).log_artifact(str(path))
+
+
+def _quoted(value: str) -> str | None:
+    return f"'{value}'" if value and "'" not in value and "\\" not in value else None
+
+
+def _item_runs(client: Any, experiment_id: str, tags: dict[str, str]) -> list[Any]:
+    """The item runs (every try) of the DAG run that ``tags`` name, oldest first."""
+    dag_id, run_id = _quoted(tags.get("dag_id", "")), _quoted(tags.get("run_id", ""))
+    if not dag_id or not run_id:
+        return []
+    runs, token = [], None
+    while True:
+        page = client.search_runs([experiment_id], f"tags.dag_id = {dag_id} and tags.run_id = {run_id}",
+                                  max_results=1000, order_by=["attributes.start_time ASC"], page_token=token)
+        runs += [r for r in page if r.data.tags.get("kind") != "batch"]
+        token = page.token
+        if not token:
+            return runs
+
+
+def _batch_run(client: Any, experiment_id: str, tags: dict[str, str]) -> str | None:
+    """The id of the batch run of the DAG run that ``tags`` name, if it was written."""
+    dag_id, run_id = _quoted(tags.get("dag_id", "")), _quoted(tags.get("run_id", ""))
+    if not dag_id or not run_id:
+        return None
+    found = client.search_runs([experiment_id], f"tags.kind = 'batch' and tags.dag_id = {dag_id} and "
+                               f"tags.run_id = {run_id}", max_results=1)
+    return found[0].info.run_id if found else None
+
+
+def _batch_over(record: dict[str, Any], children: list[Any]) -> dict[str, Any]:
+    """The batch record spanning its item runs: their start to its end, and an ``items.json`` listing them."""
+    start = min(r.info.start_time for r in children)
+    end = max([record["end_ms"], *(r.info.end_time or 0 for r in children)])
+    items = [{"item_id": r.data.tags.get("item_id"), "try_number": r.data.tags.get("try_number"),
+              "status": r.data.tags.get("status", r.info.status), "mlflow_run_id": r.info.run_id,
+              "total_tokens": r.data.metrics.get("total_tokens"), "cost_usd": r.data.metrics.get("cost_usd")}
+             for r in children]
+    return {**record, "start_ms": min(start, record["start_ms"]), "end_ms": end,
+            "metrics": {**record["metrics"], "duration_s": (end - min(start, record["start_ms"])) / 1000,
+                        "item_runs": float(len(children))},
+            "artifacts": {**record["artifacts"], "items.json": json.dumps(items, indent=2, ensure_ascii=False)}}
 
 
 def _existing_run(client: Any, experiment_id: str, record_id: str, keep_finished: bool = True) -> str | None:
@@ -170,66 +268,19 @@ def _existing_run(client: Any, experiment_id: str, record_id: str, keep_finished
 
 
 def _prompt_version(client: Any, record: dict[str, Any]) -> Any | None:
-    """The prompt registry version of the record's prompts (registered if the hash is new), or None."""
-    from crews.tracking.prompts import ensure_prompt_version
+    """The prompt registry version the record's run was served (``prompt_source=registry``), else the version
+    of the record's prompt text, the YAML's (registered if the hash is new); None if the registry fails."""
+    from crews.tracking.prompts import version_for_run
 
-    crew, prompt_hash = record["tags"].get("crew", ""), record["tags"].get("prompt_hash", "")
     try:
-        return ensure_prompt_version(client, crew, record["prompt_template"], prompt_hash)
+        return version_for_run(client, record["tags"].get("crew", ""), record["tags"], record["prompt_template"])
     except Exception as exc:  # the hash tag still identifies the prompts; the run is not lost
         log.warning("prompt registry unavailable (%s); the run keeps only the prompt hash", exc)
         return None
 
 
-def _link_prompt(client: Any, run_id: str, version: Any) -> None:
-    try:
-        client.link_prompt_version_to_run(run_id, version)
-    except Exception as exc:
-        log.warning("prompt version not linked (%s); run %s keeps only the prompt hash", exc, run_id)
-        client.set_tag(run_id, "prompt_version", "unregistered")
+def _linked_prompts(version: Any) -> str:
+    """The run's ``mlflow.linkedPrompts`` tag naming ``version`` (the run page's *Prompts* and the prompt's runs)."""
+    from mlflow.tracing.utils.prompt import update_linked_prompts_tag
 
-
-def _write_trace(record: dict[str, Any], experiment_id: str, run_id: str) -> str | None:
-    import mlflow
-
-    spans = record["spans"]
-    if not spans:
-        return None
-    root_start = min(s["start_ns"] for s in spans)
-    root_end = max((s["end_ns"] or s["start_ns"]) for s in spans)
-    root = mlflow.start_span_no_context(
-        name=record["tags"].get("crew", "crew"),
-        span_type=_SPAN_TYPES["root"],
-        inputs=record.get("trace_inputs"),
-        attributes=dict(record["tags"]),
-        tags={k: v for k, v in record["tags"].items() if k in {"crew", "dag_id", "item_id", "model"}},
-        metadata={"mlflow.sourceRun": run_id},
-        experiment_id=experiment_id,
-        start_time_ns=root_start,
-    )
-    live = {}
-    for span in spans:
-        parent = live.get(span["parent_id"], root)
-        live[span["span_id"]] = mlflow.start_span_no_context(
-            name=span["name"],
-            span_type=_SPAN_TYPES.get(span["kind"], "UNKNOWN"),
-            parent_span=parent,
-            inputs=span["inputs"],
-            attributes={k: v for k, v in span["attributes"].items() if v is not None},
-            start_time_ns=span["start_ns"],
-        )
-    for span in reversed(spans):
-        status = "OK" if span["ok"] is not False else "ERROR"
-        live[span["span_id"]].end(
-            outputs=span["outputs"] if span["ok"] is not False else {"error": span["error"]},
-            status=status,
-            end_time_ns=span["end_ns"] or root_end,
-        )
-    root.end(
-        outputs=record.get("trace_outputs"),
-        status="OK" if record["status"] == "FINISHED" else "ERROR",
-        end_time_ns=root_end,
-    )
-    if root.trace_id.startswith("MLFLOW_NO_OP"):
-        raise RuntimeError("MLflow tracing is disabled in this process; the trace was not recorded")
-    return root.trace_id
+    return update_linked_prompts_tag(None, [version])

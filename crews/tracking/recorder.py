@@ -33,6 +33,8 @@ from crewai.events.types.llm_events import (
 )
 from crewai.events.types.task_events import TaskCompletedEvent, TaskFailedEvent, TaskStartedEvent
 
+from crews.tracking.steps import StepLog, activate
+
 _STARTS = {
     CrewKickoffStartedEvent: "crew",
     TaskStartedEvent: "task",
@@ -53,7 +55,7 @@ _ENDS = {
 
 @dataclass
 class SpanRecord:
-    """One crew, task, agent or LLM-call span, JSON-serialisable."""
+    """One crew, task, agent, LLM-call or deterministic-step (tool, retriever) span, JSON-serialisable."""
 
     span_id: str
     parent_id: str | None
@@ -131,12 +133,14 @@ class EventRecorder:
         self._lock = threading.Lock()
         self._events: list[Any] = []
         self._stack: ExitStack | None = None
+        self._steps = StepLog()
 
     def start(self) -> EventRecorder:
         self._stack = ExitStack()
         self._stack.enter_context(crewai_event_bus.scoped_handlers())
         for event_type in (*_STARTS, *_ENDS):
             crewai_event_bus.on(event_type)(self._on_event)
+        self._stack.callback(activate(self._steps))
         return self
 
     def stop(self) -> list[SpanRecord]:
@@ -170,12 +174,14 @@ class EventRecorder:
                 span = open_llm.get(event.call_id)
             if span is not None:
                 _finish_span(span, event, ok)
-        ordered = sorted(spans.values(), key=lambda s: s.start_ns)
+        with self._steps.lock:
+            steps = list(self._steps.spans)
+        ordered = sorted([*spans.values(), *steps], key=lambda s: s.start_ns)
         _resolve_parents(ordered)
         return ordered
 
 
-_DEPTH = {"crew": 0, "task": 1, "agent": 2, "llm": 3}
+_DEPTH = {"crew": 0, "task": 1, "agent": 2, "llm": 3, "tool": 3, "retriever": 3}
 
 
 def _resolve_parents(spans: list[SpanRecord]) -> None:

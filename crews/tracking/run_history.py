@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from crews.tracking.mlflow_writer import connect
 
-KEPT_TAGS = ("prompt_hash", "prompt_version", "model", "provider", "item_id", "dag_id", "run_id")
+KEPT_TAGS = ("prompt_hash", "prompt_version", "prompt_source", "prompt_fallback", "model", "provider", "item_id",
+             "dag_id", "run_id")
 FILTERS = {
     "production": "tags.purpose = 'production' and attributes.status = 'FINISHED'",
     "evaluation": "tags.kind = 'evaluation' and attributes.status = 'FINISHED'",

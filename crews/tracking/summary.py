@@ -26,6 +26,7 @@ def llm_call_rows(spans: list[SpanRecord], pricing: PricingTable, provider: str)
         completion = int(usage.get("completion_tokens", 0))
         price = pricing.price(provider, span.attributes.get("model") or "")
         latency = (span.end_ns - span.start_ns) / 1e9 if span.end_ns else None
+        total_cost, input_cost = price.cost(prompt, completion), price.cost(prompt, 0)
         rows.append(
             {
                 "call_id": span.attributes.get("call_id"),
@@ -39,7 +40,9 @@ def llm_call_rows(spans: list[SpanRecord], pricing: PricingTable, provider: str)
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
                 "total_tokens": int(usage.get("total_tokens", prompt + completion)),
-                "cost_usd": price.cost(prompt, completion),
+                "cost_usd": total_cost,
+                "input_cost_usd": input_cost,
+                "output_cost_usd": total_cost - input_cost,  # so the two parts add up to the total (tiered prices)
                 "price_known": price.known,
                 "latency_s": latency,
                 "messages": span.inputs,

@@ -65,11 +65,15 @@ class CrewRunTracker:
         writer: Writer | None = None,
         pricing: PricingTable | None = None,
         prompt_template: str | None = None,
+        prompt_tags: dict[str, str] | None = None,
     ) -> None:
         self.context = context
         self.llm_params = llm_params
         self.prompt_hash = prompt_hash
         self.prompt_template = prompt_template
+        # Where the prompts came from (crews.prompt_source.ServedPrompts.tags): prompt_source, prompt_version
+        # (when served from the registry), prompt_alias, prompt_requested, prompt_fallback.
+        self.prompt_tags = dict(prompt_tags or {})
         self.inputs = inputs
         self.writer = writer or _default_writer
         self.pricing = pricing or pricing_table()
@@ -125,6 +129,7 @@ class CrewRunTracker:
             **self.context.tags(),
             "provider": provider,
             "model": str(self.llm_params.get("model", "")),
+            **self.prompt_tags,
             "prompt_hash": self.prompt_hash,
             "status": "failed" if exc else "succeeded",
             "price_known": str(all(r["price_known"] for r in rows)).lower(),
@@ -148,7 +153,7 @@ class CrewRunTracker:
             "params": {"crew": self.context.crew, **{f"llm.{k}": v for k, v in self.llm_params.items()}},
             "metrics": metrics,
             "artifacts": artifacts,
-            "spans": [s.to_dict() for s in spans],
+            "spans": _with_usage(spans, rows, provider),
             "trace_inputs": self.inputs,
             "trace_outputs": self.output if exc is None else {"error": str(exc)},
             "status": "FAILED" if exc else "FINISHED",
@@ -159,6 +164,32 @@ class CrewRunTracker:
 
     def publish(self, record: dict[str, Any]) -> None:
         self.mlflow_run_id, self.spooled_to = publish_record(record, self.writer)
+
+
+def _with_usage(spans: list, rows: list[dict[str, Any]], provider: str) -> list[dict[str, Any]]:
+    """The spans as dicts; each LLM call's carries its paid token usage and, when the price is known, its
+    cost (a reply replayed from the response cache spent nothing: zero tokens, ``cached_tokens`` kept)."""
+    by_call = {row["call_id"]: row for row in rows}
+    out = []
+    for span in spans:
+        data = span.to_dict()
+        row = by_call.get(data["attributes"].get("call_id")) if data["kind"] == "llm" else None
+        if row is not None:
+            paid = not row["cached"]
+            data["attributes"]["provider"] = provider
+            data["attributes"]["token_usage"] = {
+                "input_tokens": row["prompt_tokens"] if paid else 0,
+                "output_tokens": row["completion_tokens"] if paid else 0,
+                "total_tokens": row["total_tokens"] if paid else 0,
+            }
+            if row["price_known"]:
+                data["attributes"]["cost"] = {
+                    "input_cost": row["input_cost_usd"] if paid else 0.0,
+                    "output_cost": row["output_cost_usd"] if paid else 0.0,
+                    "total_cost": row["cost_usd"] if paid else 0.0,
+                }
+        out.append(data)
+    return out
 
 
 def publish_record(record: dict[str, Any], writer: Writer) -> tuple[str | None, str | None]:

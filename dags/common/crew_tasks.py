@@ -210,6 +210,7 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     import crews  # noqa: F401  (CrewAI telemetry off before crewai loads)
+    from common.prompt_params import prompt_selector
     from crews.errors import InputError
     from crews.runner import run_item
     from crews.runtime.budget import BudgetExceeded
@@ -218,7 +219,7 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
     if progress:
         log.info("fan-out progress: %s", progress)
     try:
-        result = run_item(crew, item, llm_settings(), context=task_identity())
+        result = run_item(crew, item, llm_settings(), context=task_identity(), prompt_version=prompt_selector())
     except InputError as exc:
         raise AirflowFailException(str(exc)) from exc
     except BudgetExceeded as exc:

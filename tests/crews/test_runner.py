@@ -18,7 +18,7 @@ from crews.runner import run_item
 from crews.runtime.settings import LLMSettings
 from crews.runtime.tracked_llm import StructuredOutputError
 from crews.tracking import spool
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FAKE_MODEL_PRICING, FakeOpenAI
 from tests.support.scripted_crews import respond
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +31,10 @@ OK = ("pass",)  # a fault-list entry that lets the request through
 
 @pytest.fixture(autouse=True)
 def _mlflow_down(monkeypatch):
-    """Tracking goes to a closed port: records are spooled, so the tests can read them."""
+    """Tracking goes to a closed port: records are spooled, so the tests can read them. The fake
+    model is priced (at 0), so the shipped USD budgets let it run."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("CREWS_PRICING_FILE", str(FAKE_MODEL_PRICING))
 
 
 def _settings(server: FakeOpenAI | None, **overrides) -> LLMSettings:
@@ -121,6 +123,18 @@ def test_budget_spent_by_the_fan_out_skips_the_next_item(tmp_path, monkeypatch):
     assert index < 4  # stopped early, not after the whole fan-out
     tracked = _spooled()
     assert tracked[-1]["metrics"]["budget.run_limit_tokens"] == 400
+
+
+def test_usd_budget_refuses_a_model_without_a_price_before_any_call(monkeypatch):
+    from crews.errors import InputError
+    from crews.runtime.budget import PriceUnknown
+
+    monkeypatch.delenv("CREWS_PRICING_FILE")  # the shipped overrides: none; "fake" has no list price
+    with FakeOpenAI(respond) as server:
+        with pytest.raises(PriceUnknown, match="no price is known for model 'fake'") as refused:
+            run_item("fact_check", DRAFT, _settings(server), context={**TI, "try_number": 1})
+    assert isinstance(refused.value, InputError)  # the Airflow task fails at once, without retries
+    assert server.requests == [] and _spooled() == []  # no LLM call, no tracked run
 
 
 _CHILD = """

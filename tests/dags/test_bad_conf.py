@@ -273,7 +273,7 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
 
 REFUSED_CONF = [
     # (dag_id, conf, what the first task says, the scripted LLM); the final task must fail at once saying why
-    ("fact_check_copy", {"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts']",
+    ("fact_check_copy", {"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts', 'prompt_version']",
      "tests.support.scripted_fact_check:respond"),
     ("fact_check_copy", {"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once",
      "tests.support.scripted_fact_check:respond"),

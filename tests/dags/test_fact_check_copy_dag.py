@@ -73,6 +73,18 @@ def test_the_batch_summary_tracks_the_share_routed_to_review(dag_run):
     assert (batch.data.tags["dag_id"], batch.data.tags["task_id"]) == ("fact_check_copy", "collect_results")
     assert {k: batch.data.metrics[k] for k in ("items", "items_failed", "routed_to_review", "review_share")} == {
         "items": 3.0, "items_failed": 1.0, "routed_to_review": 0.0, "review_share": 0.0}
+    # the batch run is the parent of the DAG run's item runs, spans them, and lists them
+    items = client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")
+    assert len(items) == 2 and {r.data.tags["mlflow.parentRunId"] for r in items} == {batch.info.run_id}
+    assert batch.info.start_time <= min(r.info.start_time for r in items)
+    assert batch.info.end_time >= max(r.info.end_time for r in items) and batch.data.metrics["duration_s"] > 0
+    traces = [r.data.tags["trace_id"] for r in items]
+    mlflow.set_tracking_uri(client.tracking_uri)
+    try:  # one session per DAG run
+        sessions = {mlflow.get_trace(t).info.trace_metadata["mlflow.trace.session"] for t in traces}
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert sessions == {f"fact_check_copy/{batch.data.tags['run_id']}"}
 
 
 def test_task_logs_show_fan_out_and_token_progress(dag_run):

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.dags.dagtest_support import run_dag_test
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FAKE_MODEL_PRICING, FakeOpenAI
 from tests.support.scripted_crews import respond
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,8 @@ def dag_run(tmp_path_factory):
     with FakeOpenAI(respond) as server:
         conn = {"conn_type": "generic", "host": server.base_url, "password": SENTINEL,
                 "extra": {"provider": "openai_compatible", "model": "fake", "structured_output": "json_object_schema"}}
-        env = {"AIRFLOW_CONN_LLM_DEFAULT": json.dumps(conn), "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
+        env = {"AIRFLOW_CONN_LLM_DEFAULT": json.dumps(conn), "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
+               "CREWS_PRICING_FILE": str(FAKE_MODEL_PRICING)}
         out = run_dag_test("fact_check_copy", {"drafts": [DRAFT]}, "unused:respond", tmp_path_factory.mktemp("sentinel"),
                            extra_env=env)
         return {**out, "requests": list(server.requests)}
@@ -95,6 +96,7 @@ def test_cli_style_run_with_the_key_in_the_environment(mlflow_sqlite, _isolated_
     from crews.runtime.settings import LLMSettings
 
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("CREWS_PRICING_FILE", str(FAKE_MODEL_PRICING))
     with FakeOpenAI(respond) as server:
         for name, value in {"PROVIDER": "openai_compatible", "MODEL": "fake", "BASE_URL": server.base_url,
                             "API_KEY": SENTINEL, "STRUCTURED_OUTPUT": "json_object_schema"}.items():

@@ -19,10 +19,14 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+# CREWS_PRICING_FILE for runs against the fake: its model "fake" has no list price, and the USD
+# budgets of include/limits.yaml refuse a model without one. This file prices it at 0.
+FAKE_MODEL_PRICING = Path(__file__).with_name("fake_model_pricing.yaml")
 _SCHEMA_MODULES = ("crews.fact_check.schemas", "crews.data_qa.schemas", "crews.contract_qa.schemas",
                    "crews.evaluation.judge")
 

@@ -32,6 +32,23 @@ def test_a_prompt_change_that_shifts_tokens_and_answers_is_flagged_and_attribute
     assert any(r.startswith("total_tokens: PSI") for r in report.reasons())
 
 
+def test_windows_name_where_the_prompts_came_from_and_the_yaml_fallbacks():
+    recent = _runs(20, 3, prompt="3")
+    for run in recent:
+        run["tags"]["prompt_source"] = "registry"
+    for run in recent[:4]:
+        run["tags"] |= {"prompt_version": "2", "prompt_source": "yaml",
+                        "prompt_fallback": "MLflow unreachable: ConnectError"}
+    baseline = _runs(60, 4, prompt="2")  # from before the registry served prompts: no prompt_source tag
+    report = measure_drift("fact_check", recent + baseline, _evals(0.8, 0.81), CFG)
+    assert report.windows["recent"]["prompt_versions"] == {"2": 4, "3": 16}
+    assert report.windows["recent"]["prompt_sources"] == {"yaml": 4, "registry": 16}
+    assert report.windows["recent"]["prompt_fallbacks"] == 4 and report.windows["baseline"]["prompt_fallbacks"] == 0
+    assert "prompt_sources changed: baseline {'yaml': 60} -> recent {'yaml': 4, 'registry': 16}" in report.changes
+    assert ("4 of 20 recent runs fell back to the YAML prompt files (most often: MLflow unreachable: ConnectError)"
+            in report.changes)
+
+
 def test_an_unchanged_window_stays_quiet():
     quiet = [measure_drift("contract_qa", _runs(20, seed) + _runs(60, seed + 100), _evals(0.8, 0.81), CFG)
              for seed in range(10)]

@@ -73,3 +73,62 @@ def test_shipped_limits_file_is_valid_and_dag_overrides_default(tmp_path, monkey
     monkeypatch.setenv("CREWS_LIMITS_FILE", str(bad))
     with pytest.raises(ValueError, match="limits file .* is invalid"):
         load_limits()
+
+
+def _attach(tmp_path, monkeypatch, limits_yaml: str, model: str = "mystery-model", dag_id: str | None = None):
+    from crews.runtime.guards import attach_guards
+    from crews.runtime.settings import LLMSettings
+
+    limits = tmp_path / "limits.yaml"
+    limits.write_text(limits_yaml)
+    monkeypatch.setenv("CREWS_LIMITS_FILE", str(limits))
+    settings = LLMSettings(provider="openai_compatible", model=model, base_url="http://127.0.0.1:9/v1")
+    llm = ScriptedLLM(model=model, provider="scripted").with_responder(lambda m, r: "one two")
+    context = {"dag_id": dag_id, "run_id": "r1", "task_id": "t", "map_index": 0} if dag_id else {}
+    return attach_guards(llm, settings, context, "item_1"), llm
+
+
+def test_usd_budget_refuses_a_model_without_a_price_before_any_call(tmp_path, monkeypatch):
+    from crews.errors import InputError
+    from crews.runtime.budget import PriceUnknown
+
+    monkeypatch.delenv("CREWS_PRICING_FILE", raising=False)
+    with pytest.raises(PriceUnknown) as refused:
+        _attach(tmp_path, monkeypatch, "budgets:\n  default:\n    per_run: {tokens: 1000, usd: 5}\n"
+                                       "    per_task: {usd: 1}\n")
+    message = str(refused.value)
+    assert "'mystery-model'" in message and "'openai_compatible'" in message
+    assert "budgets.default.per_run.usd and budgets.default.per_task.usd" in message
+    assert "include/pricing.yaml" in message and "CREWS_PRICING_FILE" in message and "usd: null" in message
+    # Refused like an item whose run spent its budget, and failed without retries like invalid input.
+    assert refused.value.started is False and isinstance(refused.value, InputError)
+
+
+def test_the_refusal_names_the_dags_own_budget(tmp_path, monkeypatch):
+    from crews.runtime.budget import PriceUnknown
+
+    with pytest.raises(PriceUnknown, match=r"USD budget budgets\.nightly\.per_task\.usd of "):
+        _attach(tmp_path, monkeypatch, "budgets:\n  default:\n    per_run: {usd: 5}\n"
+                                       "  nightly:\n    per_task: {tokens: 10, usd: 1}\n", dag_id="nightly")
+
+
+def test_token_only_budget_runs_a_model_without_a_price(tmp_path, monkeypatch):
+    guard, llm = _attach(tmp_path, monkeypatch, "budgets:\n  default:\n    per_run: {tokens: 10, usd: null}\n")
+    assert guard.price.known is False
+    llm.call("a b c d e f")  # 6 prompt + 2 completion words
+    spent = guard.ledger.spent(guard.run_key)
+    assert spent.tokens == 8 and spent.usd == 0
+    llm.call("g h")
+    with pytest.raises(BudgetExceeded, match="12 of 10 tokens"):
+        llm.call("i j")
+
+
+def test_a_configured_price_lets_the_usd_budget_count_the_model(tmp_path, monkeypatch):
+    pricing = tmp_path / "pricing.yaml"
+    pricing.write_text("per_million_tokens:\n  mystery-model: {prompt: 1000000, completion: 0}\n")
+    monkeypatch.setenv("CREWS_PRICING_FILE", str(pricing))
+    guard, llm = _attach(tmp_path, monkeypatch, "budgets:\n  default:\n    per_run: {usd: 5}\n")
+    llm.call("a b c d e f")  # 6 prompt tokens at $1 each
+    assert guard.ledger.spent(guard.run_key).usd == 6.0
+    with pytest.raises(BudgetExceeded, match=r"\$6.0000 of \$5.0000"):
+        llm.call("again")

@@ -40,7 +40,19 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
     assert len(chat) == 3
     output = chat[0].outputs if isinstance(chat[0].outputs, dict) else json.loads(chat[0].outputs)
     assert chat[0].inputs[0]["role"] == "system" and output["claims"]
-    assert {s.span_type for s in trace.data.spans} == {"CHAIN", "AGENT", "CHAT_MODEL"}
+    assert {s.span_type for s in trace.data.spans} == {"CHAIN", "TASK", "AGENT", "CHAT_MODEL", "TOOL"}
+    # MLflow's own token usage: the trace's total is the sum over the LLM calls, as in the run's metrics
+    usage = [s.get_attribute("mlflow.chat.tokenUsage") for s in chat]
+    assert trace.info.token_usage["total_tokens"] == sum(u["total_tokens"] for u in usage)
+    assert trace.info.token_usage["total_tokens"] == run.data.metrics["total_tokens"] > 0
+    assert trace.info.token_usage["input_tokens"] == run.data.metrics["prompt_tokens"]
+    assert chat[0].get_attribute("mlflow.llm.model") == "scripted" and chat[0].get_attribute("mlflow.llm.provider") == "local"
+    # the deterministic checks are TOOL spans with their inputs, result and verdicts
+    tools = {s.name: s for s in trace.data.spans if s.span_type == "TOOL"}
+    assert {"verify_claims", "apply_fixes", "check_revision"} <= set(tools)
+    verify = tools["verify_claims"]
+    assert verify.inputs["copy_text"] and sum(verify.get_attribute("verdicts").values()) == len(verify.outputs)
+    assert verify.parent_id == trace.data.spans[0].span_id  # between the two crews: under the root
 
 
 def test_check_server_fails_fast_for_dead_http_server():
@@ -152,3 +164,39 @@ def test_airflow_runs_lead_with_the_item_and_name_their_task_as_source():
     tags = context.tags()
     assert tags["mlflow.source.type"] == "JOB" and tags["mlflow.source.name"] == "airflow:fact_check_copy.check_draft"
     assert tags["map_index"] == "3" and tags["item_id"] == "spa_v2"
+
+
+def test_a_dag_runs_item_runs_nest_under_its_batch_run(tracking_uri, monkeypatch):
+    """The batch run is the parent of every item run of its DAG run and spans them; an item written later
+    (replayed from the spool) finds its parent too; re-writing the batch run re-points the items."""
+    from crews.tracking import tracker
+
+    monkeypatch.setattr(tracker, "_replacing_writer", lambda r: write_run(r, tracking_uri, replace=True))
+
+    def item(item_id, run_id="manual__1", new=True):
+        context = RunContext(crew="fact_check", item_id=item_id, source="airflow", dag_id="fact_check_copy",
+                             run_id=run_id, task_id="check_draft", map_index=0, try_number=1)
+        with CrewRunTracker(context, {"provider": "local"}, "h1",
+                            writer=lambda r: write_run(r, tracking_uri, new=new)) as t:
+            t.set_output({"ok": True})
+        return t.mlflow_run_id
+
+    first, second, other = item("a"), item("b"), item("c", run_id="manual__2")
+    tags = {"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "collect_results"}
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 2.0})
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("crews/fact_check").experiment_id
+    (batch,) = client.search_runs([experiment], "tags.kind = 'batch'")
+    parents = {r: client.get_run(r).data.tags.get("mlflow.parentRunId") for r in (first, second, other)}
+    assert parents == {first: batch.info.run_id, second: batch.info.run_id, other: None}
+    assert batch.info.start_time <= client.get_run(first).info.start_time
+    assert batch.data.metrics["item_runs"] == 2 and batch.data.metrics["duration_s"] > 0
+    listed = json.loads(open(client.download_artifacts(batch.info.run_id, "items.json", ".")).read())
+    assert sorted(i["item_id"] for i in listed) == ["a", "b"]
+
+    late = item("d", new=False)  # the spool's replay path
+    assert client.get_run(late).data.tags["mlflow.parentRunId"] == batch.info.run_id
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 3.0})
+    (again,) = client.search_runs([experiment], "tags.kind = 'batch'")
+    assert again.info.run_id != batch.info.run_id
+    assert {client.get_run(r).data.tags["mlflow.parentRunId"] for r in (first, second, late)} == {again.info.run_id}
