@@ -29,11 +29,37 @@ def forget_memoized(crew: object) -> None:
     are dropped now and again when the crew is freed.
     """
     marker = str(("__instance__", id(crew)))
+    with _memo._lock.w_locked():  # normal code: waiting for the lock is safe here
+        _evict([marker, *_take_deferred()])
+    weakref.finalize(crew, _on_freed, marker)
 
-    def evict() -> None:
-        with _memo._lock.w_locked():
-            for key in [k for k in _memo._cache if marker in k]:
-                del _memo._cache[key]
 
-    evict()
-    weakref.finalize(crew, evict)
+# Markers of crews freed while the memo's lock was taken. The garbage collector runs finalizers at any
+# allocation, also inside a section that holds the (non-reentrant) lock in this very thread, crewai's
+# or our own eviction; waiting there deadlocked the test suite. A finalizer therefore never waits:
+# it evicts when the lock is free and otherwise leaves the marker for the next forget_memoized.
+_deferred: list[str] = []
+
+
+def _evict(markers: list[str]) -> None:
+    for key in [k for k in _memo._cache if any(m in k for m in markers)]:
+        del _memo._cache[key]
+
+
+def _take_deferred() -> list[str]:
+    taken = _deferred[:]
+    del _deferred[: len(taken)]  # a marker appended meanwhile (by a finalizer) stays
+    return taken
+
+
+def _on_freed(marker: str) -> None:
+    lock = _memo._lock  # crewai's RWLock; its Condition holds an RLock, so a finalizer run inside it gets in
+    with lock._cond:
+        if lock._writer or lock._readers:
+            _deferred.append(marker)
+            return
+        lock._writer = True
+    try:
+        _evict([marker])
+    finally:
+        lock.w_release()

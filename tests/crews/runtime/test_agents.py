@@ -33,3 +33,20 @@ def test_memoized_agents_are_dropped_when_the_crew_is_freed():
         del crew
         gc.collect()
         assert not any(marker in key for key in cache._cache)
+
+
+def test_a_crew_freed_while_the_memo_is_locked_is_evicted_later_instead_of_deadlocking():
+    """The garbage collector runs finalizers inside any section, also one holding the memo's lock in the
+    same thread (it hung the test suite): the freed crew's entries are dropped by the next crew instead."""
+    crew = FactCheckCrew(_llm())
+    crew.editor()
+    marker = str(("__instance__", id(crew)))
+    cache._lock.w_acquire()
+    try:
+        del crew
+        gc.collect()  # the crew's finalizer runs here, in this thread, while the lock is taken
+    finally:
+        cache._lock.w_release()
+    assert any(marker in key for key in cache._cache)
+    DataQACrew(_llm())
+    assert not any(marker in key for key in cache._cache)
