@@ -47,8 +47,9 @@ def run_item(
     llm = build_llm(settings)
     budget = attach_guards(llm, settings, context or {}, item_id)
     budget.check(started=False)
-    # Before the tracker: this imports MLflow when the server answers, and two threads importing it at
-    # once (the tracker prefetches it in the background) break its partial import.
+    # Two GETs to an HTTP server, no MLflow import (the slot's model would wait for it). Before the
+    # tracker: a non-HTTP store imports MLflow here, and two threads importing it at once (the tracker
+    # prefetches it in the background) break its partial import.
     served = load_served(crew, prompt_version, spec.config_dir)
     started = time.perf_counter()
     with CrewRunTracker(

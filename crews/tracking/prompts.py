@@ -33,6 +33,14 @@ from crews.prompt_source import (
     template_hash,
     yaml_prompts,
 )
+from crews.tracking.mlflow_writer import TrackingUnavailable, connect, tracking_uri
+from crews.tracking.prompt_rest import (
+    NotInRegistry,
+    RegistryUnreachable,
+    RestPromptVersion,
+    fetch_version,
+    prompt_exists,
+)
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +160,30 @@ def _lookup(client: Any, crew: str, choice: Selector) -> Any:
                               f"(python -m crews prompts promote {crew} <version> --alias {choice.alias})")
 
 
+def _rest_lookup(uri: str, crew: str, choice: Selector) -> RestPromptVersion:
+    """:func:`_lookup` over the server's REST API, without importing MLflow."""
+    name = prompt_name(crew)
+    try:
+        return fetch_version(uri, name, version=choice.version, alias=choice.alias)
+    except NotInRegistry:
+        pass
+    if not prompt_exists(uri, name):
+        raise PromptRegistryError(f"prompt {name} is not registered (python -m crews prompts push {crew})")
+    if choice.version:
+        raise PromptRegistryError(f"prompt {name} has no version {choice.version}")
+    raise PromptRegistryError(f"prompt {name} has no alias {choice.alias!r} "
+                              f"(python -m crews prompts promote {crew} <version> --alias {choice.alias})")
+
+
+def _served_version(crew: str, choice: Selector) -> Any:
+    """The version ``choice`` names: asked over REST from an HTTP server (MLflow is not imported in the
+    item's LLM slot for it), through ``MlflowClient`` from any other store."""
+    uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        return _rest_lookup(uri, crew, choice)
+    return _lookup(connect(uri), crew, choice)
+
+
 def load_served(crew: str, requested: str | int | None = None, config_dir: Path | None = None) -> ServedPrompts:
     """The prompts to serve one run of ``crew``: the registry version that ``requested`` (else
     ``CREWS_PROMPT_VERSION``, ``CREWS_PROMPT_ALIAS``, ``production``) names, or the YAML files on disk.
@@ -174,15 +206,11 @@ def load_served(crew: str, requested: str | int | None = None, config_dir: Path 
     if not choice.valid:
         return fallback(f"{choice.text!r} is neither an alias name nor a version number")
     try:
-        from crews.tracking.mlflow_writer import connect
-
-        client = connect()
-    except Exception as exc:
-        return fallback(f"MLflow unreachable: {exc}")
-    try:
-        version = _lookup(client, crew, choice)
+        version = _served_version(crew, choice)
     except PromptRegistryError as exc:
         return fallback(str(exc))
+    except (TrackingUnavailable, RegistryUnreachable) as exc:
+        return fallback(f"MLflow unreachable: {exc}")
     except Exception as exc:
         return fallback(f"prompt registry error: {type(exc).__name__}: {str(exc)[:300]}")
     disk = config_files(config_dir)
