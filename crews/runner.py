@@ -22,6 +22,7 @@ def run_item(
     context: dict[str, Any] | None = None,
     base_dir: Path | None = None,
     prompt_version: str | int | None = None,
+    wait_for_tracking: bool = True,
 ) -> dict[str, Any]:
     """Validate ``payload``, run the crew on it inside one tracked MLflow run.
 
@@ -30,13 +31,17 @@ def run_item(
     prompts (an alias or a version number of prompt ``crews.<crew>``, or ``yaml``;
     default ``CREWS_PROMPT_VERSION``, ``CREWS_PROMPT_ALIAS``, ``production``): see
     :func:`crews.tracking.prompts.load_served`, which falls back to the YAML files.
-    Returns a JSON-safe dict: the item id, a one-line summary, the full result,
-    the prompts served and where it was tracked.
+    The MLflow run is created while the crew works and finished on a writer thread;
+    ``wait_for_tracking=False`` returns without waiting for that (a caller running many
+    items calls :func:`crews.tracking.background.wait_for_writes` at the end; a normal
+    interpreter exit waits by itself). Returns a JSON-safe dict: the item id, a
+    one-line summary, the full result, the prompts served and where it was tracked.
     Raises :class:`crews.errors.InputError` for invalid input before any LLM call,
     and :class:`crews.runtime.budget.BudgetExceeded` when the run's budget is spent.
     """
     from crews.runtime.guards import attach_guards
     from crews.runtime.llm_factory import build_llm
+    from crews.tracking.background import wait_for_writes
     from crews.tracking.prompts import load_served
     from crews.tracking.tracker import CrewRunTracker
 
@@ -52,21 +57,29 @@ def run_item(
     # prefetches it in the background) break its partial import.
     served = load_served(crew, prompt_version, spec.config_dir)
     started = time.perf_counter()
-    with CrewRunTracker(
+    tracker = CrewRunTracker(
         run_context,
         settings.public_dict(),
         served.prompt_hash,
         inputs=item.model_dump(mode="json"),
         prompt_template=served.template,
         prompt_tags=served.tags(),
-    ) as tracker:
-        try:
-            with serving(served):
-                result = spec.run(item, llm)
-            tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
-                               spec.artifacts(result) if spec.artifacts else None)
-        finally:
-            tracker.output_metrics.update(budget.metrics())
+    )
+    try:
+        with tracker:
+            try:
+                with serving(served):
+                    result = spec.run(item, llm)
+                tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
+                                   spec.artifacts(result) if spec.artifacts else None)
+            finally:
+                tracker.output_metrics.update(budget.metrics())
+    finally:
+        if wait_for_tracking:  # the run is finished on a writer thread (crews.tracking.background)
+            waited = time.perf_counter()
+            wait_for_writes()
+            tracker.settle()
+            tracker.tracking_seconds += time.perf_counter() - waited
     crew_seconds = time.perf_counter() - started - tracker.tracking_seconds
     metrics = tracker.record["metrics"] if tracker.record else {}
     log.info(

@@ -141,47 +141,90 @@ def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = Fal
 
 def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False) -> str:
     import mlflow
-    from mlflow.entities import Metric, Param
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
     done = None if new else _existing_run(client, experiment_id, record["record_id"], keep_finished=not replace)
     if done:
         return done
-    version = _prompt_version(client, record) if record.get("prompt_template") else None
     children = _item_runs(client, experiment_id, record["tags"]) if record["tags"].get("kind") == "batch" else None
     if children:
         record = _batch_over(record, children)
-    tags = {**record["tags"], "mlflow.runName": record["run_name"], "record_id": record["record_id"]}
+    # A fresh trace id: a record replayed from the spool may have left part of a trace under its old one.
+    tags = _creation_tags(client, record, new_trace_id() if record["spans"] else None)
     if not new and children is None and (parent := _batch_run(client, experiment_id, record["tags"])):
         tags["mlflow.parentRunId"] = parent  # an item replayed from the spool after its DAG run's summary
+    run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags).info
+    _complete(client, record, run.run_id, run.artifact_uri, tags.get("trace_id"), experiment_id)
+    for child in children or []:
+        client.set_tag(child.info.run_id, "mlflow.parentRunId", run.run_id)
+    return run.run_id
+
+
+def _creation_tags(client: Any, record: dict[str, Any], trace_id: str | None) -> dict[str, str]:
+    """The tags a run is created with: the record's, its name and id, the trace id and the prompt link."""
+    tags = {**record["tags"], "mlflow.runName": record["run_name"], "record_id": record["record_id"]}
     if record.get("prompt_template"):
+        version = _prompt_version(client, record)
         tags["prompt_version"] = str(version.version) if version else "unregistered"
-    if version:  # the tag MLflow's link_prompt_version_to_run sets, given at creation: no extra requests
-        tags["mlflow.linkedPrompts"] = _linked_prompts(version)
-    trace_id = new_trace_id() if record["spans"] else None
+        if version:  # the tag MLflow's link_prompt_version_to_run sets, given at creation: no extra requests
+            tags["mlflow.linkedPrompts"] = _linked_prompts(version)
     if trace_id:
         tags["trace_id"] = trace_id
-    run = client.create_run(experiment_id, start_time=record["start_ms"], tags=tags).info
-    run_id = run.run_id
+    return tags
+
+
+def _complete(client: Any, record: dict[str, Any], run_id: str, artifact_uri: str, trace_id: str | None,
+              experiment_id: str, tags: dict[str, str] | None = None) -> None:
+    """Everything after ``create_run``: trace, params and metrics (and ``tags``), artifacts, then the end."""
+    from mlflow.entities import Metric, Param, RunTag
+
     now = int(time.time() * 1000)
-    # The rest are independent requests: sent side by side, all done (or the first error raised) before
-    # the run is marked finished, so a run that is FINISHED is complete.
+    # Independent requests: sent side by side, all done (or the first error raised) before the run is
+    # marked finished, so a run that is FINISHED is complete.
     jobs = [
-        lambda: write_trace(client.tracking_uri, record, experiment_id, run_id, trace_id),
         lambda: client.log_batch(
             run_id,
             metrics=[Metric(k, float(v), now, 0) for k, v in sorted(record["metrics"].items())],
             params=[Param(k, str(v)[:6000]) for k, v in sorted(record["params"].items())],
+            tags=[RunTag(k, str(v)[:8000]) for k, v in sorted((tags or {}).items())],
         ),
-        *(lambda name=name, text=text: _upload_text(run.artifact_uri, name, text)
+        *(lambda name=name, text=text: _upload_text(artifact_uri, name, text)
           for name, text in record["artifacts"].items()),
     ]
+    if trace_id and record["spans"]:
+        jobs.append(lambda: write_trace(client.tracking_uri, record, experiment_id, run_id, trace_id))
     _run_all(jobs)
     client.set_terminated(run_id, status=record["status"], end_time=record["end_ms"])
-    for child in children or []:
-        client.set_tag(child.info.run_id, "mlflow.parentRunId", run_id)
-    return run_id
+
+
+def open_run(head: dict[str, Any], uri: str | None = None) -> dict[str, str]:
+    """Create the run of a record still being recorded (status RUNNING), from its ``head``: the record's
+    experiment, run name, record id, start, start tags, prompt template and trace id. Returns the run's
+    ``run_id``, ``artifact_uri`` and ``experiment_id``, for :func:`finish_run`.
+
+    Sent while the crew works, so only the rest of the record is left for after it.
+    """
+    import mlflow
+
+    client = connect(uri)
+    mlflow.set_tracking_uri(client.tracking_uri)
+    experiment_id = ensure_experiment(client, head["experiment"])
+    tags = _creation_tags(client, head, head.get("trace_id"))
+    run = client.create_run(experiment_id, start_time=head["start_ms"], tags=tags).info
+    return {"run_id": run.run_id, "artifact_uri": run.artifact_uri, "experiment_id": experiment_id,
+            "prompt_version": tags.get("prompt_version", "")}
+
+
+def finish_run(record: dict[str, Any], opened: dict[str, str], uri: str | None = None) -> str:
+    """Write the rest of ``record`` into the run :func:`open_run` created; its tags as they are at the end."""
+    client = connect(uri)
+    tags = dict(record["tags"])
+    if opened.get("prompt_version"):
+        tags["prompt_version"] = opened["prompt_version"]
+    _complete(client, record, opened["run_id"], opened["artifact_uri"], record.get("trace_id"),
+              opened["experiment_id"], tags)
+    return opened["run_id"]
 
 
 _pool: Any = None

@@ -151,7 +151,8 @@ def redact(value: Any) -> Any:
 
 
 # Run-record fields that are numbers, identifiers or project YAML (the prompts): left as they are.
-_KEEP = {"record_id", "experiment", "metrics", "start_ms", "end_ms", "status", "prompt_template", "prompt_hash"}
+_KEEP = {"record_id", "experiment", "metrics", "start_ms", "end_ms", "status", "prompt_template", "prompt_hash",
+         "trace_id"}
 _KEEP_TAGS = {"prompt_hash", "record_id", "trace_id", "dag_id", "run_id", "task_id", "map_index", "try_number"}
 _KEEP_SPAN = {"span_id", "parent_id", "kind", "start_ns", "end_ns", "ok"}
 _KEEP_ATTRIBUTES = {"call_id", "task_id"}

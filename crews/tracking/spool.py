@@ -29,6 +29,28 @@ def spool(record: dict[str, Any], directory: Path | None = None) -> Path:
     return path
 
 
+def claim(record: dict[str, Any], directory: Path | None = None) -> Path:
+    """Persist ``record`` as claimed by this process (a write is under way): no replayer takes it while
+    this process lives; :func:`recover_claims` puts it back if the process dies before :func:`release`."""
+    directory = directory or spool_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{record['record_id']}.claimed-{os.getpid()}"
+    tmp = directory / f"{record['record_id']}.tmp"
+    tmp.write_text(json.dumps(record, default=str))
+    tmp.replace(path)
+    return path
+
+
+def release(claimed: Path, written: bool) -> Path | None:
+    """End a claim: drop the record once ``written``, else leave it in the spool for replay (its path)."""
+    if written:
+        claimed.unlink(missing_ok=True)
+        return None
+    path = claimed.with_suffix(".json")
+    claimed.replace(path)
+    return path
+
+
 def replay(write: Callable[[dict[str, Any]], str], directory: Path | None = None) -> tuple[int, int]:
     """Write every spooled record with ``write``; remove those written. Returns (written, left).
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crews.runtime.pricing import PricingTable, pricing_table
-from crews.tracking import spool
+from crews.tracking import background, spool
 from crews.tracking.context import RunContext
 from crews.tracking.recorder import EventRecorder
 from crews.tracking.summary import llm_call_rows, metrics_from_calls
@@ -33,20 +33,27 @@ log = logging.getLogger(__name__)
 Writer = Callable[[dict[str, Any]], str]
 
 
-def _prefetch_writer() -> None:
-    """Import MLflow in the background while the crew waits on the LLM."""
+def _open_in_background(tracker: CrewRunTracker) -> None:
+    """While the crew waits on the LLM: import MLflow and create the item's run (status RUNNING)."""
     try:
-        import mlflow  # noqa: F401
+        from crews.tracking.mlflow_writer import open_run
+        from crews.tracking.redaction import redact_record
 
-        import crews.tracking.mlflow_writer  # noqa: F401
-    except Exception as exc:  # the real write reports it
-        log.debug("MLflow prefetch failed: %s", exc)
+        tracker.opened = open_run(redact_record(tracker.head()))
+    except Exception as exc:  # the write after the crew tries again, or spools the record
+        log.debug("MLflow run not opened during the crew: %s", exc)
 
 
 def _default_writer(record: dict[str, Any]) -> str:
     from crews.tracking.mlflow_writer import write_run
 
     return write_run(record, new=True)  # a fresh record (new uuid): no earlier partial run to look for
+
+
+def _default_writer_replay(record: dict[str, Any]) -> str:
+    from crews.tracking.mlflow_writer import write_run
+
+    return write_run(record)  # a spooled record: a partial run written for it before is replaced
 
 
 def _dumps(value: Any) -> str:
@@ -85,16 +92,40 @@ class CrewRunTracker:
         self.spooled_to: str | None = None
         self.tracking_seconds = 0.0
         self._recorder = EventRecorder()
-        self._prefetch: threading.Thread | None = None
+        self._opening: threading.Thread | None = None
+        self.opened: dict[str, str] | None = None  # the run created during the crew (open_run)
+        self._finishing: Any = None  # the writer thread's future (background.submit)
         self._start = 0.0
+        self._record_id = uuid.uuid4().hex
+        self._trace_id = ""
 
     def __enter__(self) -> CrewRunTracker:
         self._start = time.time()
         self._recorder.start()
         if self.writer is _default_writer:
-            self._prefetch = threading.Thread(target=_prefetch_writer, name="mlflow-prefetch", daemon=True)
-            self._prefetch.start()
+            from crews.tracking.trace_export import new_trace_id
+
+            self._trace_id = new_trace_id()
+            self._opening = threading.Thread(target=_open_in_background, args=(self,), name="mlflow-open",
+                                             daemon=True)
+            self._opening.start()
         return self
+
+    def head(self) -> dict[str, Any]:
+        """What the run is created with before the crew ends (see :func:`mlflow_writer.open_run`)."""
+        return {"record_id": self._record_id, "experiment": self.context.experiment,
+                "run_name": self.context.run_name, "start_ms": int(self._start * 1000),
+                "tags": {**self._tags(), "status": "running"}, "prompt_template": self.prompt_template,
+                "trace_id": self._trace_id}
+
+    def _tags(self) -> dict[str, str]:
+        return {
+            **self.context.tags(),
+            "provider": str(self.llm_params.get("provider", "")),
+            "model": str(self.llm_params.get("model", "")),
+            **self.prompt_tags,
+            "prompt_hash": self.prompt_hash,
+        }
 
     def set_output(
         self, output: Any, metrics: dict[str, float] | None = None, artifacts: dict[str, Any] | None = None
@@ -108,8 +139,8 @@ class CrewRunTracker:
         end = time.time()
         spans = self._recorder.stop()
         began = time.perf_counter()
-        if self._prefetch is not None:  # two threads importing mlflow at once break its partial import
-            self._prefetch.join(timeout=120)
+        if self._opening is not None:  # two threads importing mlflow at once break its partial import
+            self._opening.join(timeout=120)
         self.record = self.build_record(spans, end, exc)
         self.publish(self.record)
         self.tracking_seconds = time.perf_counter() - began
@@ -126,11 +157,7 @@ class CrewRunTracker:
         if self.output is not None:
             metrics["output_chars"] = len(json.dumps(self.output, default=str, ensure_ascii=False))
         tags = {
-            **self.context.tags(),
-            "provider": provider,
-            "model": str(self.llm_params.get("model", "")),
-            **self.prompt_tags,
-            "prompt_hash": self.prompt_hash,
+            **self._tags(),
             "status": "failed" if exc else "succeeded",
             "price_known": str(all(r["price_known"] for r in rows)).lower(),
         }
@@ -146,7 +173,7 @@ class CrewRunTracker:
             artifacts["error.txt"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             tags["error"] = f"{type(exc).__name__}: {exc}"[:500]
         return {
-            "record_id": uuid.uuid4().hex,
+            "record_id": self._record_id,
             "experiment": self.context.experiment,
             "run_name": self.context.run_name,
             "tags": tags,
@@ -160,10 +187,25 @@ class CrewRunTracker:
             "prompt_template": self.prompt_template,
             "start_ms": int(self._start * 1000),
             "end_ms": int(end * 1000),
+            **({"trace_id": self._trace_id} if self._trace_id and spans else {}),
         }
 
     def publish(self, record: dict[str, Any]) -> None:
-        self.mlflow_run_id, self.spooled_to = publish_record(record, self.writer)
+        if self.opened is None:
+            self.mlflow_run_id, self.spooled_to = publish_record(record, self.writer)
+            return
+        from crews.tracking.mlflow_writer import finish_run
+        from crews.tracking.redaction import redact_record
+
+        opened = self.opened
+        self._finishing = background.submit(redact_record(record), lambda rec: finish_run(rec, opened),
+                                            replay=lambda old: _default_writer_replay(redact_record(old)))
+        self.mlflow_run_id = opened["run_id"]
+
+    def settle(self) -> None:
+        """After :func:`background.wait_for_writes`: a run whose finish failed is reported as spooled."""
+        if self._finishing is not None and self._finishing.done() and self._finishing.result():
+            self.mlflow_run_id, self.spooled_to = None, self._finishing.result()
 
 
 def _with_usage(spans: list, rows: list[dict[str, Any]], provider: str) -> list[dict[str, Any]]:
@@ -203,7 +245,8 @@ def publish_record(record: dict[str, Any], writer: Writer) -> tuple[str | None, 
         spooled_to = str(spool.spool(record))
         log.warning("MLflow unavailable (%s); tracking record spooled to %s", exc, spooled_to)
         return None, spooled_to
-    written, left = spool.replay(lambda old: writer(redact_record(old)))  # spooled before redaction existed
+    replayer = _default_writer_replay if writer is _default_writer else writer
+    written, left = spool.replay(lambda old: replayer(redact_record(old)))  # spooled before redaction existed
     if written or left:
         log.info("replayed %d spooled tracking records (%d left)", written, left)
     return run_id, None
