@@ -128,14 +128,22 @@ def test_data_quality_gate_over_rest_with_the_local_model(api, tmp_path):
         assert "profile.json" in {a.path for a in client.list_artifacts(run_id)}
 
 
-@pytest.mark.timeout(2700)  # 18 questions on the local model take about 15 min; the REST wait allows 40
+# A cross-section of the sample question set: both injected clauses, two unanswerable questions, a register
+# lookup and a two-clause question, over all four contracts. The whole set (18 questions, about 22 min on the
+# local model here) is scored by the crew_evaluation DAG and `python -m crews eval contract_qa`.
+CONTRACT_QUESTIONS = {"nw_termination_fee", "or_liability_cap", "hx_confidentiality_duration", "vg_insurance_cover",
+                      "rg_helios_governing_law", "bt_orbital_value_payment", "un_helios_fee", "un_vega_data_breach"}
+
+
+@pytest.mark.timeout(2700)  # 8 questions on the local model take about 10 min; the REST wait allows 40
 def test_contract_questions_over_rest_with_human_review(api, tmp_path):
-    """The sample question set with the local model: cited answers, abstentions, injections resisted, reviews answered."""
+    """Sample questions with the local model: cited answers, abstentions, injections resisted, reviews answered."""
 
     from crews.contract_qa.schemas import ContractAnswer
     from crews.contract_qa.scoring import score
 
-    golden = load_golden("contract_qa")
+    golden = [r for r in load_golden("contract_qa") if r["inputs"]["question_id"] in CONTRACT_QUESTIONS]
+    assert len(golden) == len(CONTRACT_QUESTIONS)
     questions = [r["inputs"] | r["expectations"] for r in golden]  # expectations are for scoring only
     stack.wait_for_dag(api, "contract_qa")
     reviewed: list[int] = []
