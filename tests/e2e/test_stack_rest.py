@@ -173,7 +173,10 @@ def test_contract_questions_over_rest_with_human_review(api, tmp_path):
     mean = lambda key: sum(s[key] for s in scores if key in s) / max(1, sum(key in s for s in scores))  # noqa: E731
     print(f"\ncontract_qa on the local model: accuracy {mean('correct'):.2f}, retrieval hit rate {mean('retrieval_hit'):.2f}, "
           f"citation validity {mean('citations_valid'):.2f}, routed to review {mean('needs_review'):.2f}")
-    assert mean("retrieval_hit") >= 0.9 and mean("correct") >= 0.5
+    missed = [s["question_id"] for s in scores if "retrieval_hit" in s and not s["retrieval_hit"]]
+    print(f"retrieval missed: {missed}")
+    # At most one miss: what the bar of 0.9 over the whole set's 15 retrieval questions allowed.
+    assert len(missed) <= 1 and mean("correct") >= 0.5
 
 
 def test_drift_check_over_rest_reads_the_production_runs(api):
