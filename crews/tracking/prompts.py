@@ -136,6 +136,17 @@ def _missing(exc: Exception) -> bool:
     return code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
 
 
+def _not_found(crew: str, choice: Selector, registered: bool) -> PromptRegistryError:
+    """The error naming what ``choice`` asked for that does not exist, and the command that makes it."""
+    name = prompt_name(crew)
+    if not registered:
+        return PromptRegistryError(f"prompt {name} is not registered (python -m crews prompts push {crew})")
+    if choice.version:
+        return PromptRegistryError(f"prompt {name} has no version {choice.version}")
+    return PromptRegistryError(f"prompt {name} has no alias {choice.alias!r} "
+                               f"(python -m crews prompts promote {crew} <version> --alias {choice.alias})")
+
+
 def _lookup(client: Any, crew: str, choice: Selector) -> Any:
     """The version ``choice`` names; :class:`PromptRegistryError` naming what does not exist."""
     from mlflow.exceptions import MlflowException
@@ -152,12 +163,7 @@ def _lookup(client: Any, crew: str, choice: Selector) -> Any:
         version = None
     if version is not None:
         return version
-    if client.get_prompt(name) is None:
-        raise PromptRegistryError(f"prompt {name} is not registered (python -m crews prompts push {crew})")
-    if choice.version:
-        raise PromptRegistryError(f"prompt {name} has no version {choice.version}")
-    raise PromptRegistryError(f"prompt {name} has no alias {choice.alias!r} "
-                              f"(python -m crews prompts promote {crew} <version> --alias {choice.alias})")
+    raise _not_found(crew, choice, registered=client.get_prompt(name) is not None)
 
 
 def _rest_lookup(uri: str, crew: str, choice: Selector) -> RestPromptVersion:
@@ -166,13 +172,7 @@ def _rest_lookup(uri: str, crew: str, choice: Selector) -> RestPromptVersion:
     try:
         return fetch_version(uri, name, version=choice.version, alias=choice.alias)
     except NotInRegistry:
-        pass
-    if not prompt_exists(uri, name):
-        raise PromptRegistryError(f"prompt {name} is not registered (python -m crews prompts push {crew})")
-    if choice.version:
-        raise PromptRegistryError(f"prompt {name} has no version {choice.version}")
-    raise PromptRegistryError(f"prompt {name} has no alias {choice.alias!r} "
-                              f"(python -m crews prompts promote {crew} <version> --alias {choice.alias})")
+        raise _not_found(crew, choice, registered=prompt_exists(uri, name)) from None
 
 
 def _served_version(crew: str, choice: Selector) -> Any:
