@@ -54,7 +54,7 @@ def run_item(
     budget.check(started=False)
     # Two GETs to an HTTP server, no MLflow import (the slot's model would wait for it). Before the
     # tracker: a non-HTTP store imports MLflow here, and two threads importing it at once (the tracker
-    # prefetches it in the background) break its partial import.
+    # opens its run on a background thread) break its partial import.
     served = load_served(crew, prompt_version, spec.config_dir)
     started = time.perf_counter()
     tracker = CrewRunTracker(

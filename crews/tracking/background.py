@@ -67,11 +67,6 @@ def _finish(record: dict[str, Any], write: Callable[[dict[str, Any]], str], clai
     return None
 
 
-def pending() -> int:
-    """How many records are still being written."""
-    return len(_pending)
-
-
 def wait_for_writes(timeout_s: float = WAIT_S) -> int:
     """Wait until every record handed to the writer thread is written or spooled; returns how many
     are still under way after ``timeout_s`` (their claims stay in the spool, so nothing is lost)."""

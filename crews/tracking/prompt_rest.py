@@ -21,7 +21,7 @@ IS_PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow's prompt tags (mlflow/prompt
 TEXT_TAG = "mlflow.prompt.text"
 TYPE_TAG = "_mlflow_prompt_type"
 TIMEOUT_S = 5.0
-_MISSING = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+MISSING_CODES = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}  # "no such ..." errors
 
 
 class RegistryUnreachable(RuntimeError):
@@ -51,6 +51,11 @@ def _auth() -> dict[str, Any]:
     return options
 
 
+def _tags(entity: dict[str, Any]) -> dict[str, str]:
+    """An entity's tags, from the REST API's list of key/value pairs."""
+    return {tag["key"]: tag.get("value", "") for tag in entity.get("tags", [])}
+
+
 def _get(uri: str, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
     url = f"{uri.rstrip('/')}/api/2.0/mlflow/{endpoint}"
     try:
@@ -64,7 +69,7 @@ def _get(uri: str, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
         code = response.json().get("error_code", "")
     except ValueError:
         code = ""
-    if code in _MISSING:
+    if code in MISSING_CODES:
         raise NotInRegistry(code)
     raise RegistryUnreachable(f"MLflow server {uri} answered {response.status_code} to {endpoint}")
 
@@ -81,7 +86,7 @@ def fetch_version(uri: str, name: str, *, version: str | None = None, alias: str
     else:
         body = _get(uri, "registered-models/alias", {"name": name, "alias": str(alias)})
     found = body.get("model_version") or {}
-    tags = {tag["key"]: tag.get("value", "") for tag in found.get("tags", [])}
+    tags = _tags(found)
     if IS_PROMPT_TAG not in tags or TEXT_TAG not in tags:
         raise NotInRegistry(f"{name} is not a prompt")
     text = tags[TEXT_TAG]
@@ -96,5 +101,4 @@ def prompt_exists(uri: str, name: str) -> bool:
         body = _get(uri, "registered-models/get", {"name": name})
     except NotInRegistry:
         return False
-    tags = {tag["key"]: tag.get("value", "") for tag in body.get("registered_model", {}).get("tags", [])}
-    return IS_PROMPT_TAG in tags
+    return IS_PROMPT_TAG in _tags(body.get("registered_model", {}))

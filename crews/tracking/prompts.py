@@ -35,6 +35,7 @@ from crews.prompt_source import (
 )
 from crews.tracking.mlflow_writer import TrackingUnavailable, connect, tracking_uri
 from crews.tracking.prompt_rest import (
+    MISSING_CODES,
     NotInRegistry,
     RegistryUnreachable,
     RestPromptVersion,
@@ -132,8 +133,7 @@ def version_for_run(client: Any, crew: str, tags: dict[str, str], template: str)
 
 def _missing(exc: Exception) -> bool:
     """Whether an MLflow error says the prompt, version or alias does not exist."""
-    code = getattr(exc, "error_code", "")
-    return code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+    return getattr(exc, "error_code", "") in MISSING_CODES
 
 
 def _not_found(crew: str, choice: Selector, registered: bool) -> PromptRegistryError:

@@ -18,27 +18,26 @@ def spool_dir() -> Path:
     return Path(os.environ.get("CREWS_SPOOL_DIR", state_dir() / "spool"))
 
 
-def spool(record: dict[str, Any], directory: Path | None = None) -> Path:
-    """Persist ``record`` atomically; the file name is its record id."""
+def _write(record: dict[str, Any], directory: Path | None, suffix: str) -> Path:
+    """Write ``record`` atomically as ``<record_id><suffix>`` in the spool folder."""
     directory = directory or spool_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{record['record_id']}.json"
-    tmp = path.with_suffix(".tmp")
+    path = directory / f"{record['record_id']}{suffix}"
+    tmp = directory / f"{record['record_id']}.tmp"
     tmp.write_text(json.dumps(record, default=str))
     tmp.replace(path)
     return path
+
+
+def spool(record: dict[str, Any], directory: Path | None = None) -> Path:
+    """Persist ``record`` atomically; the file name is its record id."""
+    return _write(record, directory, ".json")
 
 
 def claim(record: dict[str, Any], directory: Path | None = None) -> Path:
     """Persist ``record`` as claimed by this process (a write is under way): no replayer takes it while
     this process lives; :func:`recover_claims` puts it back if the process dies before :func:`release`."""
-    directory = directory or spool_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{record['record_id']}.claimed-{os.getpid()}"
-    tmp = directory / f"{record['record_id']}.tmp"
-    tmp.write_text(json.dumps(record, default=str))
-    tmp.replace(path)
-    return path
+    return _write(record, directory, f".claimed-{os.getpid()}")
 
 
 def release(claimed: Path, written: bool) -> Path | None:
