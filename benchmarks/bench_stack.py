@@ -21,7 +21,8 @@ from benchmarks.common import PYTHON, ROOT, pick_port
 
 
 class BenchStack:
-    def __init__(self, state: Path, connection: dict[str, Any], extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, state: Path, connection: dict[str, Any],
+                 extra_env: dict[str, str] | None = None) -> None:
         self.state = state
         self.ports = {name: pick_port(name) for name in ("airflow", "mlflow", "llm")}
         self.airflow_url = f"http://127.0.0.1:{self.ports['airflow']}"
@@ -43,7 +44,8 @@ class BenchStack:
     def llm_base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['llm']}/v1"
 
-    def command(self, *args: str, timeout: float = 1800, log_name: str | None = None) -> subprocess.CompletedProcess:
+    def command(self, *args: str, timeout: float = 1800,
+                log_name: str | None = None) -> subprocess.CompletedProcess:
         """``scripts/stack.py ARGS`` with the benchmark env; output kept in the state folder's parent."""
         out = subprocess.run([PYTHON, str(ROOT / "scripts" / "stack.py"), *args], env=self.env, cwd=ROOT,
                              capture_output=True, text=True, timeout=timeout)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PYTHON = (str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists()
+          else sys.executable)
 HEAVY = ("crewai", "mlflow", "openai", "litellm", "llama_cpp")
 QUIET = {  # crews.QUIET_CREWAI, repeated here so subprocesses get it without importing crews
     "CREWAI_DISABLE_TELEMETRY": "true",
@@ -80,7 +81,8 @@ def machine() -> dict[str, Any]:
                 ram = int(line.split()[1]) * 1024
     except OSError:
         pass
-    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ROOT, capture_output=True, text=True)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ROOT,
+                            capture_output=True, text=True)
     return {
         "cores": os.cpu_count(),
         "ram_gib": round(ram / 2**30, 1),

@@ -40,7 +40,7 @@ spec.loader.exec_module(module)
 t2 = time.perf_counter()
 new = sorted(set(sys.modules) - before - {spec.name})
 heavy = sorted({name.split(".")[0] for name in new} & set(sys.argv[3].split(",")))
-outside = [name for name in new if name.split(".")[0] not in ("airflow", "common")]
+outside = [name for name in new if name.split(".")[0] not in ("airflow", "crew_airflow")]
 print("PROBE" + json.dumps({"sdk_s": t1 - t0, "file_s": t2 - t1, "fresh_s": t2 - t0, "new_modules": len(new),
                             "non_airflow": len(outside), "heavy": heavy}))
 """
@@ -83,7 +83,8 @@ def naive_copy(source: Path, folder: Path) -> Path:
 
 
 def probe(path: Path, env: dict[str, str], after: Path | None = None) -> dict:
-    """Import ``path`` in a fresh interpreter after airflow.sdk (and after the DAG file ``after``, if given)."""
+    """Import ``path`` in a fresh interpreter after airflow.sdk (and after the DAG file ``after``, if
+    given)."""
     out = subprocess.run([PYTHON, "-c", PROBE, str(ROOT / "dags"), str(path), ",".join(HEAVY),
                           *([str(after)] if after else [])],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
@@ -146,31 +147,37 @@ def run(ctx: Context) -> RowResult:
     row.ratio = f"naive/ours >= {min_ratio:.0f}x (worst file)"
     row.verdict(worst <= MAX_S and min_ratio >= MIN_RATIO and not ours_heavy)
     floor_s = median([f["file_s"] for f in floor])
-    row.notes = (f"{len(files)} DAG files, median of {repeats} fresh interpreters each, ours and naive alternating; "
-                 f"Airflow's floor (a one-task TaskFlow DAG) costs {floor_s:.3f} s and {floor[-1]['new_modules']} "
-                 "modules on top of airflow.sdk")
+    row.notes = (f"{len(files)} DAG files, median of {repeats} fresh interpreters each, ours and naive "
+                 f"alternating; Airflow's floor (a one-task TaskFlow DAG) costs {floor_s:.3f} s and "
+                 f"{floor[-1]['new_modules']} modules on top of airflow.sdk")
     warm = [v["warm"]["file_s"] for v in per_file.values()]
-    row.notes += (f"; with Airflow's floor already paid, our files take {min(warm):.3f}-{max(warm):.3f} s (warm)"
-                  + (f", so it is Airflow's floor that puts a TaskFlow DAG file over {MAX_S} s in a fresh process"
+    row.notes += (f"; with Airflow's floor already paid, our files take {min(warm):.3f}-{max(warm):.3f} s "
+                  "(warm)"
+                  + (f", so it is Airflow's floor that puts a TaskFlow DAG file over {MAX_S} s in a fresh "
+                     "process"
                      if floor_s > MAX_S * 0.5 and max(warm) <= MAX_S and worst > MAX_S else ""))
-    row.details = ["| DAG file | ours marginal | ours warm (after Airflow's floor) | ours fresh process | ours new modules "
-                   "(non-Airflow) | naive marginal | naive new modules | naive heavy | naive/ours |",
+    row.details = ["| DAG file | ours marginal | ours warm (after Airflow's floor) | ours fresh process "
+                   "| ours new modules (non-Airflow) | naive marginal | naive new modules | naive heavy "
+                   "| naive/ours |",
                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, v in per_file.items():
         row.details.append(
-            f"| {name} | {v['ours']['file_s']:.3f} s | {v['warm']['file_s']:.3f} s ({v['warm']['new_modules']} modules) | "
+            f"| {name} | {v['ours']['file_s']:.3f} s | {v['warm']['file_s']:.3f} s "
+            f"({v['warm']['new_modules']} modules) | "
             f"{v['ours']['fresh_s']:.2f} s | {v['ours']['new_modules']} ({v['ours']['non_airflow']}) | "
-            f"{v['naive']['file_s']:.2f} s | {v['naive']['new_modules']} | {', '.join(v['naive']['heavy'])} | "
+            f"{v['naive']['file_s']:.2f} s | {v['naive']['new_modules']} | "
+            f"{', '.join(v['naive']['heavy'])} | "
             f"{v['ratio']:.0f}x |")
     row.details.append(f"| (one-task TaskFlow DAG: Airflow's floor) | {floor_s:.3f} s | | "
                        f"{median([f['fresh_s'] for f in floor]):.2f} s | {floor[-1]['new_modules']} "
                        f"({floor[-1]['non_airflow']}) | | | | |")
-    row.details += ["", "Marginal = importing the file in a fresh interpreter that already imported airflow.sdk; "
-                    "warm = the same after a one-task TaskFlow DAG was parsed in that interpreter (Airflow's lazy "
-                    "decorator and provider modules loaded); fresh process = airflow.sdk plus the file. Airflow 3's "
-                    "DAG processor parses each file in a forked child and pre-imports only the `airflow` modules a "
-                    "file names, so each file pays the marginal cost. Non-Airflow modules of our files are Airflow's "
-                    "own dependencies (croniter, packaging, asgiref), none of the project's heavy ones."]
+    row.details += ["", "Marginal = importing the file in a fresh interpreter that already imported "
+                    "airflow.sdk; warm = the same after a one-task TaskFlow DAG was parsed in that "
+                    "interpreter (Airflow's lazy decorator and provider modules loaded); fresh process = "
+                    "airflow.sdk plus the file. Airflow 3's DAG processor parses each file in a forked child "
+                    "and pre-imports only the `airflow` modules a file names, so each file pays the marginal "
+                    "cost. Non-Airflow modules of our files are Airflow's own dependencies (croniter, "
+                    "packaging, asgiref), none of the project's heavy ones."]
     row.data = {"repeats": repeats, "per_file": per_file, "worst_ours_file_s": worst, "min_ratio": min_ratio,
                 "airflow_floor_s": floor_s, "warm_s": warm, "airflow_floor_modules": floor[-1]["new_modules"]}
     return row

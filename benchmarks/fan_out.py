@@ -27,7 +27,8 @@ DRAFT_TEXT = "Aurora X2 gives up to 30 hours of playback. Backed by a 2-year war
 
 
 def drafts(size: int, tag: str) -> list[dict[str, Any]]:
-    return [{"draft_id": f"{tag}_{i}", "copy_text": DRAFT_TEXT, "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+    return [{"draft_id": f"{tag}_{i}", "copy_text": DRAFT_TEXT,
+             "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
             for i in range(size)]
 
 
@@ -35,7 +36,8 @@ def run(ctx: Context) -> RowResult:
     row = RowResult(ROW, NAME, GOAL)
     sizes = QUICK_SIZES if ctx.quick else SIZES
     repeats = ctx.repeats(2, 1)
-    connection = {"conn_type": "generic", "extra": {"provider": "scripted", "script": "tests.support.scripted_crews:respond"}}
+    connection = {"conn_type": "generic",
+                  "extra": {"provider": "scripted", "script": "tests.support.scripted_crews:respond"}}
     stack = BenchStack(ctx.root / "fanout_state", connection, {
         "CREWS_REVIEW_CONFIG": str(ROOT / "tests" / "support" / "no_review.yaml"),
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
@@ -53,15 +55,18 @@ def run(ctx: Context) -> RowResult:
             _ok(client.patch("/api/v2/pools/llm_pool", params={"update_mask": "slots"},
                              json={"pool": "llm_pool", "slots": POOL_SLOTS, "include_deferred": False}))
             _ok(client.patch("/api/v2/dags/fact_check_copy", json={"is_paused": False}))
-            _check(stack.run_dag(client, "fact_check_copy", {"drafts": drafts(2, "warmup")}), 2)  # not counted
+            # not counted
+            _check(stack.run_dag(client, "fact_check_copy", {"drafts": drafts(2, "warmup")}), 2)
             for rep in range(repeats):
                 for size in (sizes if rep % 2 == 0 else sizes[::-1]):
-                    run = _check(stack.run_dag(client, "fact_check_copy", {"drafts": drafts(size, f"r{rep}n{size}")}),
+                    run = _check(stack.run_dag(client, "fact_check_copy",
+                                               {"drafts": drafts(size, f"r{rep}n{size}")}),
                                  size)
                     durations[size].append(seconds_between(run["start_date"], run["end_date"]))
                     client_s[size].append(run["client_s"])
                     items = [t for t in run["task_instances"] if t["task_id"] == "check_draft"]
-                    task_s[size].append(median([seconds_between(t["start_date"], t["end_date"]) for t in items]))
+                    task_s[size].append(median([seconds_between(t["start_date"], t["end_date"])
+                                                for t in items]))
                     log(f"fan-out: {size} items in {durations[size][-1]:.1f}s (repeat {rep + 1}/{repeats})")
     finally:
         stack.down()
@@ -70,20 +75,23 @@ def run(ctx: Context) -> RowResult:
     g = growth(t)
     per_item_mid, slope_upper = g["slopes"]
     per_item_large, linear = g["per_item_s"], g["linear"]
-    row.measured = (f"t({small}) {t[small]:.1f} s, t({mid}) {t[mid]:.1f} s, t({large}) {t[large]:.1f} s; per-item "
-                    f"overhead {per_item_large:.2f} s ((t{large}-t{small})/{large - small})")
+    row.measured = (f"t({small}) {t[small]:.1f} s, t({mid}) {t[mid]:.1f} s, t({large}) {t[large]:.1f} s; "
+                    f"per-item overhead {per_item_large:.2f} s ((t{large}-t{small})/{large - small})")
     row.comparison = (f"(t{mid}-t{small})/{mid - small} = {per_item_mid:.2f} s/item vs "
                       f"(t{large}-t{mid})/{large - mid} = {slope_upper:.2f} s/item")
     row.ratio = f"slope {mid}->{large} / slope {small}->{mid} = {slope_upper / per_item_mid:.2f}"
     row.verdict(linear)
     alone, crowded = median(task_s[small]), median(task_s[large])
-    row.notes = (f"{'linear or better' if linear else 'worse than linear'} (criterion: ratio <= {GROWTH_TOLERANCE}); "
+    row.notes = (f"{'linear or better' if linear else 'worse than linear'} "
+                 f"(criterion: ratio <= {GROWTH_TOLERANCE}); "
                  f"median of {repeats} runs per size; LocalExecutor parallelism {parallelism}, llm_pool "
-                 f"{POOL_SLOTS} slots, scripted LLM (1 call per item). A check_draft task takes {alone:.1f} s alone "
-                 f"and {crowded:.1f} s with {parallelism} running on {os.cpu_count()} cores: the per-item cost is "
-                 "the CPU of each task process (start, DAG parse, crew and MLflow imports, tracking write)")
-    row.details = ["| items | DAG run (Airflow start->end), median | runs | client wall (trigger->seen done) | "
-                   "check_draft task, median |", "| --- | --- | --- | --- | --- |"]
+                 f"{POOL_SLOTS} slots, scripted LLM (1 call per item). A check_draft task takes "
+                 f"{alone:.1f} s alone and {crowded:.1f} s with {parallelism} running on {os.cpu_count()} "
+                 "cores: the per-item cost is the CPU of each task process (start, DAG parse, crew and "
+                 "MLflow imports, tracking write)")
+    row.details = ["| items | DAG run (Airflow start->end), median | runs | "
+                   "client wall (trigger->seen done) | check_draft task, median |",
+                   "| --- | --- | --- | --- | --- |"]
     for n in sizes:
         row.details.append(f"| {n} | {t[n]:.1f} s | {', '.join(f'{x:.1f}' for x in durations[n])} | "
                            f"{median(client_s[n]):.1f} s | {median(task_s[n]):.1f} s |")
@@ -104,7 +112,8 @@ def growth(t: dict[int, float]) -> dict[str, Any]:
 
 def _ok(response: Any) -> None:
     if response.status_code >= 400:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text[:500]}")
+        raise RuntimeError(f"{response.request.method} {response.request.url.path}: {response.status_code} "
+                           f"{response.text[:500]}")
 
 
 def _check(run: dict[str, Any], size: int) -> dict[str, Any]:
@@ -112,5 +121,6 @@ def _check(run: dict[str, Any], size: int) -> dict[str, Any]:
     ok = [t for t in items if t["state"] == "success"]
     if run["state"] != "success" or len(ok) != size:
         states = sorted({(t["task_id"], t["state"]) for t in run["task_instances"]})
-        raise RuntimeError(f"fan-out run {run['dag_run_id']} ended {run['state']} with {len(ok)}/{size} items: {states}")
+        raise RuntimeError(f"fan-out run {run['dag_run_id']} ended {run['state']} with {len(ok)}/{size} "
+                           f"items: {states}")
     return run

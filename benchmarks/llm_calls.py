@@ -22,9 +22,11 @@ MAX_CALLS, MIN_VALID = 1.1, 0.99
 def run(ctx: Context) -> RowResult:
     row = RowResult(ROW, NAME, GOAL)
     data = session(ctx)
-    lines = ["| crew | items | failed items | steps | LLM calls (client) | llm_calls (tracking) | calls/step | "
-             "first-try valid | repaired locally | re-asked |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    total = {"steps": 0, "calls": 0, "structured": 0, "valid": 0, "repaired": 0, "reasked": 0, "items": 0, "failed": 0}
+    lines = ["| crew | items | failed items | steps | LLM calls (client) | llm_calls (tracking) | "
+             "calls/step | first-try valid | repaired locally | re-asked |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    total = {"steps": 0, "calls": 0, "structured": 0, "valid": 0, "repaired": 0, "reasked": 0, "items": 0,
+             "failed": 0}
     for crew in data["subset"]:
         items = [i for i in data["items"] if i["crew"] == crew]
         steps = [s for i in items for s in i["steps"]]
@@ -51,12 +53,13 @@ def run(ctx: Context) -> RowResult:
     row.verdict(per_step <= MAX_CALLS and valid >= MIN_VALID and total["steps"] > 0)
     failed = [f"{i['crew']}[{i['index']}]: {i['error']}" for i in data["items"] if "error" in i]
     subset = ", ".join(f"{crew} {len(ix)}/{_golden_size(crew)}" for crew, ix in data["subset"].items())
-    row.notes = (f"Qwen2.5-Coder-0.5B Q4_K_M via the project's llama.cpp server, {data['threads']} threads; golden "
-                 f"records: {subset}; {total['repaired']} steps repaired locally (no call), {total['reasked']} re-asked"
+    row.notes = (f"Qwen2.5-Coder-0.5B Q4_K_M via the project's llama.cpp server, {data['threads']} threads; "
+                 f"golden records: {subset}; {total['repaired']} steps repaired locally (no call), "
+                 f"{total['reasked']} re-asked"
                  + (f"; failed items: {'; '.join(failed)}" if failed else ""))
     row.details = lines
-    row.data = {"total": total, "calls_per_step": per_step, "first_try_valid": valid, "subset": data["subset"],
-                "session_seconds": data["seconds"]}
+    row.data = {"total": total, "calls_per_step": per_step, "first_try_valid": valid,
+                "subset": data["subset"], "session_seconds": data["seconds"]}
     return row
 
 

@@ -45,7 +45,8 @@ def replay_raw(llama: Any, body: dict[str, Any]) -> dict[str, Any]:
     """One request as the server would run it, minus HTTP: same kwargs to ``create_chat_completion``."""
     from llama_cpp.server.types import CreateChatCompletionRequest
 
-    kwargs = CreateChatCompletionRequest(**body).model_dump(exclude={"n", "logit_bias_type", "user", "min_tokens"})
+    kwargs = CreateChatCompletionRequest(**body).model_dump(exclude={"n", "logit_bias_type", "user",
+                                                                     "min_tokens"})
     began = time.perf_counter()
     answer = llama.create_chat_completion(**kwargs)
     return {"seconds": time.perf_counter() - began, "usage": answer["usage"]}
@@ -61,7 +62,8 @@ def _warm_up(base_url: str) -> None:
     OpenAI(base_url=base_url, api_key="not-needed").models.list()
     scripted = LLMSettings(provider="scripted", script="tests.support.scripted_crews:respond")
     run_item("fact_check", {"draft_id": "warmup", "copy_file": "drafts/aurora_launch.md",
-                            "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}, scripted, context={"purpose": "benchmark"})
+                            "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}, scripted,
+             context={"purpose": "benchmark"})
 
 
 def _run(ctx: Context) -> dict[str, Any]:
@@ -108,5 +110,5 @@ def _run(ctx: Context) -> dict[str, Any]:
                 item["raw"] = [replay_raw(llama, r["body"]) for r in capture.requests if r["ok"]]
                 log(f"raw replay of {crew}[{index}]: {sum(r['seconds'] for r in item['raw']):.0f}s")
             items.append(item)
-    return {"items": items, "seconds": time.monotonic() - began_all, "subset": subset, "replay_per_crew": replay_n,
-            "threads": llm_threads()}
+    return {"items": items, "seconds": time.monotonic() - began_all, "subset": subset,
+            "replay_per_crew": replay_n, "threads": llm_threads()}

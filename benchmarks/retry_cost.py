@@ -52,10 +52,12 @@ def run(ctx: Context) -> RowResult:
     saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "CREWS_SPOOL_DIR", "CREWS_LIMITS_FILE",
                                              "CREWS_PRICING_FILE")}
     os.environ["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9"  # closed: records are spooled
-    os.environ["CREWS_PRICING_FILE"] = str(FAKE_MODEL_PRICING)  # the fake model at $0: the USD budgets let it run
+    # the fake model at $0: the USD budgets let it run
+    os.environ["CREWS_PRICING_FILE"] = str(FAKE_MODEL_PRICING)
     totals = {v: {"calls": 0, "tokens": 0.0} for v in ("ours", "plain")}
     clean_totals = {"calls": 0, "tokens": 0.0}
-    lines = ["| crew item | clean run: calls / tokens | ours re-spent: calls / tokens | plain re-spent: calls / tokens |",
+    lines = ["| crew item | clean run: calls / tokens | ours re-spent: calls / tokens | "
+             "plain re-spent: calls / tokens |",
              "| --- | --- | --- | --- |"]
     try:
         for crew, index in ITEMS.items():
@@ -67,8 +69,8 @@ def run(ctx: Context) -> RowResult:
                 os.environ["CREWS_SPOOL_DIR"] = str(spool)
                 settings = LLMSettings(provider="openai_compatible", model="fake", base_url=server.base_url,
                                        structured_output="json_object_schema", timeout_s=30, max_retries=0)
-                context = {"source": "airflow", "dag_id": f"bench_{crew}", "run_id": run_id, "task_id": "item",
-                           "map_index": 0, "try_number": try_number}
+                context = {"source": "airflow", "dag_id": f"bench_{crew}", "run_id": run_id,
+                           "task_id": "item", "map_index": 0, "try_number": try_number}
                 return run_item(crew, record["inputs"], settings, context=context, base_dir=base)
 
             spool = ctx.root / f"retry_{crew}_clean"
@@ -95,9 +97,12 @@ def run(ctx: Context) -> RowResult:
                 spent[variant] = (server.answered - n_calls, tokens - n_tokens, retry["usage"]["cache_hits"])
                 totals[variant]["calls"] += spent[variant][0]
                 totals[variant]["tokens"] += spent[variant][1]
-            log(f"retry cost {crew}: clean {n_calls} calls; re-spent ours {spent['ours'][:2]}, plain {spent['plain'][:2]}")
-            lines.append(f"| {crew}/{index} | {n_calls} / {n_tokens:.0f} | {spent['ours'][0]} / {spent['ours'][1]:.0f} "
-                         f"({spent['ours'][2]} replayed from the cache) | {spent['plain'][0]} / {spent['plain'][1]:.0f} |")
+            log(f"retry cost {crew}: clean {n_calls} calls; re-spent ours {spent['ours'][:2]}, "
+                f"plain {spent['plain'][:2]}")
+            lines.append(f"| {crew}/{index} | {n_calls} / {n_tokens:.0f} | "
+                         f"{spent['ours'][0]} / {spent['ours'][1]:.0f} "
+                         f"({spent['ours'][2]} replayed from the cache) | "
+                         f"{spent['plain'][0]} / {spent['plain'][1]:.0f} |")
     finally:
         for key, value in saved.items():
             if value is None:
@@ -110,8 +115,9 @@ def run(ctx: Context) -> RowResult:
     share = plain["tokens"] / clean_totals["tokens"] if clean_totals["tokens"] else 0
     row.ratio = f"ours re-spends 0% vs plain {share:.0%} of a clean run's tokens"
     row.verdict(ours["calls"] == 0 and ours["tokens"] == 0)
-    row.notes = (f"{len(ITEMS)} items (one per crew, {clean_totals['calls']} LLM calls in clean runs), last LLM call "
-                 "fails with HTTP 500 on try 1, try 2 runs to the end; scripted answers via the fake OpenAI server")
+    row.notes = (f"{len(ITEMS)} items (one per crew, {clean_totals['calls']} LLM calls in clean runs), last "
+                 "LLM call fails with HTTP 500 on try 1, try 2 runs to the end; scripted answers via the "
+                 "fake OpenAI server")
     row.details = lines
     row.data = {"ours": ours, "plain": plain, "clean": clean_totals}
     return row

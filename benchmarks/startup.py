@@ -31,17 +31,19 @@ DONE = re.compile(r"DAG run \S+: (\w+) in ([0-9.]+)s")
 def _install_is_noop() -> str | None:
     """Why ``make run``'s install step could change the shared .venv, or None when it would not."""
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "uv"), "pip", "install", "--dry-run", "--python", PYTHON, "--find-links",
-         str(Path.home() / ".cache" / "crews" / "wheels"), "-r", "requirements.txt",
+        [str(ROOT / ".venv" / "bin" / "uv"), "pip", "install", "--dry-run", "--python", PYTHON,
+         "--find-links", str(Path.home() / ".cache" / "crews" / "wheels"), "-r", "requirements.txt",
          "-r", "requirements-local.txt", "-r", "requirements-dev.txt", "-c", "constraints.txt"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     text = out.stdout + out.stderr
-    return None if out.returncode == 0 and "Would make no changes" in text else text[-500:] or "uv dry-run failed"
+    return (None if out.returncode == 0 and "Would make no changes" in text
+            else text[-500:] or "uv dry-run failed")
 
 
 def make_run(stack: BenchStack, label: str) -> dict:
     began = time.monotonic()
-    out = subprocess.run(["make", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=3600)
+    out = subprocess.run(["make", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True,
+                         timeout=3600)
     wall = time.monotonic() - began
     text = out.stdout + out.stderr
     (stack.state.parent / f"startup-{label}.log").write_text(text)
@@ -65,7 +67,8 @@ def run(ctx: Context) -> RowResult:
 
     stack = BenchStack(state, {})
     stack.set_connection({"conn_type": "generic", "host": stack.llm_base_url,
-                          "extra": {"provider": "local", "model": LOCAL_MODEL, "timeout_s": 180, "max_retries": 2}})
+                          "extra": {"provider": "local", "model": LOCAL_MODEL, "timeout_s": 180,
+                                    "max_retries": 2}})
     runs = {"cold": [], "warm": []}
     try:
         stack.down()
@@ -82,16 +85,19 @@ def run(ctx: Context) -> RowResult:
     cold_up = median([r["stack_up_s"] for r in runs["cold"] if r["stack_up_s"] is not None])
     warm_up = median([r["stack_up_s"] for r in runs["warm"] if r["stack_up_s"] is not None])
     states = sorted({r["run_state"] for r in runs["cold"] + runs["warm"]})
-    row.measured = f"cold {cold:.0f} s (stack up {cold_up:.0f} s); warm {warm:.0f} s (stack up {warm_up:.1f} s)"
+    row.measured = (f"cold {cold:.0f} s (stack up {cold_up:.0f} s); "
+                    f"warm {warm:.0f} s (stack up {warm_up:.1f} s)")
     row.comparison = "warm (stack already up)"
     row.ratio = f"cold/warm = {cold / warm:.2f}"
-    row.notes = (f"no fixed goal; whole `make run` to the end of the fact_check_copy run (3 sample drafts on the "
-                 f"local 0.5B model; ended {', '.join(map(str, states))}); 1 cold run, {warm_repeats} warm (median); "
-                 "cold = fresh state folder (model assembled + sha256, new MLflow and Airflow DBs), warm OS file cache")
+    row.notes = (f"no fixed goal; whole `make run` to the end of the fact_check_copy run (3 sample drafts on "
+                 f"the local 0.5B model; ended {', '.join(map(str, states))}); 1 cold run, {warm_repeats} "
+                 "warm (median); cold = fresh state folder (model assembled + sha256, new MLflow and Airflow "
+                 "DBs), warm OS file cache")
     row.details = ["| run | make run wall | stack up | DAG run (to end or reviews only) | ended |",
                    "| --- | --- | --- | --- | --- |"]
     for kind, items in runs.items():
         for r in items:
-            row.details.append(f"| {kind} | {r['wall_s']:.0f} s | {r['stack_up_s']} s | {r['run_s']} s | {r['run_state']} |")
+            row.details.append(f"| {kind} | {r['wall_s']:.0f} s | {r['stack_up_s']} s | {r['run_s']} s | "
+                               f"{r['run_state']} |")
     row.data = runs
     return row

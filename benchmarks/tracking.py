@@ -43,7 +43,7 @@ def run(ctx: Context) -> RowResult:
 
     import crews  # noqa: F401  (telemetry off before crewai loads)
     import crews.tracking.mlflow_writer  # noqa: F401  (its MLflow env defaults, as in a real task)
-    from crews.registry import get_spec, prompt_hash, prompt_template
+    from crews.registry import get_crew, prompt_hash, prompt_template
     from crews.runner import run_item
     from crews.runtime.llm_factory import build_llm
     from crews.runtime.settings import LLMSettings
@@ -53,9 +53,9 @@ def run(ctx: Context) -> RowResult:
     from tests.support.fake_openai import FAKE_MODEL_PRICING, FakeOpenAI
     from tests.support.scripted_crews import respond
 
-    spec = get_spec("fact_check")
-    item = spec.load_input(DRAFT)
-    hashed, template = prompt_hash(spec.config_dir), prompt_template(spec.config_dir)
+    contract = get_crew("fact_check")
+    item = contract.load_input(DRAFT)
+    hashed, template = prompt_hash(contract.config_dir), prompt_template(contract.config_dir)
     mlflow.set_tracking_uri(url)
     autolog_experiment = mlflow.set_experiment("bench/openai-autolog").experiment_id
     records: list[dict[str, Any]] = []
@@ -69,16 +69,17 @@ def run(ctx: Context) -> RowResult:
         llm = build_llm(settings)
 
         def plain(i: int) -> None:
-            spec.run(item, llm)
+            contract.run(item, llm)
 
         def ours(i: int) -> None:
-            context = RunContext(crew="fact_check", item_id=item.draft_id, source="airflow", dag_id="bench_tracking",
-                                 run_id=f"bench__{i}", task_id="check_draft", map_index=0, try_number=1)
+            context = RunContext(crew="fact_check", item_id=item.draft_id, source="airflow",
+                                 dag_id="bench_tracking", run_id=f"bench__{i}", task_id="check_draft",
+                                 map_index=0, try_number=1)
             with CrewRunTracker(context, settings.public_dict(), hashed, inputs=item.model_dump(mode="json"),
                                 prompt_template=template) as tracker:
-                result = spec.run(item, llm)
-                tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
-                                  spec.artifacts(result) if spec.artifacts else None)
+                result = contract.run(item, llm)
+                tracker.set_output(result.model_dump(mode="json"), contract.metrics(result),
+                                  contract.artifacts(result))
             waited = time.perf_counter()
             wait_for_writes()  # as run_item does: the timing ends when the run is stored and finished
             tracker.settle()
@@ -89,7 +90,7 @@ def run(ctx: Context) -> RowResult:
             writes.append(tracker.tracking_seconds)
 
         def autolog(i: int) -> None:
-            spec.run(item, llm)
+            contract.run(item, llm)
             mlflow.flush_trace_async_logging()
 
         def full(i: int) -> None:
@@ -135,18 +136,21 @@ def run(ctx: Context) -> RowResult:
     agent_metrics = sorted(k for k in last["metrics"] if k.startswith("agent."))
     row.measured = (f"ours: +{ours_ms:.1f} ms per LLM call ({fmt_ms(median(times['ours']))} per crew run of "
                     f"{per_run:.0f} calls vs {fmt_ms(median(times['plain']))} untracked)")
-    row.comparison = f"mlflow.openai.autolog: +{peer_ms:.1f} ms per LLM call ({fmt_ms(median(times['autolog']))} per run)"
+    row.comparison = (f"mlflow.openai.autolog: +{peer_ms:.1f} ms per LLM call "
+                      f"({fmt_ms(median(times['autolog']))} per run)")
     row.ratio = f"ours/peer = {ours_ms / peer_ms:.2f}" if peer_ms > 0 else "peer overhead <= 0"
     row.verdict(ours_ms <= MAX_MS and ours_ms <= max(peer_ms, 0.0))
-    row.notes = (f"{repeats} interleaved repeats, medians of paired differences; ours records 1 MLflow run per item "
-                 f"({len(last['metrics'])} metrics incl. {len(agent_metrics)} per-agent tokens/cost/calls, "
-                 f"Airflow tags, {len(last['artifacts'])} artifacts with prompts/outputs, 1 trace of "
-                 f"{len(last['spans'])} spans with MLflow token usage and cost, TOOL spans for the checks); autolog records {traces.get('per_run', '?')} trace(s) per crew run, "
-                 f"1 span each (prompt, answer, token usage), no run, agent, cost or Airflow tags. Of ours, "
-                 f"{write_ms:.0f} ms per call is waiting for the MLflow write after the crew (the run, with its tags "
-                 f"and prompt link, is created while the crew works; after it, side by side: the trace in 2 "
-                 f"requests, params, metrics and end tags in 1, one request per artifact; then the run is "
-                 f"finished), {ours_ms - write_ms:.1f} ms the event recording during the crew. run_item (tracking, served prompts, response cache, budget): +{full_ms:.1f} ms per call")
+    row.notes = (f"{repeats} interleaved repeats, medians of paired differences; ours records 1 MLflow run "
+                 f"per item ({len(last['metrics'])} metrics incl. {len(agent_metrics)} per-agent "
+                 f"tokens/cost/calls, Airflow tags, {len(last['artifacts'])} artifacts with prompts/outputs, "
+                 f"1 trace of {len(last['spans'])} spans with MLflow token usage and cost, TOOL spans for "
+                 f"the checks); autolog records {traces.get('per_run', '?')} trace(s) per crew run, 1 span "
+                 "each (prompt, answer, token usage), no run, agent, cost or Airflow tags. Of ours, "
+                 f"{write_ms:.0f} ms per call is waiting for the MLflow write after the crew (the run, with "
+                 "its tags and prompt link, is created while the crew works; after it, side by side: the "
+                 "trace in 2 requests, params, metrics and end tags in 1, one request per artifact; then the "
+                 f"run is finished), {ours_ms - write_ms:.1f} ms the event recording during the crew. "
+                 f"run_item (tracking, served prompts, response cache, budget): +{full_ms:.1f} ms per call")
     peer_spans = traces.get("per_run", 0) * traces.get("spans_per_trace", 0)
     if last["spans"] and peer_spans:
         row.notes += (f". Per span stored: ours {ours_ms * per_run / len(last['spans']):.1f} ms, autolog "
@@ -155,18 +159,23 @@ def run(ctx: Context) -> RowResult:
         "| variant | median per crew run | overhead per LLM call (paired median) |",
         "| --- | --- | --- |",
         f"| (a) no tracking | {fmt_ms(median(times['plain']))} | - |",
-        f"| (b) ours: CrewRunTracker -> MLflow run + trace | {fmt_ms(median(times['ours']))} | +{ours_ms:.1f} ms |",
+        f"| (b) ours: CrewRunTracker -> MLflow run + trace | {fmt_ms(median(times['ours']))} | "
+        f"+{ours_ms:.1f} ms |",
         f"| (c) mlflow.openai.autolog() | {fmt_ms(median(times['autolog']))} | +{peer_ms:.1f} ms |",
-        f"| (d) run_item: tracking + response cache + budget | {fmt_ms(median(times['run_item']))} | +{full_ms:.1f} ms |",
+        f"| (d) run_item: tracking + response cache + budget | {fmt_ms(median(times['run_item']))} | "
+        f"+{full_ms:.1f} ms |",
         "",
-        f"Of (b), waiting for the MLflow write after the crew took {fmt_ms(median(writes[1:]))} per run (median; "
-        "the run itself is created while the crew works); the rest is the event recording during the crew.",
+        f"Of (b), waiting for the MLflow write after the crew took {fmt_ms(median(writes[1:]))} per run "
+        "(median; the run itself is created while the crew works); the rest is the event recording during "
+        "the crew.",
         "",
         f"What (b) stored for one item: tags {sorted(last['tags'])}; metrics e.g. {agent_metrics[:4]}; "
-        f"artifacts {sorted(last['artifacts'])}. What (c) stored: {traces.get('describe', 'traces only')}.",
+        f"artifacts {sorted(last['artifacts'])}. "
+        f"What (c) stored: {traces.get('describe', 'traces only')}.",
     ]
-    row.data = {"repeats": repeats, "llm_calls_per_run": per_run, "times_s": times, "ours_ms_per_call": ours_ms,
-                "autolog_ms_per_call": peer_ms, "ours_write_s": writes[1:], "run_item_ms_per_call": full_ms, "autolog_traces": traces}
+    row.data = {"repeats": repeats, "llm_calls_per_run": per_run, "times_s": times,
+                "ours_ms_per_call": ours_ms, "autolog_ms_per_call": peer_ms, "ours_write_s": writes[1:],
+                "run_item_ms_per_call": full_ms, "autolog_traces": traces}
     return row
 
 

@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     items = data if isinstance(data, list) else [data]
     if args.crew == "contract_qa" and isinstance(data, dict) and "questions" in data:
-        from crews.contract_qa.spec import question_set
+        from crews.contract_qa.contract import question_set
 
         try:
             items = question_set(data)
@@ -154,9 +154,9 @@ def _prompts(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from crews.registry import get_spec
+    from crews.registry import get_crew
 
-    schemas = get_spec(args.crew).schemas
+    schemas = get_crew(args.crew).schemas
     name = args.document or next(iter(schemas))
     if name not in schemas:
         print(f"error: {args.crew} has no document {name!r}; choose one of {', '.join(schemas)}", file=sys.stderr)

@@ -13,6 +13,14 @@ class InputError(ValueError):
     """An input item or its files are invalid; the message names the problem (not retried)."""
 
 
+class BudgetExceeded(RuntimeError):
+    """A run or task budget is spent; ``started`` says whether the item had begun."""
+
+    def __init__(self, message: str, started: bool) -> None:
+        super().__init__(message)
+        self.started = started
+
+
 class SourceUnavailableError(ConnectionError):
     """A data source named by a valid input could not be reached; may be transient, so it is retried."""
 
@@ -23,6 +31,8 @@ def _problem(model: type[BaseModel], error: dict[str, Any]) -> str:
         message = "unknown field"
         if len(error["loc"]) == 1:
             message += f" (allowed: {', '.join(model.model_fields)})"
+    elif error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     elif error["type"].endswith("_type") and "input" in error:
         message += f", got {type(error['input']).__name__}"
     return message

@@ -31,7 +31,6 @@ class WriteAttemptError(PermissionError):
 
 
 _QUERY_TYPES = (exp.Select, exp.Union, exp.Intersect, exp.Except)
-FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 QUERY_TIMEOUT_ENV = "CREWS_QUERY_TIMEOUT_S"
 TIMED_OUT = ("interrupted", "statement timeout", "canceling statement", "maximum statement execution time")
 

@@ -1,61 +1,45 @@
-"""Which crews exist and how to run them; specs are imported lazily by name."""
+"""Which crews exist: the one list of them. Contracts are imported lazily by name."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from crews.prompt_source import build_template, config_files, template_hash
 
+if TYPE_CHECKING:
+    from crews.contract import CrewContract
+
 CREWS: dict[str, str] = {
-    "fact_check": "crews.fact_check.spec:SPEC",
-    "data_qa": "crews.data_qa.spec:SPEC",
-    "contract_qa": "crews.contract_qa.spec:SPEC",
+    "fact_check": "crews.fact_check.contract:FactCheck",
+    "data_qa": "crews.data_qa.contract:DataQA",
+    "contract_qa": "crews.contract_qa.contract:ContractQA",
 }
 
 
-@dataclass(frozen=True)
-class CrewSpec:
-    """How the runner drives one crew.
-
-    ``load_input`` turns a JSON payload (inline values or file references) into
-    the crew's validated input; ``run`` executes the crew with an LLM;
-    ``metrics`` and ``summary`` describe a result for MLflow and result tables;
-    ``artifacts`` names extra files (JSON-able values) to attach to the MLflow run;
-    ``output_model`` is the result's schema and ``score`` rates a result against a
-    golden record's expectations (see :mod:`crews.evaluation`); ``schemas`` are the
-    documents a user writes for the crew, published by ``python -m crews schema``.
-    """
-
-    name: str
-    config_dir: Path
-    load_input: Callable[..., BaseModel]
-    item_id: Callable[[BaseModel], str]
-    run: Callable[[BaseModel, Any], BaseModel]
-    metrics: Callable[[BaseModel], dict[str, float]]
-    summary: Callable[[BaseModel], dict[str, Any]]
-    output_model: type[BaseModel]
-    score: Callable[[Any, dict[str, Any]], dict[str, float]]
-    artifacts: Callable[[BaseModel], dict[str, Any]] | None = None
-    schemas: dict[str, type[BaseModel]] = field(default_factory=dict)
+def crew_names() -> list[str]:
+    """Every crew, in the order the project lists them."""
+    return list(CREWS)
 
 
-def get_spec(name: str) -> CrewSpec:
+def _known(name: str) -> str:
     if name not in CREWS:
         raise KeyError(f"unknown crew {name!r}; known crews: {', '.join(sorted(CREWS))}")
-    module_name, _, attr = CREWS[name].partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return CREWS[name]
+
+
+@cache
+def get_crew(name: str) -> CrewContract:
+    """The crew's contract (:class:`crews.contract.CrewContract`)."""
+    module_name, _, attr = _known(name).partition(":")
+    return getattr(importlib.import_module(module_name), attr)()
 
 
 def crew_config_dir(crew: str) -> Path:
-    """The crew's ``config/`` folder (its spec's ``config_dir``), without importing the crew."""
-    if crew not in CREWS:
-        raise KeyError(f"unknown crew {crew!r}; known crews: {', '.join(sorted(CREWS))}")
+    """The crew's ``config/`` folder (its contract's ``config_dir``), without importing the crew."""
+    _known(crew)
     return Path(__file__).parent / crew / "config"
 
 

@@ -15,15 +15,17 @@ from crews.text_safety import control_character_problem
 
 REVIEW_CONFIG = INCLUDE_DIR / "review.yaml"
 MAX_CORRECTION_CHARS = 20_000  # a corrected copy is at most as long as a draft may be
-KNOWN = {"fact_check": {"min_score", "review_unapproved"}, "data_qa": {"min_score"}, "contract_qa": {"min_score"}}
 
 
 @lru_cache(maxsize=4)
 def _load(path: Path) -> dict[str, Any]:
+    from crews.registry import crew_names, get_crew
+
+    known = {crew: get_crew(crew).review_settings for crew in crew_names()}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for crew, settings in data.items():
-        unknown = set(settings or {}) - KNOWN.get(crew, set())
-        if crew not in KNOWN or unknown:
+        unknown = set(settings or {}) - known.get(crew, set())
+        if crew not in known or unknown:
             raise ValueError(f"{path}: unknown review setting {crew}.{sorted(unknown) or ''}".rstrip("."))
     return data
 

@@ -13,6 +13,8 @@ import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from crews.registry import get_crew
+
 MAX_CELL_CHARS = 300
 MAX_BLOCK_CHARS = 6000
 MAX_ROWS = 60
@@ -156,14 +158,6 @@ def _other(summary: dict[str, Any]) -> list[str]:
 RENDERERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "fact_check": _fact_check, "contract_qa": _contract_qa, "data_qa": _data_qa,
 }
-DECISIONS = {
-    "fact_check": "Accept publishes the proposed copy, or your corrected copy when you give one. Reject "
-                  "publishes nothing; a correction given with it is stored with the decision.",
-    "contract_qa": "Accept marks the answer right (status accepted in the results table); Reject marks it wrong. "
-                   "A corrected answer, when you give one, is stored with the decision.",
-    "data_qa": "Accept confirms the report; Reject marks it wrong. A correction is stored with the decision.",
-}
-
 
 def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | None, mlflow_url: str | None) -> str:
     """The Markdown body of one review page: why it is here, what to decide, the output and its evidence."""
@@ -174,7 +168,7 @@ def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | Non
         link = f"MLflow run {escape(run_id or 'not written (spooled)')} holds the agent trace and every artifact."
     sections = [
         f"**Why it needs review**\n{_reasons(summary, result or {})}",
-        "**Your decision**: " + DECISIONS.get(crew, "Accept or reject; a correction is stored with the decision."),
+        "**Your decision**: " + get_crew(crew).decision_help,
         *(RENDERERS[crew](result) if result and crew in RENDERERS else _other(summary)),
         link,
     ]

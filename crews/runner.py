@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from crews.prompt_source import serving
-from crews.registry import get_spec
+from crews.registry import get_crew
 from crews.runtime.settings import LLMSettings
 from crews.tracking.context import RunContext
 
@@ -45,9 +45,9 @@ def run_item(
     from crews.tracking.prompts import load_served
     from crews.tracking.tracker import CrewRunTracker
 
-    spec = get_spec(crew)
-    item = spec.load_input(payload, base_dir=base_dir)
-    item_id = spec.item_id(item)
+    contract = get_crew(crew)
+    item = contract.load_input(payload, base_dir=base_dir)
+    item_id = contract.item_id(item)
     run_context = RunContext(crew=crew, item_id=item_id, **(context or {}))
     llm = build_llm(settings)
     budget = attach_guards(llm, settings, context or {}, item_id)
@@ -55,7 +55,7 @@ def run_item(
     # Two GETs to an HTTP server, no MLflow import (the slot's model would wait for it). Before the
     # tracker: a non-HTTP store imports MLflow here, and two threads importing it at once (the tracker
     # opens its run on a background thread) break its partial import.
-    served = load_served(crew, prompt_version, spec.config_dir)
+    served = load_served(crew, prompt_version, contract.config_dir)
     started = time.perf_counter()
     tracker = CrewRunTracker(
         run_context,
@@ -69,9 +69,9 @@ def run_item(
         with tracker:
             try:
                 with serving(served):
-                    result = spec.run(item, llm)
-                tracker.set_output(result.model_dump(mode="json"), spec.metrics(result),
-                                   spec.artifacts(result) if spec.artifacts else None)
+                    result = contract.run(item, llm)
+                tracker.set_output(result.model_dump(mode="json"), contract.metrics(result),
+                                   contract.artifacts(result))
             finally:
                 tracker.output_metrics.update(budget.metrics())
     finally:
@@ -91,7 +91,7 @@ def run_item(
     return {
         "crew": crew,
         "item_id": item_id,
-        "summary": spec.summary(result),
+        "summary": contract.summary(result),
         "result": result.model_dump(mode="json"),
         "mlflow_run_id": tracker.mlflow_run_id,
         "mlflow_experiment": run_context.experiment,

@@ -18,7 +18,7 @@ checks groundedness. Code verifies every quote verbatim against its clause.
   tasks pass only its id.
 - `prompt_version`: the prompts the crew is served, an alias or a version number of
   the prompt registry's `crews.contract_qa` (empty = `production`; `yaml` = the files
-  shipped with the code; see README, *Prompts*).
+  shipped with the code; see docs/mlflow.md, *Prompts*).
 
 **Flow**: `list_pairs` (loads every pair; one the crew cannot load fails in its own
 `refuse_pairs` task, outside the LLM pool) -> one mapped `answer_question` per (contract, question)
@@ -32,32 +32,19 @@ answered at all (the others are kept).
 **Reading results**: an answer is *answered* (grounded, cited), *not found*
 (the sources do not say; never a guess) or *needs review*. Contract text is
 treated as data: instruction-like sentences are withheld from the prompts and
-listed in the evidence artifact. Each crew task's *Details* tab has an **MLflow run** button that opens its run
-(`collect_results` opens the DAG run's batch summary: items, failures, tokens, cost).
+listed in the evidence artifact. Each crew task's *Details* tab has an **MLflow run**
+button that opens its run (`collect_results` opens the DAG run's batch summary: items,
+failures, tokens, cost).
 """
 
 from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
-from common.prompt_params import prompt_version_param
-from common.review_steps import human_review
-from common.screening_steps import screening_steps
-
-ID = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200}
-QUESTION_SCHEMA = {
-    "type": "object",
-    "required": ["question_id", "question"],
-    "additionalProperties": False,
-    "properties": {
-        "question_id": ID,
-        "question": {"type": "string", "minLength": 3, "maxLength": 2000},
-        "contract_id": ID,
-        "contract_ids": {"type": "array", "items": ID, "maxItems": 100},
-        "document": {"type": "string", "minLength": 1},
-    },
-}
+from crew_airflow.params import ID, OPTIONAL_ID, items_param, prompt_version_param
+from crew_airflow.review import human_review
+from crew_airflow.screening import screening_steps
+from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 
 @dag(
@@ -70,52 +57,50 @@ QUESTION_SCHEMA = {
     tags=["crews", "contract_qa", "llm", "human-review"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "questions": Param([], type=["null", "array"], items=QUESTION_SCHEMA, maxItems=500, title="Questions",
-                           description="Questions to answer; leave empty for include/contract_qa/golden.yaml."),
+        "questions": items_param("contract_qa", max_items=500,
+                                 description="Questions to answer; leave empty for "
+                                             "include/contract_qa/golden.yaml."),
         "contracts": Param([], type=["null", "array"], items=ID, maxItems=100, title="Contracts",
                            description="Contract ids asked every question that names no contract."),
-        "register_conn_id": Param("", type=["null", "string"], pattern="^[A-Za-z0-9_.\\-]*$", maxLength=250,
+        "register_conn_id": Param("", type=["null", "string"], pattern=OPTIONAL_ID, maxLength=250,
                                   title="Register connection",
-                                  description="Airflow connection of the contract register database (postgres, "
-                                              "mysql, sqlite; schema = database or file); empty = the sample "
-                                              "register include/contract_qa/register.db."),
+                                  description="Airflow connection of the contract register database "
+                                              "(postgres, mysql, sqlite; schema = database or file); empty = "
+                                              "the sample register include/contract_qa/register.db."),
         "prompt_version": prompt_version_param(),
     },
 )
 def contract_qa():
     @task
     def list_pairs() -> dict:
-        """One (contract, question) pair per mapped task, each loaded here: a pair the crew refuses (an unknown
-        contract, an unreadable document) fails in `refuse_pairs`, outside the LLM pool."""
-        from airflow.sdk.exceptions import AirflowFailException
-        from common.connections import connection_database_url
-        from common.crew_tasks import conf_items, screen_items
+        """One (contract, question) pair per mapped task, each loaded here: a pair the crew refuses (an
+        unknown contract, an unreadable document) fails in `refuse_pairs`, outside the LLM pool."""
+        from crew_airflow.connections import connection_database_url
+        from crew_airflow.tasks import conf_items, screen_items
 
-        from crews.contract_qa.spec import pair_id, question_pairs
-        from crews.errors import InputError
-
-        questions = conf_items("questions", "question_id", "contract_qa")
+        questions = conf_items("contract_qa")
         params = get_current_context()["params"]
         register = {}
         if params["register_conn_id"]:  # fail now, not per pair; the URL stays in this process
-            register = {"register_url": connection_database_url(params["register_conn_id"], "register_conn_id")}
-        try:
-            pairs = question_pairs(questions, params["contracts"] or [])
-        except InputError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        print(f"{len(pairs)} (contract, question) pairs")
-        return screen_items("contract_qa", pairs, lambda p: pair_id(p["contract_id"], p["question_id"]),
-                            prepare=lambda pair: pair | register)
+            register = {"register_url": connection_database_url(params["register_conn_id"],
+                                                                "register_conn_id")}
+        screened = screen_items("contract_qa", questions, prepare=lambda pair: pair | register,
+                                contracts=params["contracts"] or [])
+        print(f"{len(screened['ids'])} (contract, question) pairs")
+        return screened
 
     @task(pool=LLM_POOL, map_index_template="{{ pair_id }}")
-    def answer_question(contract_id: str, question_id: str, question: str, document: str | None = None) -> dict:
+    def answer_question(contract_id: str, question_id: str, question: str,
+                        document: str | None = None) -> dict:
         """Answer one question about one contract (one MLflow run)."""
-        from common.connections import connection_database_url
-        from common.crew_tasks import run_crew_item
+        from crew_airflow.connections import connection_database_url
+        from crew_airflow.tasks import run_crew_item
+
+        from crews.service import get_crew
 
         context = get_current_context()
-        context["pair_id"] = f"{contract_id}.{question_id}"
         item = {"contract_id": contract_id, "question_id": question_id, "question": question}
+        context["pair_id"] = get_crew("contract_qa").request_id(item)
         if conn_id := context["params"]["register_conn_id"]:  # resolved here: the URL never reaches XCom
             item["register_url"] = connection_database_url(conn_id, "register_conn_id")
         return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
@@ -123,14 +108,14 @@ def contract_qa():
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict], pairs: list[str]) -> list[dict]:
         """Upsert every answer into the results table."""
-        from common.crew_tasks import collect_results as collect
+        from crew_airflow.tasks import collect_results as collect
 
         return collect(results, pairs)
 
     @task(trigger_rule="all_done")
     def all_questions_answered(summaries: list[dict], pairs: list[str]) -> None:
         """Fail the run (after the others were stored) if any pair could not be answered."""
-        from common.crew_tasks import require_all_items
+        from crew_airflow.tasks import require_all_items
 
         require_all_items(summaries, pairs)
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS
-from common.drift_checks import drift_alert
+from crew_airflow.drift import drift_alert
+from crew_airflow.params import crews_param
+from crew_airflow.tasks import CREW_DEFAULT_ARGS
 
-CREWS = ["fact_check", "data_qa", "contract_qa"]
 WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
 
 
@@ -43,10 +43,11 @@ WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
     tags=["crews", "drift", "monitoring"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "crews": Param(CREWS, type="array", items={"type": "string", "enum": CREWS}, minItems=1, uniqueItems=True,
-                       title="Crews", description="The crews whose production runs are compared."),
-        "recent_runs": Param(None, **WINDOW, title="Recent window (runs)", description="Empty: include/drift.yaml."),
-        "baseline_runs": Param(None, **WINDOW, title="Baseline window (runs)", description="Empty: include/drift.yaml."),
+        "crews": crews_param("The crews whose production runs are compared."),
+        "recent_runs": Param(None, **WINDOW, title="Recent window (runs)",
+                             description="Empty: include/drift.yaml."),
+        "baseline_runs": Param(None, **WINDOW, title="Baseline window (runs)",
+                               description="Empty: include/drift.yaml."),
         "min_runs": Param(None, **WINDOW, title="Fewest runs per window for a verdict",
                           description="Empty: include/drift.yaml."),
     },
@@ -54,14 +55,14 @@ WINDOW = {"type": ["null", "integer"], "minimum": 1, "maximum": 100000}
 def crew_drift():
     @task
     def crews_to_check() -> list[str]:
-        from common.crew_tasks import refuse_unknown_conf
+        from crew_airflow.tasks import refuse_unknown_conf
 
         return list(refuse_unknown_conf()["params"]["crews"])
 
     @task(map_index_template="{{ crew }}")
     def measure_drift(crew: str) -> dict:
         """Measure one crew's drift and log it (metrics, report, plots) to MLflow."""
-        from common.drift_checks import measure_crew_drift
+        from crew_airflow.drift import measure_crew_drift
 
         get_current_context()["crew"] = crew
         return measure_crew_drift(crew)
@@ -69,7 +70,7 @@ def crew_drift():
     @task(retries=0, on_failure_callback=drift_alert)
     def check_drift_thresholds(reports: list[dict]) -> None:
         """Fail (and alert) when any crew's feature crossed its configured drift threshold."""
-        from common.drift_checks import require_no_drift
+        from crew_airflow.drift import require_no_drift
 
         require_no_drift(reports)
 

@@ -40,16 +40,8 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
-from common.prompt_params import prompt_version_param
-
-CREWS = ["fact_check", "data_qa", "contract_qa"]
-
-
-def _record_key(inputs: dict) -> str:
-    import json
-
-    return json.dumps(inputs, sort_keys=True)
+from crew_airflow.params import crews_param, prompt_version_param
+from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 
 @dag(
@@ -62,8 +54,7 @@ def _record_key(inputs: dict) -> str:
     tags=["crews", "evaluation", "llm"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "crews": Param(CREWS, type="array", items={"type": "string", "enum": CREWS}, minItems=1, uniqueItems=True,
-                       title="Crews", description="Crews to evaluate on their golden sets."),
+        "crews": crews_param("Crews to evaluate on their golden sets."),
         "golden_set": Param("samples", type="string", enum=["samples", "extended"], title="Golden set",
                             description="samples: the small set the DAGs run by default; extended: the cases "
                                         "written apart from them, in other domains and layouts."),
@@ -76,61 +67,57 @@ def crew_evaluation():
     @task
     def list_records() -> list[dict]:
         """One (crew, golden record) pair per mapped task."""
-        from common.crew_tasks import refuse_unknown_conf
+        from crew_airflow.tasks import refuse_unknown_conf
 
-        from crews.evaluation.golden import load_golden
+        from crews.service import golden_records
 
         params = refuse_unknown_conf()["params"]
         golden_set = params["golden_set"]
         pairs = [{"crew": crew, "record": record, "golden_set": golden_set,
                   "prompt_version": params.get("prompt_version")} for crew in params["crews"]
-                 for record in load_golden(crew, golden_set=golden_set)[: params["limit"]]]
+                 for record in golden_records(crew, golden_set)[: params["limit"]]]
         print(f"{len(pairs)} golden records: " + ", ".join(
             f"{c} {sum(p['crew'] == c for p in pairs)}" for c in params["crews"]))
         return pairs
 
     @task
     def crews_to_score() -> list[str]:
-        from common.crew_tasks import refuse_unknown_conf
+        from crew_airflow.tasks import refuse_unknown_conf
 
         return list(refuse_unknown_conf()["params"]["crews"])
 
     @task(pool=LLM_POOL, map_index_template="{{ crew }}/{{ record_id }}")
-    def run_record(crew: str, record: dict, golden_set: str = "samples", prompt_version: str | None = None) -> dict:
-        """Run one golden record as a tracked crew run (purpose `evaluation`) with the prompts `prompt_version`
-        selects."""
-        from common.crew_tasks import llm_settings, task_identity
+    def run_record(crew: str, record: dict, golden_set: str = "samples",
+                   prompt_version: str | None = None) -> dict:
+        """Run one golden record as a tracked crew run (purpose `evaluation`) with the prompts
+        `prompt_version` selects."""
+        from crew_airflow.tasks import llm_settings, task_identity
 
-        from crews.evaluation.evaluate import run_record as run
+        from crews.service import evaluate_record
 
         get_current_context()["record_id"] = next(iter(record["inputs"].values()), "?")
-        return run(crew, record, llm_settings(), context=task_identity(), catch=False, golden_set=golden_set,
-                   prompt_version=prompt_version or None)
+        return evaluate_record(crew, record, llm_settings(), task_identity(), golden_set,
+                               prompt_version or None)
 
     @task(trigger_rule="all_done", map_index_template="{{ crew }}", execution_timeout=timedelta(minutes=30))
     def log_evaluation(crew: str, rows: list[dict], pairs: list[dict]) -> dict:
         """Score one crew's records and log its MLflow evaluation run."""
-        from common.crew_tasks import judge_settings, llm_settings
-        from common.prompt_params import prompt_selector
+        from crew_airflow.params import prompt_selector
+        from crew_airflow.tasks import judge_settings, llm_settings
 
-        from crews.evaluation.evaluate import comparison_lines, failed_output, log_crew_evaluation
+        from crews.service import log_evaluation as log_crew_evaluation
 
         ctx = get_current_context()
         ctx["crew"] = crew
-        done = {_record_key(r["inputs"]): r for r in rows if r}
         records = [p["record"] for p in pairs if p["crew"] == crew]
-        crew_rows = [done.get(_record_key(r["inputs"])) or {**r, "outputs": failed_output("evaluation task failed")}
-                     for r in records]
-        report = log_crew_evaluation(crew, crew_rows, llm_settings(), judge_settings(),
+        report = log_crew_evaluation(crew, records, rows, llm_settings(), judge_settings(),
                                      context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]},
                                      golden_set=ctx["params"]["golden_set"], prompt_version=prompt_selector())
         print(f"{crew}: {report['records']} records ({report['failed']} failed), MLflow evaluation run "
-              f"{report['mlflow_run_id']}; prompt version {report['prompt_version']} (hash {report['prompt_hash']}), "
-              f"model {report['model']}")
-        for line in comparison_lines(report):
+              f"{report['mlflow_run_id']}; prompt version {report['prompt_version']} "
+              f"(hash {report['prompt_hash']}), model {report['model']}")
+        for line in report.pop("lines"):
             print(f"  {line}")
-        for note in report["notes"]:
-            print(f"  note: {note}")
         return report
 
     pairs = list_records()

@@ -17,11 +17,12 @@ dataset's previous run). An empty list checks the catalog in
 `include/data_qa/golden.yaml`.
 `prompt_version` (optional): the prompts the crew is served, an alias or a version
 number of the prompt registry's `crews.data_qa` (default `production`; `yaml` = the
-files shipped with the code; see README, *Prompts*).
+files shipped with the code; see docs/mlflow.md, *Prompts*).
 
 **Flow**: `list_datasets` (loads every declaration; one the crew cannot load fails in
-its own `refuse_datasets` task, outside the LLM pool) -> one mapped `check_dataset` per dataset (one MLflow run
-each, experiment `crews/data_qa`) -> `collect_results` (upsert into `crew_results`)
+its own `refuse_datasets` task, outside the LLM pool) -> one mapped `check_dataset` per
+dataset (one MLflow run each, experiment `crews/data_qa`) -> `collect_results` (upsert
+into `crew_results`)
 -> reports whose explanation scored below `include/review.yaml`'s threshold wait
 in `review_report` for a person (Airflow UI: Required actions; the gate does not
 wait) -> `publish_passed` runs once per passing dataset and emits an asset
@@ -32,44 +33,21 @@ dataset could not be checked at all.
 **Reading results**: each `check_dataset` log ends with the verdict, the issues by
 column, kind and severity, and the MLflow run (experiment `crews/data_qa`) whose
 `output.json` holds the full report (evidence and suggested fixes per issue) and
-`profile.json` the dataset profile. Each crew task's *Details* tab has an **MLflow run** button that opens its run
-(`collect_results` opens the DAG run's batch summary: items, failures, tokens, cost).
+`profile.json` the dataset profile. Each crew task's *Details* tab has an **MLflow run**
+button that opens its run (`collect_results` opens the DAG run's batch summary: items,
+failures, tokens, cost).
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
-from common.connections import PASSWORD_IN_URL
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
-from common.prompt_params import prompt_version_param
-from common.review_steps import human_review
-from common.screening_steps import screening_steps
+from airflow.sdk import AssetAlias, dag, get_current_context, task
+from crew_airflow.params import items_param, prompt_version_param
+from crew_airflow.review import human_review
+from crew_airflow.screening import screening_steps
+from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 PASSED = AssetAlias("data_qa_passed")
-
-DATASET_SCHEMA = {
-    "type": "object",
-    "required": ["dataset_id", "table"],
-    "oneOf": [{"required": ["url"]}, {"required": ["files"]}, {"required": ["conn_id"]}],
-    "properties": {
-        "dataset_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
-        # a password in conf would be kept in clear in the Airflow DB and logs: refused here, with HTTP 400
-        "url": {"type": "string", "minLength": 1, "not": {"pattern": PASSWORD_IN_URL},
-                "description": "no password in a URL: use conn_id"},
-        "conn_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 250,
-                    "description": "Airflow connection of the database (postgres, mysql, sqlite, duckdb)"},
-        "files": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
-        "table": {"type": "string", "minLength": 1},
-        "key_columns": {"type": "array", "items": {"type": "string"}},
-        "columns": {"type": "object"},
-        "foreign_keys": {"type": "array", "items": {"type": "object"}},
-        "baseline": {"type": "string"},
-        "sample_limit": {"type": "integer", "minimum": 1, "maximum": 1000000},
-    },
-    "additionalProperties": False,
-}
-
 
 @dag(
     dag_id="data_quality_qa",
@@ -81,43 +59,38 @@ DATASET_SCHEMA = {
     tags=["crews", "data_qa", "llm"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "datasets": Param(
-            [],
-            type=["null", "array"],  # optional: empty runs the samples
-            items=DATASET_SCHEMA,
-            maxItems=200,
-            title="Datasets",
-            description="Dataset declarations; leave empty for include/data_qa/golden.yaml.",
-        ),
+        "datasets": items_param("data_qa", max_items=200,
+                                description="Dataset declarations; leave empty for "
+                                            "include/data_qa/golden.yaml."),
         "prompt_version": prompt_version_param(),
     },
 )
 def data_quality_qa():
     @task
     def list_datasets() -> dict:
-        """The datasets from `conf`, or the sample catalog when none are given, each loaded here (a dataset the
-        crew refuses fails in `refuse_datasets`, outside the LLM pool); passes on ids only, so no URL
+        """The datasets from `conf`, or the sample catalog when none are given, each loaded here (a dataset
+        the crew refuses fails in `refuse_datasets`, outside the LLM pool); passes on ids only, so no URL
         reaches XCom."""
-        from common.connections import with_connection_url
-        from common.crew_tasks import conf_items, screen_items
+        from crew_airflow.connections import with_connection_url
+        from crew_airflow.tasks import conf_items, screen_items
 
-        datasets = conf_items("datasets", "dataset_id", "data_qa")
-        screened = screen_items("data_qa", datasets, lambda d: str(d.get("dataset_id")), prepare=with_connection_url)
+        screened = screen_items("data_qa", conf_items("data_qa"), prepare=with_connection_url)
         return screened | {"accepted": [d["dataset_id"] for d in screened["accepted"]]}
 
     @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
     def check_dataset(dataset_id: str) -> dict:
-        """Profile one dataset and run the data-QA crew on it (one MLflow run); a `conn_id` is resolved here."""
-        from common.connections import with_connection_url
-        from common.crew_tasks import item_by_id, run_crew_item
+        """Profile one dataset and run the data-QA crew on it (one MLflow run); a `conn_id` is resolved
+        here."""
+        from crew_airflow.connections import with_connection_url
+        from crew_airflow.tasks import item_by_id, run_crew_item
 
         get_current_context()["dataset_id"] = dataset_id
-        return run_crew_item("data_qa", with_connection_url(item_by_id("datasets", "dataset_id", "data_qa", dataset_id)))
+        return run_crew_item("data_qa", with_connection_url(item_by_id("data_qa", dataset_id)))
 
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict], datasets: list[str]) -> list[dict]:
         """Upsert every checked dataset's report into the results table."""
-        from common.crew_tasks import collect_results as collect
+        from crew_airflow.tasks import collect_results as collect
 
         return collect(results, datasets)
 
@@ -132,21 +105,21 @@ def data_quality_qa():
     @task(outlets=[PASSED], map_index_template="{{ summary['item_id'] }}")
     def publish_passed(summary: dict) -> str:
         """Runs only for passing datasets: emits the dataset's asset event."""
-        from common.crew_tasks import publish_dataset
+        from crew_airflow.tasks import publish_dataset
 
         return publish_dataset(summary, PASSED)
 
     @task(map_index_template="{{ summary['item_id'] }}")
     def quarantine_failed(summary: dict) -> str:
         """Records a failing dataset's report in the quarantine folder."""
-        from common.crew_tasks import quarantine_item
+        from crew_airflow.tasks import quarantine_item
 
         return quarantine_item("data_qa", summary)
 
     @task(trigger_rule="all_done")
     def all_datasets_checked(summaries: list[dict], datasets: list[str]) -> None:
         """Fail the run (after the others were handled) if any dataset could not be checked."""
-        from common.crew_tasks import require_all_items
+        from crew_airflow.tasks import require_all_items
 
         require_all_items(summaries, datasets)
 

@@ -11,7 +11,7 @@ and the fact sheet (`fact_sheet` object or plain `Key: value` text, or
 samples in `include/fact_check/golden.yaml`.
 `prompt_version` (optional): the prompts the crew is served, an alias or a version
 number of the prompt registry's `crews.fact_check` (default `production`; `yaml` = the
-files shipped with the code; see README, *Prompts*).
+files shipped with the code; see docs/mlflow.md, *Prompts*).
 
 **Two verdicts per draft**: `draft_ok` (every claim of the draft is supported)
 and `revision_approved` (the rewrite passed the code's revision gate and the
@@ -37,28 +37,13 @@ Each crew task's *Details* tab has an **MLflow run** button that opens its run
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
-from common.crew_tasks import CREW_DEFAULT_ARGS, LLM_POOL
-from common.prompt_params import prompt_version_param
-from common.review_steps import human_review
-from common.screening_steps import screening_steps
+from airflow.sdk import Asset, dag, get_current_context, task
+from crew_airflow.params import items_param, prompt_version_param
+from crew_airflow.review import human_review
+from crew_airflow.screening import screening_steps
+from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
 
 APPROVED_COPY = Asset("fact_check_approved_copy")
-
-DRAFT_SCHEMA = {
-    "type": "object",
-    "required": ["draft_id"],
-    "additionalProperties": False,
-    "properties": {
-        "draft_id": {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]+$", "maxLength": 200},
-        "copy_text": {"type": "string", "minLength": 1, "maxLength": 20000},
-        "copy_file": {"type": "string", "minLength": 1},
-        "fact_sheet": {"type": "object"},
-        "fact_sheet_file": {"type": "string", "minLength": 1},
-    },
-    "oneOf": [{"required": ["copy_text"]}, {"required": ["copy_file"]}],
-}
-
 
 @dag(
     dag_id="fact_check_copy",
@@ -70,31 +55,25 @@ DRAFT_SCHEMA = {
     tags=["crews", "fact_check", "llm"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "drafts": Param(
-            [],
-            type=["null", "array"],  # optional: empty runs the samples
-            items=DRAFT_SCHEMA,
-            maxItems=200,
-            title="Drafts",
-            description="Drafts to check; leave empty for the samples in include/fact_check.",
-        ),
+        "drafts": items_param("fact_check", max_items=200,
+                              description="Drafts to check; leave empty for the samples in "
+                                          "include/fact_check."),
         "prompt_version": prompt_version_param(),
     },
 )
 def fact_check_copy():
     @task
     def list_drafts() -> dict:
-        """The drafts from `conf`, or the sample catalog when none are given; each is loaded here, so a draft the
-        crew refuses fails in `refuse_draft`, outside the LLM pool."""
-        from common.crew_tasks import conf_items, screen_items
+        """The drafts from `conf`, or the sample catalog when none are given; each is loaded here, so a draft
+        the crew refuses fails in `refuse_draft`, outside the LLM pool."""
+        from crew_airflow.tasks import conf_items, screen_items
 
-        drafts = conf_items("drafts", "draft_id", "fact_check")
-        return screen_items("fact_check", drafts, lambda draft: str(draft.get("draft_id")))
+        return screen_items("fact_check", conf_items("fact_check"))
 
     @task(pool=LLM_POOL, map_index_template="{{ draft_id }}")
     def check_draft(draft: dict) -> dict:
         """Run the fact-check crew on one draft (one MLflow run)."""
-        from common.crew_tasks import run_crew_item
+        from crew_airflow.tasks import run_crew_item
 
         get_current_context()["draft_id"] = str(draft.get("draft_id", "?"))
         return run_crew_item("fact_check", draft)
@@ -102,21 +81,21 @@ def fact_check_copy():
     @task(trigger_rule="all_done")
     def collect_results(results: list[dict], drafts: list[str]) -> list[dict]:
         """Upsert every finished draft's report into the results table."""
-        from common.crew_tasks import collect_results as collect
+        from crew_airflow.tasks import collect_results as collect
 
         return collect(results, drafts)
 
     @task(outlets=[APPROVED_COPY], trigger_rule="all_done")
     def publish_approved(summaries: list[dict]) -> list[str]:
         """Publish approved (and reviewer-accepted) copy as the `fact_check_approved_copy` asset."""
-        from common.crew_tasks import publish_copy
+        from crew_airflow.tasks import publish_approved as publish
 
-        return publish_copy("fact_check", APPROVED_COPY)
+        return publish("fact_check", APPROVED_COPY)
 
     @task(trigger_rule="all_done")
     def all_drafts_checked(summaries: list[dict], drafts: list[str]) -> None:
         """Fail the run (after the others were stored) if any draft's crew task failed."""
-        from common.crew_tasks import require_all_items
+        from crew_airflow.tasks import require_all_items
 
         require_all_items(summaries, drafts)
 

@@ -29,7 +29,8 @@ class MLflowRunLink(BaseOperatorLink):
     name = "MLflow run"
 
     def get_link(self, operator, *, ti_key) -> str:
-        url = _run_finder().url_for(ti_key.dag_id, ti_key.run_id, ti_key.task_id, ti_key.map_index, ti_key.try_number)
+        url = _run_finder().url_for(ti_key.dag_id, ti_key.run_id, ti_key.task_id, ti_key.map_index,
+                                    ti_key.try_number)
         return url or ""
 
 

@@ -36,7 +36,8 @@ class ReviewCorrectionGuard:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        review = HITL_RESPONSE.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "PATCH" else None
+        review = (HITL_RESPONSE.match(scope["path"])
+                  if scope["type"] == "http" and scope["method"] == "PATCH" else None)
         if review is None:
             await self.app(scope, receive, send)
             return
@@ -76,8 +77,10 @@ def _open_for_s(ids: dict[str, str]) -> float:
 
     try:
         with create_session() as session:
-            created = session.scalar(select(HITLDetail.created_at).join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
-                                     .where(TaskInstance.dag_id == ids["dag_id"], TaskInstance.run_id == ids["run_id"],
+            created = session.scalar(select(HITLDetail.created_at)
+                                     .join(TaskInstance, TaskInstance.id == HITLDetail.ti_id)
+                                     .where(TaskInstance.dag_id == ids["dag_id"],
+                                            TaskInstance.run_id == ids["run_id"],
                                             TaskInstance.task_id == ids["task_id"],
                                             TaskInstance.map_index == int(ids["map_index"])))
     except Exception:  # no database here (tests) or a transient error: never hold a response back for it
@@ -101,7 +104,8 @@ def _problem(body: bytes) -> str | None:
 async def _refuse(send, status: int, detail: str) -> None:
     content = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(content)).encode())]})
     await send({"type": "http.response.body", "body": content})
 
 

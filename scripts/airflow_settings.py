@@ -45,7 +45,8 @@ class SettingsError(ValueError):
     """airflow_settings.yaml does not have the Astro CLI's format."""
 
 
-def _entries(settings: Mapping[str, Any], kind: str, fields: set[str], name_field: str) -> list[dict[str, Any]]:
+def _entries(settings: Mapping[str, Any], kind: str, fields: set[str],
+             name_field: str) -> list[dict[str, Any]]:
     entries = settings.get(kind) or []
     if not isinstance(entries, list):
         raise SettingsError(f"airflow.{kind} must be a list, not {type(entries).__name__}")
@@ -55,7 +56,8 @@ def _entries(settings: Mapping[str, Any], kind: str, fields: set[str], name_fiel
             raise SettingsError(f"airflow.{kind}[{index}] must be a mapping")
         unknown = sorted(set(entry) - fields)
         if unknown:
-            raise SettingsError(f"airflow.{kind}[{index}]: unknown field(s) {unknown} (allowed: {sorted(fields)})")
+            raise SettingsError(f"airflow.{kind}[{index}]: unknown field(s) {unknown} "
+                                f"(allowed: {sorted(fields)})")
         if entry.get(name_field):
             named.append(entry)
     return named
@@ -64,7 +66,8 @@ def _entries(settings: Mapping[str, Any], kind: str, fields: set[str], name_fiel
 def _connection(conn: Mapping[str, Any]) -> dict[str, Any]:
     """One Astro connection entry in the format of `airflow connections export` (json)."""
     if conn.get("conn_uri"):
-        raise SettingsError(f"connection {conn['conn_id']!r}: conn_uri is not supported; use the conn_* fields")
+        raise SettingsError(f"connection {conn['conn_id']!r}: conn_uri is not supported; "
+                            "use the conn_* fields")
     port = conn.get("conn_port")
     if port not in (None, ""):
         try:
@@ -93,13 +96,15 @@ def plan(document: Any, environ: Mapping[str, str]) -> dict[str, dict[str, Any]]
     for conn in _entries(settings, "connections", CONNECTION_FIELDS, "conn_id"):
         conn_id = str(conn["conn_id"])
         if environ.get(f"AIRFLOW_CONN_{conn_id.upper()}"):
-            print(f"connection {conn_id}: skipped, AIRFLOW_CONN_{conn_id.upper()} is set and wins", file=sys.stderr)
+            print(f"connection {conn_id}: skipped, AIRFLOW_CONN_{conn_id.upper()} is set and wins",
+                  file=sys.stderr)
             continue
         loads["connections"][conn_id] = _connection(conn)
     for pool in _entries(settings, "pools", POOL_FIELDS, "pool_name"):
         slots = pool.get("pool_slot")
         if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
-            raise SettingsError(f"pool {pool['pool_name']!r}: pool_slot must be a whole number >= 0, not {slots!r}")
+            raise SettingsError(f"pool {pool['pool_name']!r}: pool_slot must be a whole number >= 0, "
+                                f"not {slots!r}")
         loads["pools"][str(pool["pool_name"])] = {
             "slots": slots,
             "description": str(pool.get("pool_description") or ""),

@@ -41,12 +41,15 @@ AIRFLOW_URL = f"http://{HOST}:{AIRFLOW_PORT}"
 MLFLOW_URL = f"http://{HOST}:{MLFLOW_PORT}"
 LLM_URL = f"http://{HOST}:{LLM_PORT}/v1"
 AIRFLOW_HOME = STATE / "airflow"
-# Seconds a client of the Airflow API waits for an answer: longer than the SQLite busy timeout
-# (scripts/airflow_sqlite.py), so a busy database delays an answer instead of losing it.
-API_TIMEOUT_S = 60
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]  # the project; trigger_dag.py also under `-m scripts.stack`
+
+import trigger_dag  # noqa: E402  (the Airflow REST client)
 
 from crews import QUIET_CREWAI  # noqa: E402  (telemetry switches for every process)
+
+# Seconds a client of the Airflow API waits for an answer: longer than the SQLite busy timeout
+# (scripts/airflow_sqlite.py), so a busy database delays an answer instead of losing it.
+API_TIMEOUT_S = trigger_dag.API_TIMEOUT_S
 
 
 def log(message: str) -> None:
@@ -136,7 +139,7 @@ def mlflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
 
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # in AIRFLOW_HOME
+PASSWORDS_FILE = trigger_dag.PASSWORD_FILE  # in AIRFLOW_HOME
 
 
 def airflow_env() -> dict[str, str]:
@@ -160,7 +163,8 @@ def airflow_env() -> dict[str, str]:
         # A longer SQLite busy timeout than Python's 5 s (see airflow_sqlite.py); importable via PYTHONPATH.
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="scripts.airflow_sqlite.CONNECT_ARGS",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC="scripts.airflow_sqlite.CONNECT_ARGS_ASYNC",
-        # Task processes wait for the API server's answer longer than it may wait for the database (5 s default).
+        # Task processes wait for the API server's answer longer than it may wait for the database
+        # (5 s default).
         AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=str(API_TIMEOUT_S),
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
         AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=HOST,  # default 0.0.0.0, should it be enabled
@@ -169,8 +173,9 @@ def airflow_env() -> dict[str, str]:
 
 
 def admin_password_file() -> Path:
-    """The simple auth manager's password file, made here (owner-only, mode 600) with a random admin password
-    before Airflow starts: Airflow would otherwise create it world-readable and print the password to its log."""
+    """The simple auth manager's password file, made here (owner-only, mode 600) with a random admin
+    password before Airflow starts: Airflow would otherwise create it world-readable and print the
+    password to its log."""
     path = AIRFLOW_HOME / PASSWORDS_FILE
     if not path.exists():
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -294,7 +299,8 @@ def supervise(components: dict[str, list[str]]) -> int:
     while not stopping:
         exited = [(name, p.returncode) for name, p in processes.items() if p.poll() is not None]
         if exited and not stopping:
-            _say("supervisor", f"{exited[0][0]} exited with code {exited[0][1]}; stopping the other components")
+            _say("supervisor", f"{exited[0][0]} exited with code {exited[0][1]}; "
+                               "stopping the other components")
             code = 1
             break
         time.sleep(0.5)
@@ -315,50 +321,17 @@ def cmd_airflow_supervisor(_: argparse.Namespace) -> None:
     raise SystemExit(supervise(airflow_components()))
 
 
-# --- Airflow REST API --------------------------------------------------------------
-
-
-class RetryDatabaseErrors(httpx.BaseTransport):
-    """Sends a request again when Airflow answers HTTP 500 "Database error".
-
-    On the SQLite-backed local stack that is a write that found the database locked; the
-    transaction was rolled back, so sending it again is safe. Other errors pass through.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport | None = None, attempts: int = 4, pause_s: float = 2.0) -> None:
-        self.inner = inner or httpx.HTTPTransport()
-        self.attempts, self.pause_s = attempts, pause_s
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        for attempt in range(1, self.attempts):
-            response = self.inner.handle_request(request)
-            if response.status_code != 500 or b"Database error" not in response.read():
-                return response
-            response.close()
-            log(f"Airflow database busy ({request.method} {request.url.path}); "
-                f"retrying in {self.pause_s * attempt:.0f}s ({attempt}/{self.attempts - 1})")
-            time.sleep(self.pause_s * attempt)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
+# --- Airflow REST API: the client of scripts/trigger_dag.py ------------------------
 
 
 def api_client() -> httpx.Client:
-    """An authenticated client for the Airflow REST API (simple auth manager admin)."""
+    """trigger_dag.py's REST client, logged in as the simple auth manager's admin."""
     passwords = AIRFLOW_HOME / PASSWORDS_FILE
     for _ in range(60):
         if passwords.exists():
             break
         time.sleep(1)
-    password = json.loads(passwords.read_text())["admin"]
-    response = httpx.post(
-        f"{AIRFLOW_URL}/auth/token", json={"username": "admin", "password": password}, timeout=30
-    )
-    response.raise_for_status()
-    token = response.json()["access_token"]
-    return httpx.Client(base_url=AIRFLOW_URL, headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S,
-                        transport=RetryDatabaseErrors())
+    return trigger_dag.connect(AIRFLOW_URL, "admin", json.loads(passwords.read_text())["admin"])
 
 
 def _upsert(
@@ -388,8 +361,10 @@ def load_settings(client: httpx.Client, path: Path = ROOT / "airflow_settings.ya
     for name, pool in loads.get("pools", {}).items():
         _upsert(client, "pools", name, {"name": name, **pool}, {"pool": name, **pool})
     for key, value in loads.get("variables", {}).items():
-        _upsert(client, "variables", key, {"key": key, "value": value if isinstance(value, str) else json.dumps(value)})
-    log(f"loaded {path.name}: " + ", ".join(f"{len(loads.get(k, {}))} {k}" for k in ("connections", "pools", "variables")))
+        text = value if isinstance(value, str) else json.dumps(value)
+        _upsert(client, "variables", key, {"key": key, "value": text})
+    kinds = ("connections", "pools", "variables")
+    log(f"loaded {path.name}: " + ", ".join(f"{len(loads.get(k, {}))} {k}" for k in kinds))
 
 
 def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> None:
@@ -405,17 +380,6 @@ def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> N
     raise SystemExit(f"DAG {dag_id} did not appear within {timeout_s:.0f}s")
 
 
-ACTIVE_STATES = {"running", "queued", "scheduled", "up_for_retry", "up_for_reschedule", "deferred", "restarting"}
-
-
-def waiting_only_for_review(tis: list[dict]) -> bool:
-    """True when human review steps wait for input and nothing else can make progress without them."""
-    return any(t["state"] == "awaiting_input" for t in tis) and not any(t["state"] in ACTIVE_STATES for t in tis)
-
-
-FINISHED = {"success", "failed", "skipped", "upstream_failed", "removed"}
-
-
 def tokens_spent(dag_id: str, run_id: str) -> int | None:
     """LLM tokens the DAG run has paid for so far (the budget ledger in the results DB), or None."""
     os.environ.setdefault("CREWS_STATE_DIR", str(STATE))
@@ -429,43 +393,23 @@ def tokens_spent(dag_id: str, run_id: str) -> int | None:
 
 def describe_progress(dag_id: str, run_id: str, state: str, tis: list[dict]) -> str:
     """``run running: 5/12 task instances finished, crew items 3/8; 4,210 LLM tokens so far``."""
-    done = sum(t["state"] in FINISHED for t in tis)
+    done = sum(t["state"] in trigger_dag.DONE for t in tis)
     line = f"run {state}: {done}/{len(tis)} task instances finished"
     items = [t for t in tis if t.get("pool") == "llm_pool" and t["map_index"] >= 0]
     if items:
-        line += f", crew items {sum(t['state'] in FINISHED for t in items)}/{len(items)}"
+        line += f", crew items {sum(t['state'] in trigger_dag.DONE for t in items)}/{len(items)}"
     tokens = tokens_spent(dag_id, run_id)
     if tokens is not None:
         line += f"; {tokens:,} LLM tokens so far"
     return line
 
 
-def task_instances(client: httpx.Client, dag_id: str, run_id: str, page: int = 100) -> list[dict]:
-    """Every task instance of a DAG run (the API returns at most 100 per page)."""
-    found: list[dict] = []
-    while True:
-        batch = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
-                           params={"limit": page, "offset": len(found)}).json().get("task_instances", [])
-        found += batch
-        if len(batch) < page:
-            return found
-
-
 def trigger_and_wait(
     client: httpx.Client, dag_id: str, conf: dict[str, Any], timeout_s: float,
     on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
 ) -> dict:
-    """Trigger over REST and follow the run to its end; ``on_poll(run_id, task_instances)`` runs every poll.
-
-    With ``stop_at_review`` it returns early, state ``awaiting_review``, once only human
-    review steps are left (a person answers them in the UI; the run then finishes on its own).
-    """
-    client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-    response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
-    if response.status_code >= 400:
-        raise SystemExit(f"trigger refused: {response.status_code} {response.text}")
-    run_id = response.json()["dag_run_id"]
-    log(f"triggered {dag_id} run {run_id} over the REST API")
+    """Trigger ``dag_id`` with ``conf`` (any keys) and follow the run with :func:`follow_run`."""
+    run_id = trigger_dag.trigger(client, dag_id, conf, allow_unknown=True)
     return follow_run(client, dag_id, run_id, timeout_s, on_poll, stop_at_review)
 
 
@@ -473,56 +417,54 @@ def follow_run(
     client: httpx.Client, dag_id: str, run_id: str, timeout_s: float,
     on_poll: Callable[[str, list[dict]], None] | None = None, stop_at_review: bool = False,
 ) -> dict:
-    """Follow a DAG run to its end (or, with ``stop_at_review``, to where only human reviews are left)."""
-    began, last = time.monotonic(), ""
-    while time.monotonic() - began < timeout_s:
-        run = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()
-        tis = task_instances(client, dag_id, run_id)
-        progress = describe_progress(dag_id, run_id, run["state"], tis)
-        if progress != last:
-            log(progress)
-            last = progress
-        if on_poll is not None:
-            on_poll(run_id, tis)
-        if stop_at_review and run["state"] == "running" and waiting_only_for_review(tis):
-            run["state"] = "awaiting_review"
-        if run["state"] in {"success", "failed", "awaiting_review"}:
-            run["task_instances"] = tis
-            run["elapsed_s"] = time.monotonic() - began
-            return run
-        time.sleep(3)
-    raise SystemExit(f"run {run_id} did not finish within {timeout_s:.0f}s")
+    """trigger_dag.follow every 3 s with this stack's progress lines; ``on_poll(run_id, task_instances)``
+    runs every poll. With ``stop_at_review`` it returns, state ``awaiting_review``, once only human review
+    steps are left (a person answers them in the UI; the run then finishes on its own)."""
+    return trigger_dag.follow(client, dag_id, run_id, timeout_s, poll=3, stop_at_review=stop_at_review,
+                              on_poll=on_poll, describe=describe_progress)
 
 
-def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
-    run_id = run["dag_run_id"]
-    response = client.get(
-        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/collect_results/xcomEntries/return_value"
-    )
-    rows = response.json().get("value") if response.status_code == 200 else None
-    if isinstance(rows, str):
-        rows = json.loads(rows)
+def print_results(client: httpx.Client, dag_id: str, run: dict, elapsed_s: float) -> None:
+    """The run's state, failed tasks, results table, UI and MLflow links, and the reviews it waits for."""
+    run_id, tis = run["dag_run_id"], run["task_instances"]
+    task = trigger_dag.RESULT_TASKS.get(dag_id, "collect_results")
+    rows = trigger_dag.results(client, dag_id, run_id, task, tis, MLFLOW_URL)
     print()
-    print(f"DAG run {run_id}: {run['state']} in {run['elapsed_s']:.0f}s")
-    failed = [t for t in run["task_instances"] if t["state"] == "failed"]
-    for ti in failed:
+    print(f"DAG run {run_id}: {run['state']} in {elapsed_s:.0f}s")
+    for ti in (t for t in tis if t["state"] == "failed"):
         print(f"  FAILED {ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]")
-    links = []
-    if rows:
-        columns = [c for c in rows[0] if not c.startswith("mlflow_")]
-        widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
-        print("  ".join(c.ljust(widths[c]) for c in columns))
-        for row in rows:
-            print("  ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
-            links.append((row.get("item_id"), mlflow_run_url(row.get("mlflow_run_id"))))
+    print_table(rows)
     print()
     print(f"Airflow UI:  {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}")
-    print("             (user admin, password in .stack/airflow/simple_auth_manager_passwords.json.generated)")
-    print(f"MLflow UI:   {MLFLOW_URL}  (experiments: {', '.join(sorted({r['mlflow_experiment'] for r in rows or []}))})")
-    for item_id, url in links:
-        print(f"  {item_id}: {url}")
+    print(f"             (user admin, password in .stack/airflow/{PASSWORDS_FILE})")
+    experiments = sorted({r["mlflow_experiment"] for r in rows if r.get("mlflow_experiment")})
+    print(f"MLflow UI:   {MLFLOW_URL}  (experiments: {', '.join(experiments)})")
+    for row in rows:
+        print(f"  {row.get('item_id')}: {mlflow_link(row)}")
     print(f"Results DB:  {STATE / 'results.db'} (table crew_results)")
-    waiting = [t for t in run["task_instances"] if t["state"] == "awaiting_input"]
+    print_reviews(dag_id, run_id, [t for t in tis if t["state"] == "awaiting_input"])
+
+
+def print_table(rows: list[dict]) -> None:
+    """The result rows as a table, without their mlflow_* columns."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if not c.startswith("mlflow_")]
+    widths = {c: max(len(c), *(len(str(r.get(c))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
+
+
+def mlflow_link(row: dict) -> str:
+    """A result row's MLflow UI link (or why there is none)."""
+    if not row.get("mlflow_run_id"):
+        return "not written yet (tracking record spooled)"
+    return row.get("mlflow_url") or f"run {row['mlflow_run_id']}"
+
+
+def print_reviews(dag_id: str, run_id: str, waiting: list[dict]) -> None:
+    """The human reviews the run waits for, and where to answer them."""
     if waiting:
         print()
         print(f"{len(waiting)} output(s) wait for human review; the run finishes once they are answered:")
@@ -530,17 +472,6 @@ def print_results(client: httpx.Client, dag_id: str, run: dict) -> None:
             print(f"  {ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]")
         print(f"Review them in the Airflow UI: {AIRFLOW_URL}/required_actions?response_received=false")
     print(f"Crew results: {AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}/plugin/crew-results-dag-run")
-
-
-def mlflow_run_url(run_id: str | None) -> str:
-    """Link to a run in the MLflow UI (or why there is none)."""
-    if not run_id:
-        return "not written yet (tracking record spooled)"
-    try:
-        run = httpx.get(f"{MLFLOW_URL}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=5).json()
-        return f"{MLFLOW_URL}/#/experiments/{run['run']['info']['experiment_id']}/runs/{run_id}"
-    except (httpx.HTTPError, KeyError, ValueError):
-        return f"run {run_id}"
 
 
 # --- commands ----------------------------------------------------------------------
@@ -579,8 +510,9 @@ def cmd_trigger(args: argparse.Namespace) -> None:
         raise SystemExit(f"Airflow is not running at {AIRFLOW_URL}; start the stack with `make up`")
     with api_client() as client:
         wait_for_dag(client, args.dag_id)
+        began = time.monotonic()
         run = trigger_and_wait(client, args.dag_id, json.loads(args.conf), args.timeout, stop_at_review=True)
-        print_results(client, args.dag_id, run)
+        print_results(client, args.dag_id, run, time.monotonic() - began)
     if run["state"] not in {"success", "awaiting_review"}:
         raise SystemExit(1)
 
@@ -599,7 +531,7 @@ def cmd_status(_: argparse.Namespace) -> None:
         print(f"{name:8} {'up' if _answers(url) else 'down':5} {url}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up").set_defaults(func=cmd_up)
@@ -610,11 +542,14 @@ def main() -> None:
     trigger.set_defaults(func=cmd_trigger)
     sub.add_parser("down").set_defaults(func=cmd_down)
     sub.add_parser("status").set_defaults(func=cmd_status)
-    sub.add_parser("airflow-supervisor", help="run by `up`: the Airflow components as one service").set_defaults(
-        func=cmd_airflow_supervisor
-    )
-    args = parser.parse_args()
-    args.func(args)
+    supervisor = sub.add_parser("airflow-supervisor", help="run by `up`: the Airflow components")
+    supervisor.set_defaults(func=cmd_airflow_supervisor)
+    args = parser.parse_args(argv)
+    trigger_dag.show_progress("stack", "stdout")  # the REST client's progress lines, like this script's
+    try:
+        args.func(args)
+    except trigger_dag.Usage as exc:  # a refused login or trigger
+        raise SystemExit(f"error: {exc}") from exc
 
 
 if __name__ == "__main__":

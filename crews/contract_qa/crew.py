@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from crewai import Agent, Crew, Process, Task
-from crewai.llms.base_llm import BaseLLM
+from crewai import Agent, Crew, Task
 from crewai.project import CrewBase, agent, task
 
 from crews.contract_qa.schemas import (
@@ -13,12 +12,11 @@ from crews.contract_qa.schemas import (
     Routing,
     answer_model,
 )
-from crews.prompt_source import use_served_prompts
-from crews.runtime.agents import build_agent, forget_memoized
+from crews.runtime.agents import YamlCrew
 
 
 @CrewBase
-class ContractQACrew:
+class ContractQACrew(YamlCrew):
     """One single-task crew per step; the pipeline dispatches between them.
 
     The coordinator's routing decision picks which specialists work on a
@@ -27,48 +25,37 @@ class ContractQACrew:
     to drive tool calls itself.
     """
 
-    agents_config = "config/agents.yaml"
-    tasks_config = "config/tasks.yaml"
-
-    def __init__(self, llm: BaseLLM) -> None:
-        self.llm = llm
-        forget_memoized(self)
-        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
-
     @agent
     def coordinator(self) -> Agent:
-        return build_agent(self.agents_config["coordinator"], self.llm)
+        return self.agent_named("coordinator")
 
     @agent
     def retriever(self) -> Agent:
-        return build_agent(self.agents_config["retriever"], self.llm)
+        return self.agent_named("retriever")
 
     @agent
     def analyst(self) -> Agent:
-        return build_agent(self.agents_config["analyst"], self.llm)
+        return self.agent_named("analyst")
 
     @agent
     def reviewer(self) -> Agent:
-        return build_agent(self.agents_config["reviewer"], self.llm)
+        return self.agent_named("reviewer")
 
     @task
     def route_question(self) -> Task:
-        return Task(config=self.tasks_config["route_question"], output_pydantic=Routing, response_model=Routing)
+        return self.task_named("route_question", Routing)
 
     @task
     def select_evidence(self) -> Task:
-        return Task(config=self.tasks_config["select_evidence"], output_pydantic=EvidenceSelection,
-                    response_model=EvidenceSelection)
+        return self.task_named("select_evidence", EvidenceSelection)
 
     @task
     def answer_question(self) -> Task:
-        return Task(config=self.tasks_config["answer_question"], output_pydantic=AnalystAnswer,
-                    response_model=AnalystAnswer)
+        return self.task_named("answer_question", AnalystAnswer)
 
     @task
     def check_grounding(self) -> Task:
-        return Task(config=self.tasks_config["check_grounding"], output_pydantic=GroundednessReview,
-                    response_model=GroundednessReview)
+        return self.task_named("check_grounding", GroundednessReview)
 
     def step(self, name: str) -> Crew:
         """A crew of one task (``route_question``, ``select_evidence``, ...) and its agent."""
@@ -76,11 +63,7 @@ class ContractQACrew:
 
     def answer_step(self, labels: tuple[str, ...]) -> Crew:
         """The analyst's task with an answer schema whose citations can only name ``labels``."""
-        model = answer_model(labels)
-        task_ = Task(config=self.tasks_config["answer_question"], output_pydantic=model, response_model=model)
-        return self._crew("answer_question", task_)
+        return self._crew("answer_question", self.task_named("answer_question", answer_model(labels)))
 
-    @staticmethod
-    def _crew(name: str, task_: Task) -> Crew:
-        return Crew(name=f"contract_qa.{name}", agents=[task_.agent], tasks=[task_], process=Process.sequential,
-                    verbose=False)
+    def _crew(self, name: str, task_: Task) -> Crew:
+        return self.sequential(f"contract_qa.{name}", [task_.agent], [task_])

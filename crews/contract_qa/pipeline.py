@@ -56,8 +56,8 @@ from crews.contract_qa.schemas import (
     QuotedCitation,
     Routing,
 )
-from crews.contract_qa.screening import WITHHELD, screen
 from crews.review import review_settings
+from crews.screening import WITHHELD, screen
 from crews.tracking.steps import traced_step
 
 SEARCH_K = 5

@@ -7,19 +7,16 @@ connection that refuses anything but queries (:mod:`crews.readonly_db`).
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from sqlalchemy import Column, MetaData, RowMapping, Select, String, Table, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from crews.contract_qa.schemas import RegisterField
 from crews.errors import InputError
 from crews.readonly_db import readonly_engine
 
-RegisterField = Literal[
-    "counterparty", "contract_type", "value_eur", "start_date", "end_date",
-    "auto_renewal", "notice_days", "governing_law",
-]
 FIELDS: tuple[str, ...] = get_args(RegisterField)
 
 

@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field, create_model
 
 from crews.contract_qa.citations import normalize as normalize_text
 from crews.contract_qa.documents import Contract
-from crews.contract_qa.register import RegisterField
+
+RegisterField = Literal[
+    "counterparty", "contract_type", "value_eur", "start_date", "end_date",
+    "auto_renewal", "notice_days", "governing_law",
+]
 
 Route = Literal["documents", "register", "both"]
 NOT_FOUND = "Not found in the contract."

@@ -2,53 +2,40 @@
 
 from __future__ import annotations
 
-from crewai import Agent, Crew, Process, Task
-from crewai.llms.base_llm import BaseLLM
+from crewai import Agent, Crew, Task
 from crewai.project import CrewBase, agent, crew, task
 
 from crews.data_qa.schemas import AnalystFixes, ReviewSummary
-from crews.prompt_source import use_served_prompts
-from crews.runtime.agents import build_agent, forget_memoized
+from crews.runtime.agents import YamlCrew
 
 
 @CrewBase
-class DataQACrew:
+class DataQACrew(YamlCrew):
     """Explains a verdict that the profiler and the severity rules already reached."""
-
-    agents_config = "config/agents.yaml"
-    tasks_config = "config/tasks.yaml"
-
-    def __init__(self, llm: BaseLLM) -> None:
-        self.llm = llm
-        forget_memoized(self)
-        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
 
     @agent
     def analyst(self) -> Agent:
-        return build_agent(self.agents_config["analyst"], self.llm)
+        return self.agent_named("analyst")
 
     @agent
     def reviewer(self) -> Agent:
-        return build_agent(self.agents_config["reviewer"], self.llm)
+        return self.agent_named("reviewer")
 
     @task
     def explain_issues(self) -> Task:
-        return Task(config=self.tasks_config["explain_issues"], output_pydantic=AnalystFixes, response_model=AnalystFixes)
+        return self.task_named("explain_issues", AnalystFixes)
 
     @task
     def summarize(self) -> Task:
-        return Task(config=self.tasks_config["summarize"], output_pydantic=ReviewSummary, response_model=ReviewSummary)
+        return self.task_named("summarize", ReviewSummary)
 
     def resummarize(self) -> Task:
-        return Task(config=self.tasks_config["resummarize"], output_pydantic=ReviewSummary,
-                    response_model=ReviewSummary)
+        return self.task_named("resummarize", ReviewSummary)
 
     @crew
     def crew(self) -> Crew:
-        return Crew(name="data_qa", agents=[self.analyst(), self.reviewer()],
-                    tasks=[self.explain_issues(), self.summarize()], process=Process.sequential, verbose=False)
+        return self.sequential("data_qa", [self.analyst(), self.reviewer()], [self.explain_issues(), self.summarize()])
 
     def resummary_crew(self) -> Crew:
         """The reviewer alone, asked once more for a summary that the first one's problems are named to."""
-        return Crew(name="data_qa.resummarize", agents=[self.reviewer()], tasks=[self.resummarize()],
-                    process=Process.sequential, verbose=False)
+        return self.sequential("data_qa.resummarize", [self.reviewer()], [self.resummarize()])

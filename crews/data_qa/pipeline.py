@@ -21,8 +21,8 @@ import yaml
 from crewai.llms.base_llm import BaseLLM
 
 from crews.data_qa.crew import DataQACrew
-from crews.data_qa.profiler import Finding, findings, profile_table, schema_drift
-from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Issue, ReviewSummary
+from crews.data_qa.profiler import findings, profile_table, schema_drift
+from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Finding, Issue, ReviewSummary
 from crews.data_qa.summary_check import summary_problems, templated_summary
 from crews.readonly_db import readonly_engine
 from crews.review import review_settings

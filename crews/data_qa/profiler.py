@@ -13,137 +13,21 @@ cannot be read fails with an error naming the dataset (see :func:`profile_table`
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, func, inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from sqlalchemy.sql.sqltypes import Float, NullType, Numeric
 from sqlalchemy.types import TypeEngine
 
+from crews.data_qa.request import ColumnRule, DatasetSpec
+from crews.data_qa.schemas import ColumnProfile, Finding, TableProfile
 from crews.errors import InputError, SourceUnavailableError
-from crews.readonly_db import FILE_SUFFIXES, QUERY_TIMEOUT_ENV, TIMED_OUT, query_timeout_s
+from crews.readonly_db import QUERY_TIMEOUT_ENV, TIMED_OUT, query_timeout_s
 from crews.tracking.steps import traced_step
-from crews.user_patterns import MAX_LENGTH, compile_user_pattern
-
-PATTERNS: dict[str, re.Pattern[str]] = {
-    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
-    "date": re.compile(r"^\d{4}-\d{2}-\d{2}"),
-    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-}
-
-
-class ColumnRule(BaseModel):
-    """What a column must satisfy (declared per dataset)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pattern: Literal["email", "date", "uuid"] | None = None
-    regex: str | None = Field(default=None, max_length=MAX_LENGTH,
-                              description="custom format (RE2 syntax, run in linear time), e.g. ids: ^SKU-[0-9]{5}$")
-    min: float | None = None
-    max: float | None = None
-    not_null: bool = False
-    not_negative: bool = False
-    not_future: bool = False
-    max_age_hours: float | None = Field(default=None, gt=0, description="freshness: newest value at most this old")
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_user_pattern(value)  # a PatternError names the problem
-        return value
-
-    def format_check(self) -> tuple[str, Any] | None:
-        """(name, compiled pattern) of the declared format, if any; a user's regex runs on RE2."""
-        if self.regex:
-            return f"the pattern {self.regex}", compile_user_pattern(self.regex)
-        if self.pattern:
-            return f"the {self.pattern} format", PATTERNS[self.pattern]
-        return None
-
-
-class ForeignKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    column: str
-    ref_table: str
-    ref_column: str
-
-
-class DatasetSpec(BaseModel):
-    """One dataset to check: where it is and what it must satisfy."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dataset_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    url: str | None = Field(default=None, description="SQLAlchemy URL; omit when the data are files")
-    files: dict[str, str] = Field(
-        default_factory=dict, description="table name -> CSV or Parquet file, queried through DuckDB"
-    )
-    table: str
-    key_columns: list[str] = Field(default_factory=list)
-    columns: dict[str, ColumnRule] = Field(default_factory=dict)
-    foreign_keys: list[ForeignKey] = Field(default_factory=list)
-    sample_limit: int = Field(default=10_000, gt=0, le=1_000_000)
-    baseline: str | None = Field(default=None, description="file with the previous profile (schema drift)")
-
-    @field_validator("files")
-    @classmethod
-    def _file_tables(cls, files: dict[str, str]) -> dict[str, str]:
-        for name, path in files.items():
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise ValueError(f"table name {name!r} must be a plain identifier")
-            if not path.lower().endswith(FILE_SUFFIXES):
-                raise ValueError(f"{path!r} is not a CSV or Parquet file ({', '.join(FILE_SUFFIXES)})")
-        return files
-
-    @model_validator(mode="after")
-    def _one_source(self) -> DatasetSpec:
-        if bool(self.url) == bool(self.files):
-            raise ValueError("give either url (a database) or files (CSV/Parquet), not both or neither")
-        if self.files and self.table not in self.files:
-            raise ValueError(f"table {self.table!r} is not one of the files: {', '.join(self.files)}")
-        return self
-
-
-class ColumnProfile(BaseModel):
-    name: str
-    type: str
-    nulls: int
-    null_rate: float
-    distinct: int
-    min: Any = None
-    max: Any = None
-    negatives: int | None = None
-    pattern_violations: int | None = None
-    pattern_examples: list[str] = Field(default_factory=list)
-    out_of_range: int | None = None
-    future_values: int | None = None
-    age_hours: float | None = None
-
-
-class TableProfile(BaseModel):
-    dataset_id: str
-    table: str
-    row_count: int
-    columns: dict[str, ColumnProfile]
-    duplicate_keys: int = 0
-    orphans: dict[str, int] = Field(default_factory=dict)
-    sampled_rows: int = 0
-
-
-class Finding(BaseModel):
-    table: str
-    column: str | None
-    kind: str
-    count: int
-    evidence: str
 
 
 def reflect_table(conn: Connection, name: str, metadata: MetaData) -> Table:

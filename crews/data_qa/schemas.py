@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from crews.data_qa.profiler import DatasetSpec, TableProfile
+from crews.data_qa.request import DatasetSpec
 
 Severity = Literal["error", "warning", "info"]
+
+
+class ColumnProfile(BaseModel):
+    name: str
+    type: str
+    nulls: int
+    null_rate: float
+    distinct: int
+    min: Any = None
+    max: Any = None
+    negatives: int | None = None
+    pattern_violations: int | None = None
+    pattern_examples: list[str] = Field(default_factory=list)
+    out_of_range: int | None = None
+    future_values: int | None = None
+    age_hours: float | None = None
+
+
+class TableProfile(BaseModel):
+    dataset_id: str
+    table: str
+    row_count: int
+    columns: dict[str, ColumnProfile]
+    duplicate_keys: int = 0
+    orphans: dict[str, int] = Field(default_factory=dict)
+    sampled_rows: int = 0
+
+
+class Finding(BaseModel):
+    table: str
+    column: str | None
+    kind: str
+    count: int
+    evidence: str
 
 
 class DataQAInput(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 
 from crews.evaluation.golden import golden_path, load_golden
 from crews.evaluation.scorers import score_names, score_value
-from crews.registry import get_spec, prompt_template
+from crews.registry import get_crew, prompt_template
 from crews.runtime.settings import LLMSettings
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
     from crews.evaluation.judge import JUDGE_SKIPPED, Judge
     from crews.tracking.evaluation_writer import log_evaluation
 
-    spec = get_spec(crew)
+    contract = get_crew(crew)
     judge = None
     if judge_settings is not None:
         judge_model = Judge(judge_settings)
@@ -114,7 +114,7 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
     run_name = f"evaluation {crew} ({golden_set}) · {settings.model} · prompts {shown}"
     run_id, metrics, previous = log_evaluation(
         crew, run_name, rows, score_names(crew, rows), lambda name, o, e: score_value(crew, name, o, e),
-        tags, params, prompt_template(spec.config_dir), judge,
+        tags, params, prompt_template(contract.config_dir), judge,
     )
     if judge is None:
         log.info(JUDGE_SKIPPED)

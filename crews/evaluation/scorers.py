@@ -1,7 +1,7 @@
 """Code-based scores of one crew output against a golden record (pure functions, no MLflow).
 
 Every crew gets the common scores (schema validity, cost, latency, tokens, LLM
-calls) plus its own (``CrewSpec.score``: verdict accuracy, issue recall and
+calls) plus its own (``CrewContract.score``: verdict accuracy, issue recall and
 precision, citation validity, abstention correctness ...). An item that failed
 or returned an invalid result scores 0 on every quality score and has no usage.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crews.registry import get_spec
+from crews.registry import get_crew
 
 USAGE = {"cost_usd": "cost_usd", "latency_s": "crew_seconds", "total_tokens": "total_tokens",
          "llm_calls": "llm_calls"}
@@ -20,17 +20,17 @@ USAGE = {"cost_usd": "cost_usd", "latency_s": "crew_seconds", "total_tokens": "t
 
 def crew_scores(crew: str, outputs: dict[str, Any], expectations: dict[str, Any]) -> dict[str, float]:
     """All scores of one output (a :func:`crews.runner.run_item` result, or ``{"error": ...}``)."""
-    spec = get_spec(crew)
+    contract = get_crew(crew)
     if not isinstance(outputs, dict) or "result" not in outputs:
         return {"schema_valid": 0.0}
     try:
-        result = spec.output_model.model_validate(outputs["result"])
+        result = contract.output_model.model_validate(outputs["result"])
     except ValidationError:
         return {"schema_valid": 0.0}
     usage = outputs.get("usage") or {}
     scores = {"schema_valid": 1.0}
     scores |= {name: float(usage[key]) for name, key in USAGE.items() if usage.get(key) is not None}
-    return scores | spec.score(result, expectations)
+    return scores | contract.score(result, expectations)
 
 
 def score_names(crew: str, rows: list[dict[str, Any]]) -> list[str]:

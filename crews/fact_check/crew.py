@@ -2,71 +2,48 @@
 
 from __future__ import annotations
 
-from crewai import Agent, Crew, Process, Task
-from crewai.llms.base_llm import BaseLLM
+from crewai import Agent, Crew, Task
 from crewai.project import CrewBase, agent, task
 
 from crews.fact_check.schemas import EditorReview, ExtractedClaims, RevisedCopy
-from crews.prompt_source import use_served_prompts
-from crews.runtime.agents import build_agent, forget_memoized
+from crews.runtime.agents import YamlCrew
 
 
 @CrewBase
-class FactCheckCrew:
+class FactCheckCrew(YamlCrew):
     """Two crews over one set of agents, with the deterministic checks in between.
 
     ``extraction_crew`` finds the claims; the pipeline verifies them with tools;
     ``revision_crew`` rewrites the copy and decides whether it can be published.
     """
 
-    agents_config = "config/agents.yaml"
-    tasks_config = "config/tasks.yaml"
-
-    def __init__(self, llm: BaseLLM) -> None:
-        self.llm = llm
-        forget_memoized(self)
-        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
-
     @agent
     def fact_checker(self) -> Agent:
-        return build_agent(self.agents_config["fact_checker"], self.llm)
+        return self.agent_named("fact_checker")
 
     @agent
     def copywriter(self) -> Agent:
-        return build_agent(self.agents_config["copywriter"], self.llm)
+        return self.agent_named("copywriter")
 
     @agent
     def editor(self) -> Agent:
-        return build_agent(self.agents_config["editor"], self.llm)
+        return self.agent_named("editor")
 
-    # response_model hands the schema to the LLM layer (grammar / json_schema / system
-    # message per provider) instead of CrewAI pasting it into every task prompt.
     @task
     def extract_claims(self) -> Task:
-        return Task(config=self.tasks_config["extract_claims"], output_pydantic=ExtractedClaims, response_model=ExtractedClaims)
+        return self.task_named("extract_claims", ExtractedClaims)
 
     @task
     def revise_copy(self) -> Task:
-        return Task(config=self.tasks_config["revise_copy"], output_pydantic=RevisedCopy, response_model=RevisedCopy)
+        return self.task_named("revise_copy", RevisedCopy)
 
     @task
     def review_copy(self) -> Task:
-        return Task(config=self.tasks_config["review_copy"], output_pydantic=EditorReview, response_model=EditorReview)
+        return self.task_named("review_copy", EditorReview)
 
     def extraction_crew(self) -> Crew:
-        return Crew(
-            name="fact_check.extract",
-            agents=[self.fact_checker()],
-            tasks=[self.extract_claims()],
-            process=Process.sequential,
-            verbose=False,
-        )
+        return self.sequential("fact_check.extract", [self.fact_checker()], [self.extract_claims()])
 
     def revision_crew(self) -> Crew:
-        return Crew(
-            name="fact_check.revise",
-            agents=[self.copywriter(), self.editor()],
-            tasks=[self.revise_copy(), self.review_copy()],
-            process=Process.sequential,
-            verbose=False,
-        )
+        return self.sequential("fact_check.revise", [self.copywriter(), self.editor()],
+                               [self.revise_copy(), self.review_copy()])

@@ -6,14 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from crews.contract import ID_PATTERN, ItemId
 from crews.fact_check.quantities import Qualifier, Quantity, Unit, find_quantities, parse_unit
+from crews.fact_check.request import MAX_COPY_CHARS
 from crews.text_safety import refuse_control_characters
 from crews.user_patterns import PatternError, compile_user_pattern
 
 Verdict = Literal["supported", "contradicted", "unverifiable"]
 UNITLESS = ("count", "version")  # unit words of plain numbers (a count of seats, a Bluetooth version)
 
-MAX_COPY_CHARS = 20_000
 
 
 class ValueRange(BaseModel):
@@ -36,7 +37,7 @@ class Fact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$",
+    id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN,
                     description="unique id of the fact within the sheet")
     subject: str = Field(min_length=1, max_length=200,
                          description="what the fact is about, as copy names it (e.g. 'battery life')")
@@ -153,7 +154,7 @@ class DraftInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    draft_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+    draft_id: ItemId
     copy_text: str = Field(min_length=1, max_length=MAX_COPY_CHARS)
     fact_sheet: FactSheet
     fact_sheet_format: Literal["structured", "plain"] = Field(

@@ -1,13 +1,47 @@
-"""How every crew builds its agents from YAML config."""
+"""How every crew builds its agents and tasks from YAML config: the base of each crew's ``@CrewBase`` class."""
 
 from __future__ import annotations
 
 import weakref
 from typing import Any
 
-from crewai import Agent
+from crewai import Agent, Crew, Process, Task
 from crewai.llms.base_llm import BaseLLM
 from crewai.project.utils import cache as _memo
+from pydantic import BaseModel
+
+from crews.prompt_source import use_served_prompts
+
+
+class YamlCrew:
+    """What every crew's ``@CrewBase`` class shares: prompts in ``config/agents.yaml`` and ``config/tasks.yaml``
+    (or the registry version served to the run), one LLM for all agents, structured task outputs, and the
+    workaround for CrewAI's memo cache (:func:`forget_memoized`)."""
+
+    agents_config = "config/agents.yaml"
+    tasks_config = "config/tasks.yaml"
+
+    def __init__(self, llm: BaseLLM) -> None:
+        self.llm = llm
+        forget_memoized(self)
+        use_served_prompts(self)  # agents/tasks config from the prompts served to this run
+
+    def agent_named(self, name: str) -> Agent:
+        """The agent configured under ``name`` in agents.yaml."""
+        return build_agent(self.agents_config[name], self.llm)  # type: ignore[index]
+
+    def task_named(self, name: str, output: type[BaseModel]) -> Task:
+        """The task configured under ``name`` in tasks.yaml, answering with ``output``.
+
+        ``response_model`` hands the schema to the LLM layer (grammar / json_schema / system message per
+        provider) instead of CrewAI pasting it into every task prompt.
+        """
+        return Task(config=self.tasks_config[name], output_pydantic=output, response_model=output)  # type: ignore[index]
+
+    @staticmethod
+    def sequential(name: str, agents: list[Agent], tasks: list[Task]) -> Crew:
+        """A crew that runs ``tasks`` in order, quietly."""
+        return Crew(name=name, agents=agents, tasks=tasks, process=Process.sequential, verbose=False)
 
 
 def build_agent(config: dict[str, Any], llm: BaseLLM) -> Agent:

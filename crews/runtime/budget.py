@@ -15,17 +15,9 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Float, Integer, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from crews.errors import InputError
+from crews.errors import BudgetExceeded, InputError
 from crews.runtime.limits import Budget, Limit
 from crews.runtime.pricing import Price
-
-
-class BudgetExceeded(RuntimeError):
-    """A run or task budget is spent; ``started`` says whether the item had begun."""
-
-    def __init__(self, message: str, started: bool) -> None:
-        super().__init__(message)
-        self.started = started
 
 
 class PriceUnknown(BudgetExceeded, InputError):

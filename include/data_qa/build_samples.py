@@ -65,7 +65,8 @@ def build(path: Path = DB, seed: int = 7) -> Path:
                              amount REAL, ordered_at TEXT);
         """
     )
-    products = [(i, f"Product {i}", round(rng.uniform(5, 500), 2), str(TODAY - timedelta(days=rng.randint(30, 900))))
+    products = [(i, f"Product {i}", round(rng.uniform(5, 500), 2),
+                 str(TODAY - timedelta(days=rng.randint(30, 900))))
                 for i in range(1, 41)]
     con.executemany("INSERT INTO products VALUES (?, ?, ?, ?)", products)
 
@@ -113,7 +114,8 @@ def build_files(folder: Path = FILES, seed: int = 11) -> list[Path]:
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    catalog = [[f"SKU-{i:05d}", f"Item {i}", round(rng.uniform(1, 300), 2), rng.choice(["tools", "garden", "kitchen"])]
+    catalog = [[f"SKU-{i:05d}", f"Item {i}", round(rng.uniform(1, 300), 2),
+                rng.choice(["tools", "garden", "kitchen"])]
                for i in range(1, 61)]
     _write_csv(folder / "sku_catalog.csv", ["sku", "name", "unit_price", "category"], catalog)
 
@@ -135,7 +137,8 @@ def build_files(folder: Path = FILES, seed: int = 11) -> list[Path]:
     staging = folder / "web_events.csv"
     _write_csv(staging, ["event_id", "user_id", "event_type", "occurred_at"], events)
     target = folder / "web_events.parquet"
-    duckdb.sql(f"COPY (SELECT * FROM read_csv('{staging}', timestampformat='%Y-%m-%d %H:%M:%S') ORDER BY occurred_at) "
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{staging}', timestampformat='%Y-%m-%d %H:%M:%S') "
+               "ORDER BY occurred_at) "
                f"TO '{target}' (FORMAT parquet)")
     staging.unlink()
     return [folder / "sku_catalog.csv", folder / "stock_levels.csv", target]

@@ -17,6 +17,7 @@ def test_a_retry_re_spends_nothing_with_the_response_cache_and_the_plain_crew_pa
     row = retry_cost.run(ctx)
     assert row.result == "pass"
     assert row.data["ours"] == {"calls": 0, "tokens": 0}
-    # The benchmark can tell the difference: without the cache the retry pays for the calls before the failure.
+    # The benchmark can tell the difference: without the cache the retry pays for the calls before the
+    # failure.
     assert row.data["plain"]["calls"] == row.data["clean"]["calls"] - len(retry_cost.ITEMS) > 0
     assert 0 < row.data["plain"]["tokens"] < row.data["clean"]["tokens"]

@@ -9,8 +9,9 @@ import pytest
 
 @pytest.fixture
 def registry(mlflow_http, monkeypatch):
-    """An ``MlflowClient`` of the shared server (``MLFLOW_TRACKING_URI`` points at it); prompt ``crews.<crew>``
-    is ``crews.<crew>.t<random>`` for this test, so no other test's versions or aliases are seen."""
+    """An ``MlflowClient`` of the shared server (``MLFLOW_TRACKING_URI`` points at it); prompt
+    ``crews.<crew>`` is ``crews.<crew>.t<random>`` for this test, so no other test's versions or aliases
+    are seen."""
     from mlflow import MlflowClient
 
     from crews.tracking import prompts

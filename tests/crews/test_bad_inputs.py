@@ -1,4 +1,5 @@
-"""Every case of the bad-input corpus (tests/support/bad_inputs.py) is refused, withheld or flagged by name."""
+"""Every case of the bad-input corpus (tests/support/bad_inputs.py) is refused, withheld or flagged by
+name."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import re
 
 import pytest
 
-from crews.contract_qa.spec import question_pairs
-from crews.registry import CREWS, get_spec
+from crews.contract_qa.contract import question_pairs
+from crews.registry import CREWS, get_crew
 from crews.runtime.llm_factory import build_llm
 from crews.runtime.settings import LLMSettings
 from tests.support import scripted_crews
 from tests.support.bad_inputs import CASES, CATEGORIES, BadInput, write_files
 
 # Categories every crew must have cases for, so the corpus cannot silently shrink.
-PER_CREW = {"missing_field", "wrong_type", "unknown_field", "path_escape", "outside_roots", "non_utf8", "empty_file",
-            "too_large"}
+PER_CREW = {"missing_field", "wrong_type", "unknown_field", "path_escape", "outside_roots", "non_utf8",
+            "empty_file", "too_large"}
 SECRET = "secret"  # the password in dq_unreachable_db's URL: never shown
 
 
@@ -33,7 +34,7 @@ def _run(case: BadInput, tmp_path, llm):
     write_files(case, tmp_path)
     if case.stage == "pairs":
         return question_pairs(case.payload["questions"], case.payload["contracts"])
-    spec = get_spec(case.crew)
+    spec = get_crew(case.crew)
     item = spec.load_input(case.payload, base_dir=tmp_path)
     assert case.stage == "run", f"{case.id}: load_input accepted it"
     return spec.run(item, llm)
@@ -72,7 +73,7 @@ def test_injected_text_is_withheld_from_every_prompt_and_reported(case, tmp_path
         assert result.withheld == [case.expected]
         assert not result.publishable and "withheld" in result.approval_reason
         assert case.expected not in result.revised_copy
-        assert get_spec("fact_check").metrics(result)["withheld_sentences"] == 1
+        assert get_crew("fact_check").metrics(result)["withheld_sentences"] == 1
     else:
         assert [s for e in result.evidence for s in e.withheld] == [case.expected]
         assert "10,000" in result.answer  # the rest of the clause still answers the question

@@ -22,7 +22,8 @@ def _cli(tmp_path, payload, crew="fact_check", script="tests.support.scripted_fa
 
 
 def test_cli_runs_items_and_prints_json(tmp_path):
-    good = {"draft_id": "ok", "copy_file": "drafts/aurora_spec_card.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+    good = {"draft_id": "ok", "copy_file": "drafts/aurora_spec_card.md",
+            "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
     bad = {"draft_id": "bad", "copy_text": "x"}
     result = _cli(tmp_path, [good, bad])
     assert result.returncode == 1, result.stderr
@@ -33,14 +34,16 @@ def test_cli_runs_items_and_prints_json(tmp_path):
 
 
 def test_cli_single_item_exit_zero(tmp_path):
-    item = {"draft_id": "ok", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+    item = {"draft_id": "ok", "copy_text": "Backed by a 2-year warranty.",
+            "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
     result = _cli(tmp_path, item)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["supported"] == 1
 
 
 def test_cli_runs_every_crew(tmp_path):
-    dataset = {"dataset_id": "skus", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus", "key_columns": ["sku"]}
+    dataset = {"dataset_id": "skus", "files": {"skus": "files/sku_catalog.csv"}, "table": "skus",
+               "key_columns": ["sku"]}
     result = _cli(tmp_path, dataset, "data_qa", "tests.support.scripted_data_qa:respond")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["passed"] is True
@@ -49,17 +52,20 @@ def test_cli_runs_every_crew(tmp_path):
     result = _cli(tmp_path, question, "contract_qa", "tests.support.scripted_contract_qa:respond")
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
-    assert output["summary"]["citations"] == ["orbital_supply:9.2"] and "500,000" in output["summary"]["answer"]
+    assert (output["summary"]["citations"] == ["orbital_supply:9.2"]
+            and "500,000" in output["summary"]["answer"])
 
 
 def _eval(tmp_path, args, script, judge=False):
     env = {
         "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
-        "CREWS_STATE_DIR": str(tmp_path / "state"), "CREWS_LLM_PROVIDER": "scripted", "CREWS_LLM_SCRIPT": script,
+        "CREWS_STATE_DIR": str(tmp_path / "state"), "CREWS_LLM_PROVIDER": "scripted",
+        "CREWS_LLM_SCRIPT": script,
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
     }
     if judge:
-        env |= {"CREWS_JUDGE_PROVIDER": "scripted", "CREWS_JUDGE_SCRIPT": "tests.support.scripted_judge:respond"}
+        env |= {"CREWS_JUDGE_PROVIDER": "scripted",
+                "CREWS_JUDGE_SCRIPT": "tests.support.scripted_judge:respond"}
     return subprocess.run([sys.executable, "-m", "crews", "eval", *args], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=600)
 
@@ -88,7 +94,8 @@ def test_cli_eval_logs_scores_linked_to_the_prompt_version(tmp_path):
 
 
 def test_cli_eval_with_a_judge(tmp_path):
-    result = _eval(tmp_path, ["contract_qa", "--limit", "2", "--set", "samples"], "tests.support.scripted_contract_qa:respond", judge=True)
+    result = _eval(tmp_path, ["contract_qa", "--limit", "2", "--set", "samples"],
+                   "tests.support.scripted_contract_qa:respond", judge=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["records"] == 2 and report["notes"] == []
@@ -118,8 +125,8 @@ def test_cli_eval_of_a_golden_file_of_your_own(tmp_path):
 
 def test_cli_prints_a_crews_json_schema(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "crews", "schema", "fact_check"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "crews", "schema", "fact_check"], capture_output=True,
+                            text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["title"] == "Fact sheet"
     result = subprocess.run([sys.executable, "-m", "crews", "schema", "contract_qa", "report"],
@@ -129,11 +136,13 @@ def test_cli_prints_a_crews_json_schema(tmp_path):
 
 def test_cli_runs_a_whole_contract_question_set(tmp_path):
     question_set = {"contracts": ["orbital_supply"], "register_url": "sqlite:///register.db",
-                    "questions": [{"question_id": "cap", "question": "Up to what amount is each party's liability capped?"},
+                    "questions": [{"question_id": "cap",
+                                   "question": "Up to what amount is each party's liability capped?"},
                                   {"question_id": "law", "question": "Which law governs the agreement?",
                                    "contract_id": "helios_nda"}]}
     result = _cli(tmp_path, question_set, "contract_qa", "tests.support.scripted_contract_qa:respond")
     assert result.returncode == 0, result.stderr
     assert [r["item_id"] for r in json.loads(result.stdout)] == ["orbital_supply.cap", "helios_nda.law"]
-    bad = _cli(tmp_path, {"questions": [], "registr": "x"}, "contract_qa", "tests.support.scripted_contract_qa:respond")
+    bad = _cli(tmp_path, {"questions": [], "registr": "x"}, "contract_qa",
+               "tests.support.scripted_contract_qa:respond")
     assert bad.returncode == 2 and "unknown field(s) registr" in bad.stderr

@@ -22,9 +22,10 @@ from crews.prompt_source import (
     to_registry,
     yaml_prompts,
 )
-from crews.registry import CREWS, crew_config_dir, get_spec, prompt_hash, prompt_template
+from crews.registry import CREWS, crew_config_dir, get_crew, prompt_hash, prompt_template
 
-CONFIG_FILES = [(crew, path.name) for crew in sorted(CREWS) for path in sorted(crew_config_dir(crew).glob("*.y*ml"))]
+CONFIG_FILES = [(crew, path.name) for crew in sorted(CREWS)
+                for path in sorted(crew_config_dir(crew).glob("*.y*ml"))]
 
 
 def test_our_placeholder_pattern_is_crewais():
@@ -51,10 +52,11 @@ def test_a_crews_template_splits_back_into_its_files(crew):
     template = prompt_template(folder)
     assert split_template(template) == config_files(folder)
     assert template.startswith("# --- agents.yaml\n") and "\n# --- tasks.yaml\n" in template
-    disk_variables = {v for text in config_files(folder).values() for v in prompt_source.CREWAI_VARIABLE.findall(text)}
+    disk_variables = {v for text in config_files(folder).values()
+                      for v in prompt_source.CREWAI_VARIABLE.findall(text)}
     assert disk_variables and PromptVersion(f"crews.{crew}", 1, template).variables == disk_variables
     assert prompt_hash(folder) == template_hash(template) and len(prompt_hash(folder)) == 16
-    assert get_spec(crew).config_dir == folder
+    assert get_crew(crew).config_dir == folder
 
 
 @pytest.mark.parametrize("text", [
@@ -147,7 +149,8 @@ def test_served_prompts_of_another_crew_leave_a_crews_files_alone(scripted_llm):
 
 
 def test_yaml_prompts_tag_the_fallback_reason():
-    served = yaml_prompts("data_qa", crew_config_dir("data_qa"), "production", fallback="MLflow unreachable: x")
+    served = yaml_prompts("data_qa", crew_config_dir("data_qa"), "production",
+                          fallback="MLflow unreachable: x")
     assert served.tags() == {"prompt_hash": prompt_hash(crew_config_dir("data_qa")), "prompt_source": "yaml",
                              "prompt_requested": "production", "prompt_fallback": "MLflow unreachable: x"}
     assert served.info()["version"] is None and served.info()["fallback"] == "MLflow unreachable: x"

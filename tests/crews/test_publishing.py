@@ -15,7 +15,8 @@ def test_each_run_keeps_its_copy_and_the_item_points_at_the_newest(tmp_path):
 
 def test_concurrent_runs_never_leave_a_mixed_or_missing_copy(tmp_path):
     texts = {f"run_{i}": f"copy of run {i}\n" * 200 for i in range(8)}
-    threads = [threading.Thread(target=publish_text, args=(tmp_path, run, "item", text)) for run, text in texts.items()]
+    threads = [threading.Thread(target=publish_text, args=(tmp_path, run, "item", text))
+               for run, text in texts.items()]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -82,7 +82,8 @@ def test_files_are_readable_views(csv_file):
 
 @pytest.mark.parametrize(
     "statement",
-    ["COPY t TO '{out}'", "CREATE TABLE z AS SELECT * FROM t", "ATTACH '{out}' AS other", "INSERT INTO t VALUES (3, 'z')"],
+    ["COPY t TO '{out}'", "CREATE TABLE z AS SELECT * FROM t", "ATTACH '{out}' AS other",
+     "INSERT INTO t VALUES (3, 'z')"],
 )
 def test_file_engine_refuses_writes(csv_file, tmp_path, statement):
     engine = readonly_engine(files={"t": str(csv_file)})
@@ -116,7 +117,8 @@ def test_duckdb_never_installs_or_loads_an_extension_by_itself(csv_file, tmp_pat
     import duckdb
 
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
-    for engine in (readonly_engine(files={"t": str(csv_file)}), readonly_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")):
+    for engine in (readonly_engine(files={"t": str(csv_file)}),
+                   readonly_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")):
         with engine.connect() as conn:
             settings = conn.execute(text("SELECT current_setting('autoinstall_known_extensions'), "
                                          "current_setting('autoload_known_extensions')")).one()

@@ -12,7 +12,8 @@ def test_upsert_is_idempotent(tmp_path):
     upsert_results([_row("a", True), _row("b", False)], "dag", "run1", url)
     upsert_results([_row("a", True), _row("b", True, "mlflow-2")], "dag", "run1", url)  # retry
     rows = fetch_results("fact_check", "run1", url)
-    assert [(r.item_id, r.passed, r.mlflow_run_id) for r in rows] == [("a", True, "mlflow-1"), ("b", True, "mlflow-2")]
+    assert [(r.item_id, r.passed, r.mlflow_run_id) for r in rows] == [("a", True, "mlflow-1"),
+                                                                      ("b", True, "mlflow-2")]
 
 
 def test_new_dag_run_adds_rows(tmp_path):

@@ -1,8 +1,7 @@
 import pytest
 
 from crews.data_qa.pipeline import route_to_review as route_report
-from crews.data_qa.profiler import TableProfile
-from crews.data_qa.schemas import DataQualityReport, Issue
+from crews.data_qa.schemas import DataQualityReport, Issue, TableProfile
 from crews.fact_check.pipeline import route_to_review as route_copy
 from crews.fact_check.schemas import ClaimCheck, FactCheckReport
 from crews.review import review_settings
@@ -16,7 +15,8 @@ def _copy(verdicts, approved=True):
 
 
 def test_copy_with_unverifiable_claims_or_not_approved_goes_to_review():
-    ok = route_copy(_copy(["supported", "supported", "contradicted", "unverifiable"]))  # 3 of 4 verified = 0.75
+    # 3 of 4 verified = 0.75
+    ok = route_copy(_copy(["supported", "supported", "contradicted", "unverifiable"]))
     assert (ok.review_score, ok.needs_review) == (0.75, False)
     weak = route_copy(_copy(["supported", "unverifiable"]))
     assert weak.needs_review and weak.review_reasons == [
@@ -30,7 +30,8 @@ def _report(fix_by, summary="Fine."):
     issues = [Issue(issue_id=i, table="t", column="c", kind="nulls", severity="error", count=1, evidence="",
                     suggested_fix="f", fix_by=by) for i, by in enumerate(fix_by)]
     return DataQualityReport(dataset_id="d", table="t", row_count=1, passed=not issues, issues=issues,
-                             summary=summary, profile=TableProfile(dataset_id="d", table="t", row_count=1, columns={}))
+                             summary=summary,
+                             profile=TableProfile(dataset_id="d", table="t", row_count=1, columns={}))
 
 
 def test_reports_the_analyst_barely_explained_go_to_review():

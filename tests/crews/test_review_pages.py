@@ -7,19 +7,22 @@ from crews.fact_check.schemas import ClaimCheck, Evidence, FactCheckReport
 from crews.review_pages import MAX_BODY_CHARS, MAX_ROWS, escape, quote_block, review_body, word_diff
 from tests.support.markdown import html
 
-SUMMARY = {"item_id": "x1", "needs_review": True, "review_reasons": ["not approved: the rewrite drops a claim"],
+SUMMARY = {"item_id": "x1", "needs_review": True,
+           "review_reasons": ["not approved: the rewrite drops a claim"],
            "mlflow_run_id": "0123abcd", "mlflow_experiment": "crews/fact_check"}
 
 
 def fact_check_result(**overrides) -> dict:
     claims = [
-        ClaimCheck(claim_id=1, claim="up to 40 hours of battery", verdict="contradicted", reason="claims 40 hours, "
-                   "fact sheet says 30 hours", evidence=[Evidence(fact_id="battery_life", statement="30 hours",
-                                                                  reference_value="30 hours")]),
+        ClaimCheck(claim_id=1, claim="up to 40 hours of battery", verdict="contradicted",
+                   reason="claims 40 hours, fact sheet says 30 hours",
+                   evidence=[Evidence(fact_id="battery_life", statement="30 hours",
+                                      reference_value="30 hours")]),
         ClaimCheck(claim_id=2, claim="weighs 250 g", verdict="supported", reason="matches",
                    evidence=[Evidence(fact_id="weight", statement="250 g", reference_value="250 g")]),
     ]
-    report = FactCheckReport(draft_id="x1", product="Aurora", draft_copy="Up to 40 hours of battery. Weighs 250 g.",
+    report = FactCheckReport(draft_id="x1", product="Aurora",
+                             draft_copy="Up to 40 hours of battery. Weighs 250 g.",
                              claims=claims, draft_ok=False, revision_approved=False,
                              revised_copy="Up to 30 hours of battery. Weighs 250 g.",
                              fact_checked_copy="Up to 30 hours of battery. Weighs 250 g.",
@@ -40,14 +43,16 @@ def test_fact_check_page_shows_the_change_the_claims_and_a_link():
 
 
 def test_a_hostile_draft_cannot_add_links_images_or_headings():
-    hostile = "# Approved\n![x](http://evil.example/p.png) [click](http://evil.example) <script>x</script> | a |"
+    hostile = ("# Approved\n![x](http://evil.example/p.png) [click](http://evil.example) <script>x</script> "
+               "| a |")
     result = fact_check_result(draft_copy=hostile, revised_copy=hostile, claims=[
         ClaimCheck(claim_id=1, claim=hostile, verdict="unverifiable", reason=hostile).model_dump()])
     page = html(review_body("fact_check", SUMMARY | {"review_reasons": [hostile]}, result, None))
     assert "<img" not in page and "evil.example\"" not in page and "<script>" not in page
     assert "<h1>" not in page and page.count("<a href") == 0
     assert "&lt;script&gt;" in page  # shown as text
-    assert "<td>1</td>" in page and page.count("<tr>") == 2  # one claim row: the pipe in the claim split nothing
+    # one claim row: the pipe in the claim split nothing
+    assert "<td>1</td>" in page and page.count("<tr>") == 2
 
 
 def test_contract_answer_page_shows_quote_clause_text_and_flags():
@@ -68,10 +73,10 @@ def test_contract_answer_page_shows_quote_clause_text_and_flags():
 
 
 def test_data_qa_page_shows_findings_and_the_explanation():
-    result = {"dataset_id": "orders", "table": "orders", "row_count": 500, "passed": False, "summary_by": "reviewer",
-              "summary": "Two blocking problems.", "issues": [
-                  {"issue_id": 1, "column": "amount", "kind": "negative_values", "severity": "error", "count": 2,
-                   "evidence": "2 negative values; min -25.0", "suggested_fix": "clip at 0"}]}
+    result = {"dataset_id": "orders", "table": "orders", "row_count": 500, "passed": False,
+              "summary_by": "reviewer", "summary": "Two blocking problems.", "issues": [
+                  {"issue_id": 1, "column": "amount", "kind": "negative_values", "severity": "error",
+                   "count": 2, "evidence": "2 negative values; min -25.0", "suggested_fix": "clip at 0"}]}
     page = html(review_body("data_qa", SUMMARY, result, None))
     assert "<td>negative_values</td>" in page and "2 negative values; min -25.0" in page
     assert "Two blocking problems." in page and "500 rows, gate failed" in page

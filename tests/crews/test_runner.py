@@ -39,7 +39,8 @@ def _mlflow_down(monkeypatch):
 
 def _settings(server: FakeOpenAI | None, **overrides) -> LLMSettings:
     fields = {"provider": "openai_compatible", "model": "fake", "structured_output": "json_object_schema",
-              "base_url": server.base_url if server else "http://127.0.0.1:9/v1", "timeout_s": 5, "max_retries": 2}
+              "base_url": server.base_url if server else "http://127.0.0.1:9/v1", "timeout_s": 5,
+              "max_retries": 2}
     return LLMSettings(**(fields | overrides))
 
 
@@ -69,21 +70,24 @@ def test_slow_response_times_out_within_the_client_timeout():
     with FakeOpenAI(respond, faults=[("sleep", 10)]) as server:
         began = time.monotonic()
         with pytest.raises(openai.APITimeoutError):
-            run_item("fact_check", DRAFT, _settings(server, timeout_s=1, max_retries=0), context={**TI, "try_number": 1})
+            run_item("fact_check", DRAFT, _settings(server, timeout_s=1, max_retries=0),
+                     context={**TI, "try_number": 1})
         assert time.monotonic() - began < 8  # far below the task's 20-minute execution_timeout
 
 
 def test_schema_violating_output_is_re_asked_once_then_refused_clearly():
     garbage = ("text", "I think the copy is fine!")
     with FakeOpenAI(respond, faults=[garbage, garbage]) as server:
-        with pytest.raises(StructuredOutputError, match="fake gave no valid ExtractedClaims after 2 attempts"):
+        with pytest.raises(StructuredOutputError,
+                           match="fake gave no valid ExtractedClaims after 2 attempts"):
             run_item("fact_check", DRAFT, _settings(server), context={**TI, "try_number": 1})
     assert len(server.requests) == 2
     assert "did not match the required JSON schema" in server.requests[1]["body"]["messages"][-1]["content"]
 
 
 def test_repairable_output_costs_no_extra_call():
-    with FakeOpenAI(respond, faults=[("text", '{"claims": ["Enjoy up to 40 hours of battery life.",]')]) as server:
+    with FakeOpenAI(respond,
+                    faults=[("text", '{"claims": ["Enjoy up to 40 hours of battery life.",]')]) as server:
         result = run_item("fact_check", DRAFT, _settings(server), context={**TI, "try_number": 1})
     assert result["usage"]["llm_calls"] == len(server.requests)
 
@@ -93,7 +97,8 @@ def test_a_retry_after_a_late_failure_re_spends_zero_tokens():
         with pytest.raises(openai.InternalServerError):
             run_item("fact_check", DRAFT, _settings(server, max_retries=0), context={**TI, "try_number": 1})
         paid_first = server.answered
-        retry = run_item("fact_check", DRAFT, _settings(server, max_retries=0), context={**TI, "try_number": 2})
+        retry = run_item("fact_check", DRAFT, _settings(server, max_retries=0),
+                         context={**TI, "try_number": 2})
     assert paid_first == 2
     assert retry["usage"]["cache_hits"] == 2  # both answers of try 1 replayed
     assert server.answered == paid_first + retry["usage"]["llm_calls"] == 3
@@ -104,7 +109,8 @@ def test_a_retry_after_a_late_failure_re_spends_zero_tokens():
 def test_a_new_dag_run_does_not_reuse_answers():
     with FakeOpenAI(respond) as server:
         first = run_item("fact_check", DRAFT, _settings(server), context={**TI, "try_number": 1})
-        other = run_item("fact_check", DRAFT, _settings(server), context={**TI, "run_id": "manual__2", "try_number": 1})
+        other = run_item("fact_check", DRAFT, _settings(server),
+                         context={**TI, "run_id": "manual__2", "try_number": 1})
     assert other["usage"]["cache_hits"] == 0 and server.answered == 2 * first["usage"]["llm_calls"]
 
 

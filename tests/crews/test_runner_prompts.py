@@ -1,4 +1,5 @@
-"""run_item serves the crew its prompts from the registry: promoting a version changes what the next run sends."""
+"""run_item serves the crew its prompts from the registry: promoting a version changes what the next run
+sends."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _run(**kwargs: Any) -> dict[str, Any]:
 
 
 def _linked(client, result: dict[str, Any]) -> list[tuple[str, str]]:
-    """The prompt versions linked to the item's MLflow run (MLflow keeps them in the run tag mlflow.linkedPrompts)."""
+    """The prompt versions linked to the item's MLflow run (MLflow keeps them in the run tag
+    mlflow.linkedPrompts)."""
     tag = client.get_run(result["mlflow_run_id"]).data.tags.get("mlflow.linkedPrompts", "[]")
     return [(p["name"], str(p["version"])) for p in json.loads(tag)]
 
@@ -61,7 +63,8 @@ def test_promoting_a_prompt_changes_what_the_next_run_sends(registry):
     tags = registry.get_run(second["mlflow_run_id"]).data.tags
     assert tags["prompt_version"] == str(edited.version) and tags["prompt_source"] == "registry"
     assert tags["prompt_alias"] == "production" and "prompt_fallback" not in tags
-    assert tags["prompt_hash"] == second["prompt"]["prompt_hash"] != prompt_hash(crew_config_dir("fact_check"))
+    assert (tags["prompt_hash"] == second["prompt"]["prompt_hash"]
+            != prompt_hash(crew_config_dir("fact_check")))
     assert _linked(registry, second) == [(name, str(edited.version))]
     assert _linked(registry, first) == [(name, pushed["version"])]
 
@@ -80,7 +83,8 @@ def test_a_run_falls_back_to_the_yaml_files_and_says_why(registry):
     assert tags["prompt_source"] == "yaml" and tags["prompt_requested"] == "canary"
     assert "is not registered" in tags["prompt_fallback"] and "prompt_alias" not in tags
     yaml_version = registry.get_prompt_version(prompts.prompt_name("fact_check"), tags["prompt_version"])
-    assert yaml_version.tags["prompt_hash"] == prompt_hash(crew_config_dir("fact_check")) == tags["prompt_hash"]
+    assert (yaml_version.tags["prompt_hash"] == prompt_hash(crew_config_dir("fact_check"))
+            == tags["prompt_hash"])
 
 
 def test_mlflow_down_never_fails_the_item(monkeypatch):

@@ -15,7 +15,8 @@ def test_a_pattern_that_backtracks_for_minutes_in_python_runs_in_linear_time():
 
 @pytest.mark.parametrize(
     ("pattern", "reason"),
-    [("(", "missing )"), ("(?<=a)b", "look-arounds and back-references are not supported"), (r"(a)\1", "invalid escape sequence"),
+    [("(", "missing )"), ("(?<=a)b", "look-arounds and back-references are not supported"),
+     (r"(a)\1", "invalid escape sequence"),
      ("(a{999}){999}", "invalid repetition size"), ("x" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH}")],
     ids=["unbalanced", "look_behind", "back_reference", "too_large", "too_long"],
 )

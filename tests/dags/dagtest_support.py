@@ -38,7 +38,8 @@ def _migrated_template() -> Path:
         subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True,
                        timeout=600)
         subprocess.run([sys.executable, "-c", "import sys; from mlflow import MlflowClient; "
-                        "MlflowClient(sys.argv[1]).search_experiments()", f"sqlite:///{folder / 'mlflow.db'}"],
+                        "MlflowClient(sys.argv[1]).search_experiments()",
+                        f"sqlite:///{folder / 'mlflow.db'}"],
                        env=env, check=True, capture_output=True, timeout=600, cwd=folder)
         _template = folder
     return _template
@@ -52,7 +53,8 @@ def run_dag_test(dag_id: str, conf: dict[str, Any], script: str, tmp: Path,
         "AIRFLOW_HOME": str(tmp / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_LLM_DEFAULT": json.dumps({"conn_type": "generic", "extra": {"provider": "scripted", "script": script}}),
+        "AIRFLOW_CONN_LLM_DEFAULT": json.dumps({"conn_type": "generic",
+                                                "extra": {"provider": "scripted", "script": script}}),
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlflow.db'}",
         "CREWS_STATE_DIR": str(tmp / "state"),
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")]),

@@ -14,7 +14,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.exceptions import ParamValidationError
 from airflow.serialization.serialized_objects import DagSerialization
 
-from crews.contract_qa.spec import MAX_PAIRS
+from crews.contract_qa.contract import MAX_PAIRS
 from crews.results import fetch_results
 from tests.dags.dagtest_support import run_dag_test
 from tests.support.bad_inputs import INJECTED_CLAUSE, INJECTED_CONTRACT, INJECTED_COPY, LATIN1
@@ -31,7 +31,8 @@ def dags():
     """The DAGs as the API server holds them (serialized), keyed by dag_id."""
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors
-    return {dag_id: DagSerialization.from_dict(DagSerialization.to_dict(dag)) for dag_id, dag in bag.dags.items()}
+    return {dag_id: DagSerialization.from_dict(DagSerialization.to_dict(dag))
+            for dag_id, dag in bag.dags.items()}
 
 
 def validate_conf(dag, conf: dict) -> dict:
@@ -41,45 +42,54 @@ def validate_conf(dag, conf: dict) -> dict:
 
 BAD_CONF = [
     # (case id, dag_id, conf, substrings the 400 message must contain: the param, the field and the problem)
-    ("fc_drafts_not_a_list", "fact_check_copy", {"drafts": "aurora"}, ["param drafts", "is not of type 'null', 'array'"]),
+    ("fc_drafts_not_a_list", "fact_check_copy", {"drafts": "aurora"},
+     ["param drafts", "is not of type 'null', 'array'"]),
     ("fc_draft_id_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"draft_id": 42}]},
      ["param drafts", "42 is not of type 'string'", "instance[0]['draft_id']"]),
-    ("fc_missing_draft_id", "fact_check_copy", {"drafts": [{"copy_text": "x"}]}, ["'draft_id' is a required property"]),
+    ("fc_missing_draft_id", "fact_check_copy", {"drafts": [{"copy_text": "x"}]},
+     ["'draft_id' is a required property"]),
     ("fc_missing_copy", "fact_check_copy", {"drafts": [{"draft_id": "a"}]},
      ["is not valid under any of the given schemas", "'copy_text'", "'copy_file'"]),
     ("fc_copy_and_file", "fact_check_copy", {"drafts": [DRAFT | {"copy_file": "drafts/aurora_launch.md"}]},
      ["is valid under each of"]),
     ("fc_unknown_key", "fact_check_copy", {"drafts": [DRAFT | {"priority": "high"}]},
      ["Additional properties are not allowed ('priority' was unexpected)"]),
-    ("fc_empty_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": ""}]}, ["should be non-empty", "copy_text"]),
-    ("fc_huge_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": "x" * 20_001}]}, ["is too long", "copy_text"]),
-    ("fc_fact_sheet_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"fact_sheet": "aurora"}]},
-     ["'aurora' is not of type 'object'", "fact_sheet"]),
+    ("fc_empty_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": ""}]},
+     ["should be non-empty", "copy_text"]),
+    ("fc_huge_copy", "fact_check_copy", {"drafts": [DRAFT | {"copy_text": "x" * 20_001}]},
+     ["is too long", "copy_text"]),
+    ("fc_fact_sheet_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"fact_sheet": ["aurora"]}]},
+     ["['aurora'] is not of type 'object', 'string', 'null'", "fact_sheet"]),
     ("fc_fan_out", "fact_check_copy", {"drafts": [DRAFT] * 201}, ["param drafts", "is too long", "maxItems"]),
     ("dq_missing_table", "data_quality_qa", {"datasets": [{"dataset_id": "x", "url": "sqlite:///shop.db"}]},
      ["'table' is a required property"]),
     ("dq_no_source", "data_quality_qa", {"datasets": [{"dataset_id": "x", "table": "t"}]},
      ["is not valid under any of the given schemas", "'url'", "'files'"]),
-    ("dq_file_wrong_type", "data_quality_qa", {"datasets": [{"dataset_id": "x", "files": {"t": 5}, "table": "t"}]},
+    ("dq_file_wrong_type", "data_quality_qa",
+     {"datasets": [{"dataset_id": "x", "files": {"t": 5}, "table": "t"}]},
      ["is not of type 'string'", "instance[0]"]),
     ("dq_sample_limit_too_big", "data_quality_qa", {"datasets": [DATASET | {"sample_limit": 10**9}]},
      ["is greater than the maximum of 1000000", "sample_limit"]),
     ("dq_password_in_url", "data_quality_qa", {"datasets": [DATASET | {"url": "postgresql://qa:hunter2@db/shop"}]},
-     ["param datasets", "Failed validating 'not'", "no password in a URL: use conn_id"]),
+     ["param datasets", "Failed validating 'not'", "without a password (use conn_id"]),
     ("dq_url_and_conn_id", "data_quality_qa", {"datasets": [DATASET | {"conn_id": "shop_db"}]},
      ["param datasets", "is valid under each of"]),
     ("dq_unknown_key", "data_quality_qa", {"datasets": [DATASET | {"schedule": "daily"}]},
      ["'schedule' was unexpected"]),
-    ("dq_fan_out", "data_quality_qa", {"datasets": [DATASET] * 201}, ["param datasets", "is too long", "maxItems"]),
-    ("cq_missing_question", "contract_qa", {"questions": [{"question_id": "q1"}]}, ["'question' is a required property"]),
-    ("cq_question_too_short", "contract_qa", {"questions": [QUESTION | {"question": "?"}]}, ["is too short", "question"]),
+    ("dq_fan_out", "data_quality_qa", {"datasets": [DATASET] * 201},
+     ["param datasets", "is too long", "maxItems"]),
+    ("cq_missing_question", "contract_qa", {"questions": [{"question_id": "q1"}]},
+     ["'question' is a required property"]),
+    ("cq_question_too_short", "contract_qa", {"questions": [QUESTION | {"question": "?"}]},
+     ["is too short", "question"]),
     ("cq_question_id_pattern", "contract_qa", {"questions": [QUESTION | {"question_id": "a b"}]},
      ["does not match", "question_id"]),
     ("cq_contracts_wrong_type", "contract_qa", {"contracts": "northwind_msa"},
      ["param contracts", "is not of type 'null', 'array'"]),
     ("cq_contract_ids_fan_out", "contract_qa", {"questions": [QUESTION | {"contract_ids": ["c"] * 101}]},
      ["is too long", "contract_ids"]),
-    ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501}, ["param questions", "is too long"]),
+    ("cq_questions_fan_out", "contract_qa", {"questions": [QUESTION] * 501},
+     ["param questions", "is too long"]),
     ("cq_unknown_key", "contract_qa", {"questions": [QUESTION | {"expected_answer": "EUR 10"}]},
      ["'expected_answer' was unexpected"]),
     ("cq_register_url_as_conn_id", "contract_qa", {"register_conn_id": "postgresql://u:pw@db/contracts"},
@@ -87,7 +97,8 @@ BAD_CONF = [
 ]
 
 
-@pytest.mark.parametrize(("dag_id", "conf", "expected"), [c[1:] for c in BAD_CONF], ids=[c[0] for c in BAD_CONF])
+@pytest.mark.parametrize(("dag_id", "conf", "expected"), [c[1:] for c in BAD_CONF],
+                         ids=[c[0] for c in BAD_CONF])
 def test_bad_conf_is_refused_naming_the_field(dags, dag_id, conf, expected):
     with pytest.raises(ParamValidationError) as raised:
         validate_conf(dags[dag_id], conf)
@@ -124,7 +135,8 @@ def test_every_list_param_stays_below_max_map_length(dags):
     limit = airflow_conf.getint("core", "max_map_length")
     arrays = {(dag_id, name): dag.params.get_param(name).schema for dag_id, dag in dags.items()
               for name in dag.params if "array" in _types(dag.params.get_param(name).schema)}
-    assert {("fact_check_copy", "drafts"), ("data_quality_qa", "datasets"), ("contract_qa", "questions")} <= set(arrays)
+    assert {("fact_check_copy", "drafts"), ("data_quality_qa", "datasets"),
+            ("contract_qa", "questions")} <= set(arrays)
     too_long = {key: _max_length(schema) for key, schema in arrays.items() if not _max_length(schema) < limit}
     assert not too_long, f"list params without maxItems below max_map_length={limit}: {too_long}"
     # contract_qa maps questions x contracts: the product is capped where the pairs are built
@@ -143,7 +155,8 @@ def pools(run: dict, task_id: str) -> set[str]:
 def task_states(run: dict, task_id: str) -> dict[str, str]:
     """Rendered map index -> state of a mapped task's instances in the run's Airflow DB."""
     with sqlite3.connect(run["tmp"] / "airflow" / "airflow.db") as db:
-        rows = db.execute("SELECT rendered_map_index, state FROM task_instance WHERE task_id = ?", (task_id,)).fetchall()
+        rows = db.execute("SELECT rendered_map_index, state FROM task_instance WHERE task_id = ?",
+                          (task_id,)).fetchall()
     return dict(rows)
 
 
@@ -165,12 +178,14 @@ def fact_check_run(tmp_path_factory):
     def drafts(uploads):
         return [
             {"draft_id": "good", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": sheet},
-            {"draft_id": "injected", "copy_text": f"Backed by a 2-year warranty. {INJECTED_COPY}", "fact_sheet_file": sheet},
+            {"draft_id": "injected", "copy_text": f"Backed by a 2-year warranty. {INJECTED_COPY}",
+             "fact_sheet_file": sheet},
             {"draft_id": "latin1", "copy_file": str(uploads / "latin1.md"), "fact_sheet_file": sheet},
             {"draft_id": "escape", "copy_file": "../../../etc/passwd", "fact_sheet_file": sheet},
             {"draft_id": "no_sheet", "copy_text": "Backed by a 2-year warranty."},
         ]
-    return _mixed_run(tmp_path_factory, "fact_check_copy", "drafts", drafts, {"latin1.md": LATIN1}, "fact_check")
+    return _mixed_run(tmp_path_factory, "fact_check_copy", "drafts", drafts, {"latin1.md": LATIN1},
+                      "fact_check")
 
 
 @pytest.mark.integration
@@ -184,7 +199,8 @@ def test_fact_check_run_keeps_good_drafts_and_names_the_bad(fact_check_run, monk
     assert re.search(r"3 of 5 items [^:]*: latin1, escape, no_sheet", output)
     assert task_states(fact_check_run, "check_draft") == {"good": "success", "injected": "success"}
     # refused before any LLM call, each in a task of its own outside the LLM pool
-    assert task_states(fact_check_run, "refuse_drafts") == {"latin1": "failed", "escape": "failed", "no_sheet": "failed"}
+    assert task_states(fact_check_run, "refuse_drafts") == {"latin1": "failed", "escape": "failed",
+                                                            "no_sheet": "failed"}
     assert pools(fact_check_run, "refuse_drafts") == {"default_pool"}
     monkeypatch.setenv("CREWS_STATE_DIR", fact_check_run["env"]["CREWS_STATE_DIR"])
     rows = {r.item_id: r for r in fetch_results("fact_check")}
@@ -208,7 +224,8 @@ def data_qa_run(tmp_path_factory):
             {"dataset_id": "pg_conn", "conn_id": "warehouse_pg", "table": "products"},
         ]
     connections = {  # credentials travel as Airflow connections; the password must show up nowhere
-        "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite", "schema": str(ROOT / "include/data_qa/shop.db")}),
+        "AIRFLOW_CONN_SHOP_DB": json.dumps({"conn_type": "sqlite",
+                                            "schema": str(ROOT / "include/data_qa/shop.db")}),
         "AIRFLOW_CONN_WAREHOUSE_PG": json.dumps({"conn_type": "postgres", "host": "127.0.0.1", "port": 1,
                                                  "login": "qa", "password": CONN_PASSWORD, "schema": "shop"}),
     }
@@ -228,13 +245,17 @@ def test_data_qa_run_keeps_good_datasets_and_names_the_bad(data_qa_run, monkeypa
     assert re.search(r"6 of 8 items [^:]*: binary, escape, no_table, bad_scheme, no_conn, pg_conn", output)
     # what loading refuses fails outside the LLM pool; what needs the database fails in the crew task
     assert task_states(data_qa_run, "refuse_datasets") == {
-        "binary": "failed", "escape": "failed", "bad_scheme": "failed", "no_conn": "failed", "pg_conn": "failed"}
-    assert task_states(data_qa_run, "check_dataset") == {"good": "success", "no_table": "failed", "via_conn": "success"}
+        "binary": "failed", "escape": "failed", "bad_scheme": "failed", "no_conn": "failed",
+        "pg_conn": "failed"}
+    assert task_states(data_qa_run, "check_dataset") == {"good": "success", "no_table": "failed",
+                                                         "via_conn": "success"}
     assert task_states(data_qa_run, "publish_passed")["good"] == "success"
     monkeypatch.setenv("CREWS_STATE_DIR", data_qa_run["env"]["CREWS_STATE_DIR"])
     assert sorted(r.item_id for r in fetch_results("data_qa")) == ["good", "via_conn"]
-    # the connection's password: not in the output, nor anywhere in the run's Airflow DB, logs, MLflow or state
-    stored = [p for p in data_qa_run["tmp"].rglob("*") if p.is_file() and CONN_PASSWORD.encode() in p.read_bytes()]
+    # the connection's password: not in the output, nor anywhere in the run's Airflow DB, logs, MLflow or
+    # state
+    stored = [p for p in data_qa_run["tmp"].rglob("*")
+              if p.is_file() and CONN_PASSWORD.encode() in p.read_bytes()]
     assert CONN_PASSWORD not in output and stored == []
 
 
@@ -252,7 +273,8 @@ def contract_qa_run(tmp_path_factory):
              "question": "What annual fee does the customer pay?"},
         ]
     return _mixed_run(tmp_path_factory, "contract_qa", "questions", questions,
-                      {"fake.pdf": b"%PDF- not really", "injected.md": INJECTED_CONTRACT.encode()}, "contract_qa")
+                      {"fake.pdf": b"%PDF- not really", "injected.md": INJECTED_CONTRACT.encode()},
+                      "contract_qa")
 
 
 @pytest.mark.integration
@@ -260,20 +282,24 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
     output = contract_qa_run["stdout"] + contract_qa_run["stderr"]
     assert "DAGRUN_STATE=failed" in contract_qa_run["stdout"], contract_qa_run["stderr"][-4000:]
     assert "question 'scan' about contract 'scanned': fake.pdf: not a readable PDF" in output
-    assert "question 'escape' about contract 'northwind_msa': document: '../../README.md' is outside" in output
+    assert ("question 'escape' about contract 'northwind_msa': document: '../../README.md' is outside"
+            in output)
     assert re.search(r"2 of 4 items [^:]*: scanned.scan, northwind_msa.escape", output)
     assert task_states(contract_qa_run, "answer_question") == {"northwind_msa.fee": "success",
                                                                 "injected.injected": "success"}
-    assert task_states(contract_qa_run, "refuse_pairs") == {"scanned.scan": "failed", "northwind_msa.escape": "failed"}
+    assert task_states(contract_qa_run, "refuse_pairs") == {"scanned.scan": "failed",
+                                                            "northwind_msa.escape": "failed"}
     monkeypatch.setenv("CREWS_STATE_DIR", contract_qa_run["env"]["CREWS_STATE_DIR"])
     rows = {r.item_id: r for r in fetch_results("contract_qa")}
     assert set(rows) == {"northwind_msa.fee", "injected.injected"}
-    assert "10,000" in rows["injected.injected"].summary_json and INJECTED_CLAUSE not in rows["injected.injected"].summary_json
+    assert ("10,000" in rows["injected.injected"].summary_json
+            and INJECTED_CLAUSE not in rows["injected.injected"].summary_json)
 
 
 REFUSED_CONF = [
     # (dag_id, conf, what the first task says, the scripted LLM); the final task must fail at once saying why
-    ("fact_check_copy", {"draftz": [DRAFT]}, "unknown conf key(s) ['draftz']; this DAG accepts ['drafts', 'prompt_version']",
+    ("fact_check_copy", {"draftz": [DRAFT]},
+     "unknown conf key(s) ['draftz']; this DAG accepts ['drafts', 'prompt_version']",
      "tests.support.scripted_fact_check:respond"),
     ("fact_check_copy", {"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once",
      "tests.support.scripted_fact_check:respond"),
@@ -285,7 +311,8 @@ REFUSED_CONF = [
 
 
 @pytest.mark.parametrize(("dag_id", "conf", "expected", "script"), REFUSED_CONF,
-                         ids=["fc_typo_in_conf_key", "fc_duplicate_ids", "dq_duplicate_ids", "cq_duplicate_ids"])
+                         ids=["fc_typo_in_conf_key", "fc_duplicate_ids", "dq_duplicate_ids",
+                              "cq_duplicate_ids"])
 @pytest.mark.integration
 def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(dag_id, conf, expected, script, tmp_path):
     run = run_dag_test(dag_id, conf, script, tmp_path)
@@ -299,15 +326,18 @@ def test_conf_the_params_cannot_catch_fails_the_run_before_any_crew(dag_id, conf
 
 @pytest.mark.parametrize(
     ("dag_id", "conf", "expected"),
-    [("crew_evaluation", {"crewz": ["fact_check"]}, "unknown conf key(s) ['crewz']; this DAG accepts ['crews',"),
-     ("crew_drift", {"recent_run": 5}, "unknown conf key(s) ['recent_run']; this DAG accepts ['baseline_runs',")],
+    [("crew_evaluation", {"crewz": ["fact_check"]},
+      "unknown conf key(s) ['crewz']; this DAG accepts ['crews',"),
+     ("crew_drift", {"recent_run": 5},
+      "unknown conf key(s) ['recent_run']; this DAG accepts ['baseline_runs',")],
     ids=["evaluation_typo", "drift_typo"],
 )
 @pytest.mark.integration
-def test_a_typo_in_the_conf_of_the_other_dags_fails_the_run_instead_of_running_defaults(dag_id, conf, expected,
-                                                                                       tmp_path):
+def test_a_typo_in_the_conf_of_the_other_dags_fails_the_run_instead_of_running_defaults(dag_id, conf,
+                                                                                       expected, tmp_path):
     run = run_dag_test(dag_id, conf, "tests.support.scripted_crews:respond", tmp_path)
     output = run["stdout"] + run["stderr"]
     assert "DAGRUN_STATE=failed" in run["stdout"], run["stderr"][-3000:]
     assert expected in output
-    assert "golden records:" not in output and "MLflow drift run" not in output  # nothing ran with the defaults
+    # nothing ran with the defaults
+    assert "golden records:" not in output and "MLflow drift run" not in output

@@ -24,7 +24,8 @@ def dag_run(tmp_path_factory):
 def test_items_after_the_budget_is_spent_stop_with_the_reason(dag_run):
     output = dag_run["stdout"] + dag_run["stderr"]
     assert "DAGRUN_STATE=failed" in dag_run["stdout"], dag_run["stderr"][-3000:]
-    assert "budget of DAG run fact_check_copy/" in output and "(budgets.per_run in include/limits.yaml)" in output
+    assert ("budget of DAG run fact_check_copy/" in output
+            and "(budgets.per_run in include/limits.yaml)" in output)
     assert "skipped when the run's budget was spent" in output
 
 
@@ -38,6 +39,7 @@ def test_results_of_items_that_ran_are_kept_and_spend_is_in_mlflow(dag_run, monk
     metrics = batch.data.metrics
     assert metrics["budget_tokens"] == 1500 and metrics["spent_tokens"] >= 1500
     assert metrics["items"] == 5 and metrics["items_failed"] == 5 - len(done)
-    crew_runs = [r for r in client.search_runs([experiment.experiment_id]) if r.data.tags.get("kind") != "batch"]
+    crew_runs = [r for r in client.search_runs([experiment.experiment_id])
+                 if r.data.tags.get("kind") != "batch"]
     assert len(crew_runs) >= len(done)
     assert all(r.data.metrics["budget.run_limit_tokens"] == 1500 for r in crew_runs)

@@ -37,10 +37,12 @@ def dag_run(tmp_path_factory):
     register.parent.mkdir()
     shutil.copy(INCLUDE_DIR / "contract_qa" / "register.db", register)
     with sqlite3.connect(register) as db:
-        db.execute("UPDATE contracts SET governing_law = 'the Isle of Testing' WHERE contract_id = 'helios_nda'")
+        db.execute("UPDATE contracts SET governing_law = 'the Isle of Testing' "
+                   "WHERE contract_id = 'helios_nda'")
     env = {"AIRFLOW_CONN_CONTRACT_REGISTER": json.dumps({"conn_type": "sqlite", "schema": str(register)}),
            "CREWS_DATA_ROOTS": str(register.parent)}
-    conf = {"questions": QUESTIONS, "contracts": ["helios_nda", "vega_lease"], "register_conn_id": "contract_register"}
+    conf = {"questions": QUESTIONS, "contracts": ["helios_nda", "vega_lease"],
+            "register_conn_id": "contract_register"}
     return run_dag_test("contract_qa", conf, "tests.support.scripted_contract_qa:respond", tmp, extra_env=env)
 
 
@@ -57,15 +59,19 @@ def test_answers_are_stored_with_citations(dag_run, monkeypatch):
     assert set(rows) == {"northwind_msa.fee", "orbital_supply.cap", "northwind_msa.insurance",
                          "helios_nda.law", "vega_lease.law"}
     assert rows["northwind_msa.insurance"].status == "not found"
-    assert rows["orbital_supply.cap"].status == "answered" and "500,000" in rows["orbital_supply.cap"].summary_json
-    assert "Isle of Testing" in rows["helios_nda.law"].summary_json  # from the run's register, not the sample one
+    assert (rows["orbital_supply.cap"].status == "answered"
+            and "500,000" in rows["orbital_supply.cap"].summary_json)
+    # from the run's register, not the sample one
+    assert "Isle of Testing" in rows["helios_nda.law"].summary_json
     assert "Isle of Testing" not in rows["vega_lease.law"].summary_json
 
 
 def test_one_mlflow_run_per_pair_with_the_evidence(dag_run):
     client = MlflowClient(dag_run["env"]["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("crews/contract_qa")
-    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
+    runs = {r.data.tags["item_id"]: r
+            for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
     assert len(runs) == 5 and runs["orbital_supply.cap"].data.metrics["withheld_sentences"] == 1
-    assert runs["northwind_msa.fee"].data.metrics["llm_calls"] == 4  # coordinator, retriever, analyst, reviewer
+    # coordinator, retriever, analyst, reviewer
+    assert runs["northwind_msa.fee"].data.metrics["llm_calls"] == 4
     assert "evidence.json" in {a.path for a in client.list_artifacts(runs["orbital_supply.cap"].info.run_id)}

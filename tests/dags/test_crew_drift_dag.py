@@ -1,4 +1,5 @@
-"""Runs crew_drift with dag.test() over MLflow runs written beforehand: a shifted window and an unchanged one."""
+"""Runs crew_drift with dag.test() over MLflow runs written beforehand: a shifted window and an unchanged
+one."""
 
 import json
 

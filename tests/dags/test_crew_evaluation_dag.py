@@ -9,7 +9,8 @@ from tests.dags.dagtest_support import run_dag_test
 
 pytestmark = pytest.mark.integration
 
-JUDGE = {"conn_type": "generic", "extra": {"provider": "scripted", "script": "tests.support.scripted_judge:respond"}}
+JUDGE = {"conn_type": "generic",
+         "extra": {"provider": "scripted", "script": "tests.support.scripted_judge:respond"}}
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,9 @@ def test_fact_check_params_validate_conf(dagbag):
     params.validate()  # the default is valid
     drafts = params.get_param("drafts")
     assert drafts.resolve([{"draft_id": "a", "copy_file": "drafts/a.md"}])
-    for bad in ([{"draft_id": "x"}], [{"draft_id": "x", "copy_text": ""}], [{"draft_id": "x y", "copy_text": "c"}],
-                [{"draft_id": "x", "copy_text": "c", "extra": 1}], "not a list"):
+    for bad in ([{"draft_id": "x"}], [{"draft_id": "x", "copy_text": ""}],
+                [{"draft_id": "x y", "copy_text": "c"}], [{"draft_id": "x", "copy_text": "c", "extra": 1}],
+                "not a list"):
         with pytest.raises(ParamValidationError):
             drafts.resolve(bad)
 
@@ -82,16 +83,18 @@ def test_dag_file_imports_nothing_heavy(path):
         f"runpy.run_path({str(path)!r})\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'modules': sorted(sys.modules)}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
     report = json.loads(out.stdout.strip().splitlines()[-1])
     loaded = [m for m in report["modules"] if m.split(".")[0] in HEAVY]
     assert loaded == [], f"{path.name} imports heavy modules at parse time: {loaded[:10]}"
 
 
 def test_one_slow_llm_call_times_out_well_before_the_task_does():
-    """A hung LLM request (client timeout x attempts) must end long before execution_timeout kills the task."""
+    """A hung LLM request (client timeout x attempts) must end long before execution_timeout kills the
+    task."""
     import yaml
-    from common.crew_tasks import CREW_DEFAULT_ARGS
+    from crew_airflow.tasks import CREW_DEFAULT_ARGS
 
     from crews.runtime.settings import LLMSettings
 
@@ -111,9 +114,10 @@ def _required_in_the_ui(schema: dict) -> bool:
 def test_params_that_may_be_left_empty_are_optional_in_the_forms(dagbag):
     """A Param whose default is empty ([], "", None) can be left empty, so the form must not mark it required;
     the HITL review forms' optional correction too (a required field kept Accept and Reject disabled)."""
-    from common.review_steps import review_operator
+    from crew_airflow.review import review_operator
 
-    params = {f"{dag_id}.{name}": param for dag_id, dag in dagbag.dags.items() for name, param in dag.params.items()}
+    params = {f"{dag_id}.{name}": param for dag_id, dag in dagbag.dags.items()
+              for name, param in dag.params.items()}
     params |= {f"{crew}.review.{name}": param for crew in ("fact_check", "data_qa", "contract_qa")
                for name, param in review_operator(crew, "review").params.items()}
     empty = {name: param for name, param in params.items() if param.value in ([], "", None)}

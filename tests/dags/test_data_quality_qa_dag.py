@@ -38,8 +38,10 @@ def test_gate_publishes_passing_and_quarantines_failing(dag_run):
 def test_one_mlflow_run_per_checked_dataset(dag_run):
     client = MlflowClient(dag_run["env"]["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("crews/data_qa")
-    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
-    assert set(runs) == {"shop_products", "shop_customers", "shop_orders", "warehouse_skus", "warehouse_stock", "web_events"}
+    runs = {r.data.tags["item_id"]: r
+            for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
+    assert set(runs) == {"shop_products", "shop_customers", "shop_orders", "warehouse_skus",
+                         "warehouse_stock", "web_events"}
     assert runs["shop_products"].data.metrics["passed"] == 1.0
     assert runs["shop_customers"].data.metrics["issues_error"] == 6
     assert runs["shop_customers"].data.metrics["llm_calls"] == 2

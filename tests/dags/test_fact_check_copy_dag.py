@@ -16,9 +16,12 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def dag_run(tmp_path_factory):
     conf = {"drafts": [
-        {"draft_id": "aurora_launch", "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
-        {"draft_id": "clean", "copy_text": "Backed by a 2-year warranty.", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
-        {"draft_id": "broken", "copy_file": "drafts/does_not_exist.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
+        {"draft_id": "aurora_launch", "copy_file": "drafts/aurora_launch.md",
+         "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
+        {"draft_id": "clean", "copy_text": "Backed by a 2-year warranty.",
+         "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
+        {"draft_id": "broken", "copy_file": "drafts/does_not_exist.md",
+         "fact_sheet_file": "fact_sheets/aurora_x2.yaml"},
     ]}
     return run_dag_test("fact_check_copy", conf, "tests.support.scripted_fact_check:respond",
                         tmp_path_factory.mktemp("dagtest"))
@@ -47,16 +50,19 @@ def test_mlflow_runs_carry_prompts_outputs_tokens_and_cost(dag_run):
     uri = dag_run["env"]["MLFLOW_TRACKING_URI"]
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("crews/fact_check")
-    runs = {r.data.tags["item_id"]: r for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
+    runs = {r.data.tags["item_id"]: r
+            for r in client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")}
     assert set(runs) == {"aurora_launch", "clean"}
     launch = runs["aurora_launch"]
     tags = launch.data.tags
-    assert (tags["dag_id"], tags["task_id"], tags["map_index"], tags["try_number"]) == ("fact_check_copy", "check_draft", "0", "1")
+    assert (tags["dag_id"], tags["task_id"], tags["map_index"], tags["try_number"]) == (
+        "fact_check_copy", "check_draft", "0", "1")
     assert tags["provider"] == "scripted" and len(tags["prompt_hash"]) == 16
     metrics = launch.data.metrics
     assert metrics["llm_calls"] == 3 and metrics["total_tokens"] > 0 and "cost_usd" in metrics
     assert metrics["agent.senior_copywriter.prompt_tokens"] > 0
-    calls = [json.loads(line) for line in Path(client.download_artifacts(launch.info.run_id, "llm_calls.jsonl")).read_text().splitlines()]
+    calls = [json.loads(line) for line in
+             Path(client.download_artifacts(launch.info.run_id, "llm_calls.jsonl")).read_text().splitlines()]
     assert len(calls) == 3 and all(c["messages"] and c["output"] for c in calls)
     mlflow.set_tracking_uri(uri)
     try:
@@ -71,7 +77,8 @@ def test_the_batch_summary_tracks_the_share_routed_to_review(dag_run):
     experiment = client.get_experiment_by_name("crews/fact_check")
     (batch,) = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
     assert (batch.data.tags["dag_id"], batch.data.tags["task_id"]) == ("fact_check_copy", "collect_results")
-    assert {k: batch.data.metrics[k] for k in ("items", "items_failed", "routed_to_review", "review_share")} == {
+    assert {k: batch.data.metrics[k] for k in ("items", "items_failed", "routed_to_review",
+                                               "review_share")} == {
         "items": 3.0, "items_failed": 1.0, "routed_to_review": 0.0, "review_share": 0.0}
     # the batch run is the parent of the DAG run's item runs, spans them, and lists them
     items = client.search_runs([experiment.experiment_id], "tags.purpose = 'production'")
@@ -93,8 +100,8 @@ def test_task_logs_show_fan_out_and_token_progress(dag_run):
     output = dag_run["stdout"] + dag_run["stderr"]
     # the broken draft was refused by the list step: two drafts reach the crew tasks
     assert re.search(r"fan-out progress: item [12] of 2; finished \d", output), output[-3000:]
-    calls = re.findall(r"progress aurora_launch: LLM call (\d) \(([^)]+)\) ([\d,]+) tokens; item so far: (\d) paid, "
-                       r"([\d,]+) tokens; DAG run so far ([\d,]+) tokens", output)
+    calls = re.findall(r"progress aurora_launch: LLM call (\d) \(([^)]+)\) ([\d,]+) tokens; item so far: "
+                       r"(\d) paid, ([\d,]+) tokens; DAG run so far ([\d,]+) tokens", output)
     assert [c[0] for c in calls] == ["1", "2", "3"] and [c[3] for c in calls] == ["1", "2", "3"]
     assert calls[-1][1] != "no agent"
     item_total, run_total = int(calls[-1][4].replace(",", "")), int(calls[-1][5].replace(",", ""))

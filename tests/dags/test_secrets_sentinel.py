@@ -28,12 +28,13 @@ pytestmark = pytest.mark.integration
 
 SENTINEL = f"sk-SENTINEL-{uuid.uuid4().hex}"
 NEEDLES = (SENTINEL.encode(), SENTINEL.rsplit("-", 1)[1].encode())  # the key, and its random part alone
-DRAFT = {"draft_id": "aurora_launch", "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
+DRAFT = {"draft_id": "aurora_launch", "copy_file": "drafts/aurora_launch.md",
+         "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
 # Airflow 3.3.2's in-process supervisor (dag.test() only) logs each MaskSecret request in full at DEBUG,
 # i.e. the very password it asks to mask; the real supervisor logs "body omitted". That one Airflow
 # line is set aside; the key anywhere else fails the test.
-DAG_TEST_MASK_LINE = re.compile(r"^.*\[debug\s*\] Sending request .*msg=MaskSecret\(value='" + re.escape(SENTINEL) + "'.*$",
-                                re.MULTILINE)
+DAG_TEST_MASK_LINE = re.compile(r"^.*\[debug\s*\] Sending request .*msg=MaskSecret\(value='"
+                                + re.escape(SENTINEL) + "'.*$", re.MULTILINE)
 
 
 def scan(folders: list[Path], texts: dict[str, str]) -> dict[str, Any]:
@@ -53,11 +54,12 @@ def _with(found: dict[str, bytes], suffix: str, needle: str) -> list[str]:
 def dag_run(tmp_path_factory):
     with FakeOpenAI(respond) as server:
         conn = {"conn_type": "generic", "host": server.base_url, "password": SENTINEL,
-                "extra": {"provider": "openai_compatible", "model": "fake", "structured_output": "json_object_schema"}}
+                "extra": {"provider": "openai_compatible", "model": "fake",
+                          "structured_output": "json_object_schema"}}
         env = {"AIRFLOW_CONN_LLM_DEFAULT": json.dumps(conn), "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
                "CREWS_PRICING_FILE": str(FAKE_MODEL_PRICING)}
-        out = run_dag_test("fact_check_copy", {"drafts": [DRAFT]}, "unused:respond", tmp_path_factory.mktemp("sentinel"),
-                           extra_env=env)
+        out = run_dag_test("fact_check_copy", {"drafts": [DRAFT]}, "unused:respond",
+                           tmp_path_factory.mktemp("sentinel"), extra_env=env)
         return {**out, "requests": list(server.requests)}
 
 
@@ -75,8 +77,10 @@ def test_dag_run_uses_the_key_and_stores_or_logs_it_nowhere(dag_run):
     assert len(files) >= 8 and result["bytes"] > 1_000_000, sorted(files)
     assert logs.count("[debug") > 100 and "Sending request" in logs and "--- Logging error ---" not in logs
     assert _with(files, "airflow.db", "aurora_launch")  # XCom, task instances
-    assert _with(files, "mlflow.db", "aurora_launch") and _with(files, "mlflow.db", "Aurora X2")  # tags, trace spans
-    assert len(_with(files, "inputs.json", "aurora_launch") + _with(files, "llm_calls.jsonl", "Aurora X2")) == 2
+    # tags, trace spans
+    assert _with(files, "mlflow.db", "aurora_launch") and _with(files, "mlflow.db", "Aurora X2")
+    assert len(_with(files, "inputs.json", "aurora_launch")
+               + _with(files, "llm_calls.jsonl", "Aurora X2")) == 2
     assert _with(files, "results.db", "aurora_launch")
 
 
@@ -91,7 +95,8 @@ def mlflow_sqlite(tmp_path, monkeypatch):
     mlflow.set_tracking_uri(None)
 
 
-def test_cli_style_run_with_the_key_in_the_environment(mlflow_sqlite, _isolated_state, monkeypatch, caplog, capfd):
+def test_cli_style_run_with_the_key_in_the_environment(mlflow_sqlite, _isolated_state, monkeypatch, caplog,
+                                                       capfd):
     from crews.runner import run_item
     from crews.runtime.settings import LLMSettings
 
@@ -109,8 +114,9 @@ def test_cli_style_run_with_the_key_in_the_environment(mlflow_sqlite, _isolated_
     captured = capfd.readouterr()
     records = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
     result_json = json.dumps(result)
-    scanned = scan([mlflow_sqlite, _isolated_state], {"caplog": caplog.text, "records": records, "stdout": captured.out,
-                                                      "stderr": captured.err, "result": result_json})
+    scanned = scan([mlflow_sqlite, _isolated_state], {"caplog": caplog.text, "records": records,
+                                                      "stdout": captured.out, "stderr": captured.err,
+                                                      "result": result_json})
     assert scanned["leaks"] == []
     files = scanned["files"]
     assert any(r.levelno == logging.DEBUG for r in caplog.records) and len(caplog.records) > 10

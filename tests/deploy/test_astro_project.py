@@ -226,7 +226,7 @@ def test_dag_tests_import_only_what_the_astro_image_installs():
                     files.append((target, True))
             else:
                 modules.add(name.split(".")[0])
-    local = {"tests", "crews", "common", "dags", "plugins"}
+    local = {"tests", "crews", "crew_airflow", "dags", "plugins"}
     owners = metadata.packages_distributions()
     available = _runtime_distributions() | {"pytest"}  # Astro Runtime ships pytest for `astro dev pytest`
     missing = {
@@ -237,7 +237,7 @@ def test_dag_tests_import_only_what_the_astro_image_installs():
     assert missing == {}, "tests/dags would need packages the Astro image does not install"
 
 
-@pytest.mark.parametrize("dev_only", ["fpdf2", "playwright", "apache-airflow-client", "llama-cpp-python"])
+@pytest.mark.parametrize("dev_only", ["fpdf2", "playwright", "llama-cpp-python"])
 def test_dev_and_local_packages_are_not_in_the_image(dev_only: str):
     """The scan above can fail: these packages are installed here but not in the image."""
     assert canonicalize_name(dev_only) not in _runtime_distributions()

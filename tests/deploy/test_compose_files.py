@@ -179,7 +179,7 @@ def test_worker_concurrency_is_small_and_llm_calls_are_serialised_by_the_pool():
     env = checks.environment(checks.services(compose())["airflow-worker"])
     assert 1 <= int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]) <= 8
     assert int(env["AIRFLOW__CORE__PARALLELISM"]) >= int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
-    crew_tasks = (ROOT / "dags/common/crew_tasks.py").read_text()
+    crew_tasks = (ROOT / "dags/crew_airflow/tasks.py").read_text()
     assert 'LLM_POOL = "llm_pool"' in crew_tasks
 
 

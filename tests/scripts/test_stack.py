@@ -1,24 +1,17 @@
 import importlib
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.scripts.fake_airflow import PASSWORD, Fake
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import stack  # noqa: E402
-
-
-@pytest.mark.parametrize(("states", "waiting"), [
-    (["success", "awaiting_input", None], True),             # only the review (and what follows it) is left
-    (["success", "awaiting_input", "running"], False),       # another item is still being checked
-    (["success", "awaiting_input", "up_for_retry"], False),  # a retry will still run
-    (["success", "success"], False),                         # nothing waits for a person
-])
-def test_waiting_only_for_review(states, waiting):
-    assert stack.waiting_only_for_review([{"state": s} for s in states]) is waiting
+import trigger_dag  # noqa: E402
 
 
 @pytest.fixture
@@ -38,7 +31,8 @@ def test_every_server_binds_to_loopback(commands):
         assert all(host == "127.0.0.1" for host in hosts), (name, hosts)
     for server in ("llm", "mlflow", "api-server"):
         assert "--host" in commands[server], server
-    hosts = {k: v for k, v in stack.airflow_env().items() if k.startswith("AIRFLOW__") and k.endswith("_HOST")}
+    hosts = {k: v for k, v in stack.airflow_env().items()
+             if k.startswith("AIRFLOW__") and k.endswith("_HOST")}
     assert hosts and set(hosts.values()) == {"127.0.0.1"}, hosts
 
 
@@ -67,7 +61,8 @@ def test_start_waits_for_a_running_service_instead_of_starting_it_twice(monkeypa
     monkeypatch.setattr(stack, "_alive", lambda name: name == "llm")
     monkeypatch.setattr(stack, "_spawn", lambda name, command, env: spawned.append(name))
     monkeypatch.setattr(stack, "_wait", lambda name, url, timeout_s: 0.0)
-    stack.start([("llm", "http://x/models", ["llm"], {}, 180), ("mlflow", "http://x/health", ["mlflow"], {}, 240)])
+    stack.start([("llm", "http://x/models", ["llm"], {}, 180),
+                 ("mlflow", "http://x/health", ["mlflow"], {}, 240)])
     assert spawned == ["mlflow"]
 
 
@@ -87,59 +82,15 @@ def test_progress_line_counts_crew_items_and_tokens_spent_so_far():
     assert line == "run running: 2/5 task instances finished, crew items 1/2; 1,234 LLM tokens so far"
 
 
-def test_rest_calls_are_sent_again_while_the_airflow_database_is_locked(monkeypatch):
-    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
-    answers = iter([httpx.Response(500, json={"detail": {"reason": "Database error"}})] * 2
-                   + [httpx.Response(201, json={"name": "llm_pool"})])
-    sent = []
-
-    def handler(request):
-        sent.append(request.content)
-        return next(answers)
-
-    client = httpx.Client(base_url="http://airflow", transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler)))
-    response = client.post("/api/v2/pools", json={"name": "llm_pool", "slots": 1})
-    assert response.status_code == 201
-    assert len(sent) == 3 and len(set(sent)) == 1  # the same body each time
-
-
-@pytest.mark.parametrize(("status", "body"), [
-    (500, {"detail": "Internal Server Error"}),  # a real server fault: no retry
-    (400, {"detail": "Database error"}),          # a refusal, whatever it says
-])
-def test_other_errors_are_not_retried(monkeypatch, status, body):
-    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
-    sent = []
-
-    def handler(request):
-        sent.append(request)
-        return httpx.Response(status, json=body)
-
-    client = httpx.Client(base_url="http://airflow", transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler)))
-    assert client.post("/api/v2/pools", json={}).status_code == status
-    assert len(sent) == 1
-
-
-def test_a_database_that_stays_locked_returns_the_error_after_the_last_attempt(monkeypatch):
-    monkeypatch.setattr(stack.time, "sleep", lambda s: None)
-    sent = []
-
-    def handler(request):
-        sent.append(request)
-        return httpx.Response(500, json={"detail": {"reason": "Database error"}})
-
-    client = httpx.Client(transport=stack.RetryDatabaseErrors(httpx.MockTransport(handler), attempts=3))
-    assert client.get("http://airflow/api/v2/pools").status_code == 500
-    assert len(sent) == 3
-
-
 def test_airflow_waits_for_a_locked_sqlite_database_instead_of_failing(commands):
     env = stack.airflow_env()
-    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
         module, _, name = env[key].rpartition(".")
         args = getattr(importlib.import_module(module), name)
         assert args["timeout"] >= 30, key
-        assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > args["timeout"]  # answer, not client timeout
+        # an answer, not a client timeout
+        assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > args["timeout"]
         assert stack.API_TIMEOUT_S > args["timeout"]
     assert str(stack.ROOT) in env["PYTHONPATH"].split(os.pathsep)  # where Airflow imports it from
 
@@ -155,3 +106,57 @@ def test_the_admin_password_file_is_owner_only_and_kept(monkeypatch, tmp_path):
     path.chmod(0o644)  # a file Airflow made before: tightened, password kept
     assert stack.admin_password_file() == path and json.loads(path.read_text())["admin"] == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.fixture
+def fake_stack(server, monkeypatch, tmp_path):
+    """``start(fake)`` points stack.py at a fake Airflow + MLflow server (admin password in its file);
+    returns the server URL."""
+    def start(fake: Fake) -> str:
+        url = server(fake)
+        (tmp_path / stack.PASSWORDS_FILE).write_text(json.dumps({"admin": PASSWORD}))
+        for name, value in {"AIRFLOW_HOME": tmp_path, "AIRFLOW_URL": url, "MLFLOW_URL": url}.items():
+            monkeypatch.setattr(stack, name, value)
+        monkeypatch.setattr(stack, "_answers", lambda url: True)
+        monkeypatch.setattr(stack.time, "sleep", lambda s: None)
+        return url
+
+    return start
+
+
+def test_stack_trigger_runs_on_the_client_of_trigger_dag(fake_stack, monkeypatch, capsys):
+    """`make run` logs in, triggers (retrying "Database error"), follows and reads the results with the
+    functions of trigger_dag.py."""
+    rows = [{"item_id": item, "draft_ok": True, "mlflow_run_id": run, "mlflow_experiment": "crews/fact_check"}
+            for item, run in (("promo_1", "r1"), ("promo_2", None))]
+    fake = Fake(busy_triggers=1, xcoms={("collect_results", -1): rows}, mlflow_runs={"r1": "7"},
+                polls=[("success", [("check_draft", 0, "success"), ("collect_results", -1, "success")])])
+    url = fake_stack(fake)
+    called = []
+
+    def spy(name):
+        real = getattr(trigger_dag, name)
+
+        def call(*args, **kwargs):
+            called.append(name)
+            return real(*args, **kwargs)
+        return call
+
+    for name in ("connect", "trigger", "follow", "results"):
+        monkeypatch.setattr(trigger_dag, name, spy(name))
+    stack.main(["trigger", "fact_check_copy", "--conf", '{"drafts": []}'])
+    assert stack.trigger_dag is trigger_dag and called == ["connect", "trigger", "follow", "results"]
+    out = capsys.readouterr().out
+    assert "] Airflow database busy (POST /api/v2/dags/fact_check_copy/dagRuns); retrying in" in out
+    assert "] triggered fact_check_copy run manual__1" in out and "] unpaused fact_check_copy" in out
+    assert "] run success: 2/2 task instances finished" in out  # this stack's progress line
+    assert "DAG run manual__1: success in 0s" in out and "experiments: crews/fact_check" in out
+    assert f"  promo_1: {url}/#/experiments/7/runs/r1" in out
+    assert "  promo_2: not written yet (tracking record spooled)" in out
+    assert len([r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/dagRuns")]) == 2
+
+
+def test_stack_trigger_names_a_refused_trigger(fake_stack):
+    fake_stack(Fake(trigger_error=(400, {"detail": "Invalid input for param drafts"})))
+    with pytest.raises(SystemExit, match="error: trigger of fact_check_copy refused: HTTP 400 Invalid input"):
+        stack.main(["trigger", "fact_check_copy", "--conf", '{"drafts": [{"draft_id": "x"}]}'])

@@ -1,158 +1,26 @@
-"""scripts/trigger_dag.py against a small fake Airflow + MLflow HTTP server (the real apache-airflow-client
-and httpx on the wire; only the server is fake). The e2e tests in tests/e2e/test_trigger_dag_script.py
-drive the real stack."""
+"""scripts/trigger_dag.py, the one Airflow REST client (scripts/stack.py uses it too), against a small fake
+Airflow + MLflow HTTP server (tests/scripts/fake_airflow.py: real httpx on the wire, only the server is fake).
+The e2e tests in tests/e2e/test_trigger_dag_script.py drive the real stack."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
+
+from tests.scripts.fake_airflow import PASSWORD, TOKEN, Fake
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import trigger_dag  # noqa: E402
 
-PASSWORD, TOKEN = "s3cret-pw", "jwt-token-value"
-NOW = "2026-11-22T00:00:00Z"
-
-
-def dag_details(dag_id: str, params: dict, is_paused: bool) -> dict:
-    return {"dag_id": dag_id, "dag_display_name": dag_id, "catchup": False, "concurrency": 16, "file_token": "t",
-            "fileloc": f"/dags/{dag_id}.py", "has_import_errors": False, "has_task_concurrency_limits": False,
-            "is_backfillable": False, "is_paused": is_paused, "is_stale": False, "max_active_tasks": 16,
-            "max_consecutive_failed_dag_runs": 0, "owners": ["crews"], "render_template_as_native_obj": False,
-            "tags": [], "timetable_partitioned": False, "timetable_periodic": False,
-            "params": {name: {"value": [], "schema": {}, "description": None} for name in params}}
-
-
-def dag_run(dag_id: str, state: str) -> dict:
-    return {"dag_id": dag_id, "dag_display_name": dag_id, "dag_run_id": "manual__1", "dag_versions": [],
-            "run_after": NOW, "run_type": "manual", "state": state, "conf": {}}
-
-
-def task_instance(dag_id: str, task_id: str, map_index: int, state: str | None, n: int) -> dict:
-    return {"dag_id": dag_id, "dag_display_name": dag_id, "dag_run_id": "manual__1", "executor_config": "{}",
-            "id": f"00000000-0000-0000-0000-{n:012d}", "map_index": map_index, "max_tries": 2, "pool": "default_pool",
-            "pool_slots": 1, "run_after": NOW, "task_display_name": task_id, "task_id": task_id, "try_number": 1,
-            "state": state, "rendered_map_index": f"item{map_index}" if map_index >= 0 else None}
-
-
-class Fake:
-    """What the fake server answers; ``polls`` is a list of (run state, [(task_id, map_index, state)]) played in order."""
-
-    def __init__(self, dag_id: str = "fact_check_copy", params=("drafts",), is_paused: bool = True,
-                 polls=None, xcoms=None, mlflow_runs=None, trigger_error: tuple[int, dict] | None = None,
-                 max_active_runs: int = 2, other_runs: dict[str, list] | None = None, schedule: str | None = None,
-                 busy_triggers: int = 0) -> None:
-        self.schedule = schedule
-        self.busy_triggers = busy_triggers  # the first N trigger POSTs find the database locked
-        self.dag_id, self.params, self.is_paused, self.max_active_runs = dag_id, params, is_paused, max_active_runs
-        self.other_runs = other_runs or {}  # running runs (besides manual__1) -> their task instances
-        self.polls = list(polls or [("success", [("collect_results", -1, "success")])])
-        self.xcoms = xcoms or {}
-        self.mlflow_runs = mlflow_runs or {}
-        self.trigger_error = trigger_error
-        self.requests: list[dict[str, Any]] = []
-        self.poll = 0
-
-    def answer(self, method: str, path: str, query: dict, body: Any) -> tuple[int, Any]:
-        dag = self.dag_id
-        if (method, path) == ("POST", "/auth/token"):
-            if body != {"username": "admin", "password": PASSWORD}:
-                return 401, {"detail": "Invalid credentials"}
-            return 201, {"access_token": TOKEN}
-        if path == "/api/2.0/mlflow/runs/get":
-            run_id = query["run_id"]
-            if run_id not in self.mlflow_runs:
-                return 404, {"error_code": "RESOURCE_DOES_NOT_EXIST"}
-            return 200, {"run": {"info": {"run_id": run_id, "experiment_id": self.mlflow_runs[run_id]}}}
-        if not re.fullmatch(rf"/api/v2/dags/{dag}(/.*)?", path):
-            return 404, {"detail": f"The Dag with ID: `{path.split('/')[4]}` was not found"}
-        tail = path.removeprefix(f"/api/v2/dags/{dag}")
-        if (method, tail) == ("GET", "/details"):
-            return 200, dag_details(dag, self.params, self.is_paused) | {
-                "max_active_runs": self.max_active_runs, "timetable_summary": self.schedule,
-                "timetable_periodic": self.schedule is not None}
-        if (method, tail) == ("GET", "/dagRuns"):
-            assert query.get("state") == "running"
-            return 200, {"dag_runs": [dag_run(dag, "running") | {"dag_run_id": r} for r in self.other_runs],
-                         "total_entries": len(self.other_runs)}
-        match = re.fullmatch(r"/dagRuns/(\w+)/taskInstances", tail)
-        if method == "GET" and match and match[1] in self.other_runs:
-            tis = [task_instance(dag, t, m, s, n) for n, (t, m, s) in enumerate(self.other_runs[match[1]])]
-            tis = [t for t in tis if t["state"] == query.get("state", t["state"])]
-            return 200, {"task_instances": tis[:1], "total_entries": len(tis)}
-        if (method, tail) == ("PATCH", ""):
-            self.is_paused = body["is_paused"]
-            return 200, dag_details(dag, self.params, self.is_paused)
-        if (method, tail) == ("POST", "/dagRuns"):
-            if self.busy_triggers:
-                self.busy_triggers -= 1
-                return 500, {"detail": {"reason": "Database error", "statement": "INSERT INTO dag_run ..."}}
-            return self.trigger_error or (200, dag_run(dag, "queued"))
-        if (method, tail) == ("GET", "/dagRuns/manual__1"):
-            self.poll = min(self.poll + 1, len(self.polls))
-            return 200, dag_run(dag, self.polls[self.poll - 1][0])
-        if (method, tail) == ("GET", "/dagRuns/manual__1/taskInstances"):
-            tis = [task_instance(dag, t, m, s, n) for n, (t, m, s) in enumerate(self.polls[self.poll - 1][1])]
-            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 50))
-            return 200, {"task_instances": tis[offset: offset + limit], "total_entries": len(tis)}
-        match = re.fullmatch(r"/dagRuns/manual__1/taskInstances/(\w+)/xcomEntries/return_value", tail)
-        if method == "GET" and match:
-            key = (match[1], int(query.get("map_index", -1)))
-            if key not in self.xcoms:
-                return 404, {"detail": "XCom entry not found"}
-            return 200, {"dag_id": dag, "dag_display_name": dag, "key": "return_value", "map_index": key[1],
-                         "run_after": NOW, "run_id": "manual__1", "task_display_name": key[0], "task_id": key[0],
-                         "timestamp": NOW, "value": self.xcoms[key]}
-        return 404, {"detail": f"no fake route for {method} {path}"}
-
-
-@pytest.fixture
-def server():
-    """Start a fake server for a ``Fake``; returns its base URL."""
-    servers = []
-
-    def start(fake: Fake) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def handle_one(self) -> None:
-                path, _, qs = self.path.partition("?")
-                query = dict(p.split("=", 1) for p in qs.split("&") if "=" in p)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                fake.requests.append({"method": self.command, "path": path, "query": query, "body": body,
-                                      "auth": self.headers.get("Authorization")})
-                status, answer = fake.answer(self.command, path, query, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = handle_one
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        servers.append(httpd)
-        return f"http://127.0.0.1:{httpd.server_address[1]}"
-
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-
 
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch, tmp_path):
-    for name in ("AIRFLOW_TOKEN", "AIRFLOW_PASSWORD", "AIRFLOW_USERNAME", "AIRFLOW_URL", "MLFLOW_TRACKING_URI"):
+    for name in ("AIRFLOW_TOKEN", "AIRFLOW_PASSWORD", "AIRFLOW_USERNAME", "AIRFLOW_URL",
+                 "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "no_airflow_home"))
     monkeypatch.setattr(trigger_dag, "LOCAL_AIRFLOW_HOME", tmp_path / "no_stack")
@@ -275,7 +143,8 @@ def test_conf_key_without_a_param_is_refused_before_triggering(server, capsys):
     fake = Fake()
     url = server(fake)
     assert trigger_dag.main(run(url, "fact_check_copy", "--conf", '{"draftz": []}')) == 2
-    assert "conf key(s) ['draftz'] are not params of fact_check_copy (it accepts ['drafts'])" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "conf key(s) ['draftz'] are not params of fact_check_copy (it accepts ['drafts'])" in err
     assert not [r for r in fake.requests if r["method"] == "POST" and "dagRuns" in r["path"]]
 
 
@@ -286,7 +155,8 @@ def test_successful_run_unpauses_triggers_follows_and_summarises(server, capsys)
              "mlflow_experiment": "crews/fact_check"}]
     fake = Fake(
         polls=[("queued", []),
-               ("running", [("list_drafts", -1, "success"), ("check_draft", 0, "running"), ("check_draft", 1, None)]),
+               ("running", [("list_drafts", -1, "success"), ("check_draft", 0, "running"),
+                            ("check_draft", 1, None)]),
                ("success", [("list_drafts", -1, "success"), ("check_draft", 0, "success"),
                             ("check_draft", 1, "success"), ("collect_results", -1, "success")])],
         xcoms={("collect_results", -1): rows}, mlflow_runs={"r1": "7"})
@@ -330,7 +200,8 @@ def test_run_waiting_for_human_review_exits_3_with_the_required_actions_url(serv
     assert trigger_dag.main(run(url, "fact_check_copy")) == 3
     summary, _ = summary_of(capsys)
     assert summary["state"] == "awaiting_review"
-    assert summary["awaiting_review"] == [{"task_id": "review_copy", "map_index": 0, "rendered_map_index": "item0"}]
+    assert summary["awaiting_review"] == [
+        {"task_id": "review_copy", "map_index": 0, "rendered_map_index": "item0"}]
     assert summary["required_actions_url"] == f"{url}/required_actions?response_received=false"
 
 
@@ -392,9 +263,82 @@ def test_password_from_the_generated_password_file(server, capsys, monkeypatch, 
 
 def test_queued_run_names_the_runs_that_take_the_max_active_runs_slots(server, capsys):
     fake = Fake(polls=[("queued", []), ("queued", []), ("success", [])], max_active_runs=2,
-                other_runs={"old_a": [("review_copy", 0, "awaiting_input")], "old_b": [("check_draft", 0, "running")]})
+                other_runs={"old_a": [("review_copy", 0, "awaiting_input")],
+                            "old_b": [("check_draft", 0, "running")]})
     url = server(fake)
     assert trigger_dag.main(run(url, "fact_check_copy")) == 0
     err = summary_of(capsys)[1]
     assert "run queued: max_active_runs=2 taken by old_a (awaits review), old_b" in err
     assert "unpaused fact_check_copy" in err and "schedule" not in err  # timetable_periodic False: no note
+
+
+# --- the transport and review helpers (scripts/stack.py's trigger path uses them as well) -----
+
+
+@pytest.mark.parametrize(("states", "waiting"), [
+    (["success", "awaiting_input", None], True),             # only the review (and what follows it) is left
+    (["success", "awaiting_input", "running"], False),       # another item is still being checked
+    (["success", "awaiting_input", "up_for_retry"], False),  # a retry will still run
+    (["success", "success"], False),                         # nothing waits for a person
+])
+def test_waiting_only_for_review(states, waiting):
+    assert trigger_dag.waiting_only_for_review([{"state": s} for s in states]) is waiting
+
+
+def mock_client(handler, **retry) -> httpx.Client:
+    transport = trigger_dag.RetryDatabaseErrors(httpx.MockTransport(handler), **retry)
+    return httpx.Client(base_url="http://airflow", transport=transport)
+
+
+def test_rest_calls_are_sent_again_while_the_airflow_database_is_locked(monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    answers = iter([httpx.Response(500, json={"detail": {"reason": "Database error"}})] * 2
+                   + [httpx.Response(201, json={"name": "llm_pool"})])
+    sent = []
+
+    def handler(request):
+        sent.append(request.content)
+        return next(answers)
+
+    response = mock_client(handler).post("/api/v2/pools", json={"name": "llm_pool", "slots": 1})
+    assert response.status_code == 201
+    assert len(sent) == 3 and len(set(sent)) == 1  # the same body each time
+
+
+@pytest.mark.parametrize(("status", "body"), [
+    (500, {"detail": "Internal Server Error"}),  # a real server fault: no retry
+    (400, {"detail": "Database error"}),          # a refusal, whatever it says
+])
+def test_other_errors_are_not_retried(monkeypatch, status, body):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(status, json=body)
+
+    assert mock_client(handler).post("/api/v2/pools", json={}).status_code == status
+    assert len(sent) == 1
+
+
+def test_a_database_that_stays_locked_returns_the_error_after_the_last_attempt(monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(500, json={"detail": {"reason": "Database error"}})
+
+    assert mock_client(handler, attempts=3).get("/api/v2/pools").status_code == 500
+    assert len(sent) == 3
+
+
+def test_polling_survives_a_restarting_api_server(monkeypatch):
+    monkeypatch.setattr(trigger_dag.time, "sleep", lambda s: None)
+    answers = iter([httpx.Response(503), httpx.Response(200, json={"dag_run_id": "r", "state": "success"}),
+                    httpx.Response(200, json={"task_instances": [], "total_entries": 0})])
+    run, tis = trigger_dag.poll_run(mock_client(lambda request: next(answers)), "d", "r", 0)
+    assert run["state"] == "success" and tis == []
+    gone = mock_client(lambda request: httpx.Response(404, json={"detail": "not found"}))
+    with pytest.raises(httpx.HTTPStatusError):
+        trigger_dag.poll_run(gone, "d", "r", 0)

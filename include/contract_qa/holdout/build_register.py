@@ -27,8 +27,9 @@ ROWS = [
     # --- round 3 (written after the code of round 2, measured once at fb47413)
     # value_eur: Platform Fee USD 180,000 (clause 4.1) + Minimum Annual Royalty USD 250,000 x 3 Contract Years
     # (clause 4.3) + Support Fee USD 40,000 x 3 Contract Years (clause 6.3) = USD 1,050,000 over the Initial
-    # Term, converted at 0.92 EUR/USD = EUR 966,000. Counterparty = the licensor (we are the licensee, Mareld).
-    # notice_days = non-renewal notice of ninety (90) days (clause 3.2); renews by itself for 12-month periods.
+    # Term, converted at 0.92 EUR/USD = EUR 966,000. Counterparty = the licensor (we are the licensee,
+    # Mareld). notice_days = non-renewal notice of ninety (90) days (clause 3.2); renews by itself for
+    # 12-month periods.
     ("tessaract_oem_licence", "contracts/tessaract_oem_licence.md", "Tessaract Vision, Inc.",
      "OEM software licence", 966000.0, "2026-07-01", "2029-06-30", 1, 90, "State of New York"),
     # value_eur: Subcontract Sum EUR 4,860,000 excl. VAT (clause 4.1), no conversion. Counterparty = the

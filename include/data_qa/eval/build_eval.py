@@ -9,10 +9,12 @@ FILES.mkdir(exist_ok=True)
 rng = random.Random(20250917)
 D = dt.date
 
-FIRST = ["anna", "bruno", "chloe", "david", "elena", "farid", "grace", "hugo", "ines", "jonas", "kofi", "lena",
-         "marta", "nikhil", "olga", "pablo", "quentin", "rosa", "sven", "tariq", "ursula", "victor", "wen", "yara", "zoltan"]
-LAST = ["alvarez", "berg", "costa", "dubois", "eriksen", "fischer", "garcia", "haddad", "ito", "jansen", "kowalski",
-        "larsen", "mendes", "novak", "okafor", "petrov", "quinn", "rossi", "schmidt", "tanaka", "urban", "vidal", "weber"]
+FIRST = ["anna", "bruno", "chloe", "david", "elena", "farid", "grace", "hugo", "ines", "jonas", "kofi",
+         "lena", "marta", "nikhil", "olga", "pablo", "quentin", "rosa", "sven", "tariq", "ursula", "victor",
+         "wen", "yara", "zoltan"]
+LAST = ["alvarez", "berg", "costa", "dubois", "eriksen", "fischer", "garcia", "haddad", "ito", "jansen",
+        "kowalski", "larsen", "mendes", "novak", "okafor", "petrov", "quinn", "rossi", "schmidt", "tanaka",
+        "urban", "vidal", "weber"]
 DOMAINS = ["example.org", "mail.example.com", "post.uni-example.de", "example.net", "corp-example.co.uk"]
 
 
@@ -35,7 +37,8 @@ def write_csv(name, cols, rows):
 
 records = []
 
-# 1. clinic appointments -- planted: patient_email nulls, slot_minutes out_of_range, appointment_id duplicate_keys
+# 1. clinic appointments -- planted: patient_email nulls, slot_minutes out_of_range,
+#    appointment_id duplicate_keys
 rows = []
 depts = ["cardiology", "dermatology", "general practice", "orthopedics", "pediatrics"]
 for i in range(120):
@@ -78,7 +81,8 @@ for i, ref in enumerate(sorted(refs)):
     rows.append(dict(
         booking_ref=ref, flight_no=rng.choice(flights), passenger_email=email(i),
         cabin=rng.choice(["economy", "economy", "premium", "business"]),
-        booked_on=booked.isoformat(), departure_date=(booked + dt.timedelta(days=rng.randint(2, 400))).isoformat(),
+        booked_on=booked.isoformat(),
+        departure_date=(booked + dt.timedelta(days=rng.randint(2, 400))).isoformat(),
         fare_eur=f"{rng.uniform(39, 1890):.2f}", bags=rng.choice([0, 0, 1, 1, 2, 3]),
         seat=f"{rng.randint(1, 42)}{rng.choice('ABCDEF')}" if rng.random() < 0.6 else None,
         frequent_flyer_no=f"FF{rng.randint(1000000, 9999999)}" if rng.random() < 0.3 else None))
@@ -100,7 +104,8 @@ records.append(dict(
                     "bags": {"not_negative": True, "min": 0, "max": 5}}),
     expectations=dict(passed=True, issues=[])))
 
-# 3. energy meter readings (Parquet) -- planted: kwh_consumed negative_values, reading_date future_dates, meter_id pattern
+# 3. energy meter readings (Parquet) -- planted: kwh_consumed negative_values, reading_date future_dates,
+#    meter_id pattern
 meters = [f"MTR-{rng.randint(100000, 999999)}" for _ in range(15)]
 solar = set(meters[:5])
 rows = []
@@ -144,9 +149,13 @@ for s in range(25):
     for c in rng.sample(courses, 4):
         score = rng.randint(38, 99)
         rows.append(dict(student_id=sid, course_code=c, term=rng.choice(["2024-FALL", "2025-SPRING"]),
-                         score=score, grade_letter="A" if score >= 90 else "B" if score >= 80 else "C" if score >= 70 else "D" if score >= 60 else "F",
-                         graded_on=rdate(D(2024, 12, 10), D(2025, 6, 30)).isoformat(), teacher_email=teachers[c],
-                         remarks=rng.choice([None, None, None, "excellent lab work", "late submission, marked down"])))
+                         score=score,
+                         grade_letter="A" if score >= 90 else "B" if score >= 80 else "C" if score >= 70
+                         else "D" if score >= 60 else "F",
+                         graded_on=rdate(D(2024, 12, 10), D(2025, 6, 30)).isoformat(),
+                         teacher_email=teachers[c],
+                         remarks=rng.choice([None, None, None, "excellent lab work",
+                                             "late submission, marked down"])))
 rows[0].update(score=100, grade_letter="A")                        # boundary
 rows[1].update(score=0, grade_letter="F", remarks="did not sit exam")  # boundary, min 0
 write_csv("school_grades.csv", list(rows[0]), rows)
@@ -160,9 +169,11 @@ records.append(dict(
                     "teacher_email": {"pattern": "email", "not_null": True}}),
     expectations=dict(passed=True, issues=[])))
 
-# 5. payroll -- planted: gross_pay nulls, tax_withheld negative_values, employee_email pattern, hours_worked out_of_range
+# 5. payroll -- planted: gross_pay nulls, tax_withheld negative_values, employee_email pattern,
+#    hours_worked out_of_range
 periods = ["2025-07-31", "2025-08-31", "2025-09-30", "2025-10-31"]
-emps = [(f"E{10200 + n:05d}", f"{rng.choice(FIRST)}.{rng.choice(LAST)}@payroll.example-corp.com") for n in range(20)]
+emps = [(f"E{10200 + n:05d}", f"{rng.choice(FIRST)}.{rng.choice(LAST)}@payroll.example-corp.com")
+        for n in range(20)]
 rows = []
 for p in periods:
     for eid, em in emps:
@@ -240,13 +251,15 @@ for i in range(140):
     walk_in = rng.random() < 0.55
     rows.append(dict(order_id=70001 + i, order_date=rdate(D(2025, 1, 5), D(2025, 11, 29)).isoformat(),
                      table_no=rng.randint(1, 40), covers=rng.randint(1, 8), server_name=rng.choice(servers),
-                     subtotal=f"{sub:.2f}", tip_amount=rng.choice(["0.00", f"{sub * 0.1:.2f}", f"{sub * 0.15:.2f}"]),
+                     subtotal=f"{sub:.2f}",
+                     tip_amount=rng.choice(["0.00", f"{sub * 0.1:.2f}", f"{sub * 0.15:.2f}"]),
                      discount_code=rng.choice([None, None, None, "LUNCH10", "STAFF"]),
                      customer_email=None if walk_in else email(i),
                      payment_method=rng.choice(["card", "cash", "mobile"])))
 rows[0]["covers"], rows[1]["covers"] = 1, 12                             # boundaries
 rows[2]["table_no"], rows[3]["table_no"] = 1, 40
-rows[50]["order_id"], rows[121]["order_id"] = rows[49]["order_id"], rows[7]["order_id"]  # PLANTED duplicate_keys
+# PLANTED duplicate_keys
+rows[50]["order_id"], rows[121]["order_id"] = rows[49]["order_id"], rows[7]["order_id"]
 rows[18]["covers"], rows[99]["covers"] = 0, 45                           # PLANTED out_of_range
 for k, v in ((33, "12/03/2025"), (84, "2025.04.09"), (126, "5 March 2025")):
     rows[k]["order_date"] = v                                            # PLANTED pattern
@@ -310,12 +323,14 @@ def flow(v):
     return str(v)
 
 
-out = ["# Unseen evaluation set of the data-QA crew: written independently of the samples and of the code.", "records:"]
+out = ["# Unseen evaluation set of the data-QA crew: written independently of the samples and of the code.",
+       "records:"]
 for r in records:
     i, e = r["inputs"], r["expectations"]
     out += ["- inputs:", f"    dataset_id: {i['dataset_id']}", f"    files: {flow(i['files'])}",
             f"    table: {i['table']}", f"    key_columns: {flow(i['key_columns'])}", "    columns:"]
     out += [f"      {c}: {flow(rule)}" for c, rule in i["columns"].items()]
     out += ["  expectations:", f"    passed: {flow(e['passed'])}"]
-    out += ["    issues: []"] if not e["issues"] else ["    issues:"] + [f"    - {flow(x)}" for x in e["issues"]]
+    out += (["    issues: []"] if not e["issues"]
+            else ["    issues:"] + [f"    - {flow(x)}" for x in e["issues"]])
 (HERE / "golden.yaml").write_text("\n".join(out) + "\n")

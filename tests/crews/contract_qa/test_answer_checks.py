@@ -40,9 +40,11 @@ def test_an_annual_question_answered_with_a_monthly_price_is_caught():
 @pytest.mark.parametrize(("answer", "quote", "problem"), [
     ("Yes, it may sublicense the platform.", "Customer shall not sublicense the Platform.", "negated"),
     ("No, it may not.", "Customer may sublicense the Platform to its Affiliates.", "negates nothing"),
-    ("Yes.", "Lessee shall not move the Equipment without the Lessor's prior written consent.", "conditional"),
+    ("Yes.", "Lessee shall not move the Equipment without the Lessor's prior written consent.",
+     "conditional"),
     ("No.", "Customer shall not sublicense the Platform.", None),
-    ("Yes, it is exclusive.", "Supplier appoints Distributor as its exclusive distributor in the Territory.", None),
+    ("Yes, it is exclusive.", "Supplier appoints Distributor as its exclusive distributor in the Territory.",
+     None),
 ])
 def test_a_yes_or_no_must_agree_with_the_clause(answer, quote, problem):
     found = polarity_conflict("May the customer sublicense the platform?", answer, [quote])
@@ -60,7 +62,8 @@ def test_a_yes_no_answer_is_not_a_restated_question_but_is_checked_for_polarity(
 def test_a_clause_reference_is_not_the_figure_asked_for():
     assert figures("under clause 9.2 and Section 4(a)") == set()
     assert figures("EUR 25,000 under clause 9.3") == {"25000"}
-    cited = _cited("If the Customer terminates for convenience under clause 9.2, it shall pay a termination fee.")
+    cited = _cited("If the Customer terminates for convenience under clause 9.2, it shall pay a "
+                   "termination fee.")
     assert "the question asks for a figure or date and the answer gives none" in answer_problems(
         "How much is the termination fee?", cited[0].quote, cited)
 
@@ -79,15 +82,18 @@ def test_a_notice_question_needs_a_period_and_a_percentage_must_be_one_in_the_cl
     assert "the question asks for a period and the answer gives none" in answer_problems(
         "How much notice is needed to stop the renewal?", "No more than 5% per year.", price)
     suspension = _cited("Lumen may, after giving ten (10) Business Days' written notice, suspend access.")
-    assert answer_problems("What interest rate is charged on overdue invoices?", "The rate is 10%.", suspension)[0] == (
-        "numbers not in the cited text as stated: 10%")
-    assert answer_problems("How much notice must Lumen give to suspend access?", "Ten (10) Business Days.", suspension) == []
+    assert answer_problems("What interest rate is charged on overdue invoices?", "The rate is 10%.",
+                           suspension)[0] == "numbers not in the cited text as stated: 10%"
+    assert answer_problems("How much notice must Lumen give to suspend access?", "Ten (10) Business Days.",
+                           suspension) == []
 
 
 def test_a_yes_needs_quotes_that_state_the_question():
-    assets = _cited("The Borrower shall keep its material assets insured against loss or damage for their full value.")
+    assets = _cited("The Borrower shall keep its material assets insured against loss or damage for their "
+                    "full value.")
     question = "Must the borrower take out key-person life insurance on its directors?"
-    assert answer_problems(question, "Yes, the borrower must take out key-person life insurance.", assets) == [
+    assert answer_problems(question, "Yes, the borrower must take out key-person life insurance.",
+                           assets) == [
         "a yes or no needs quotes that state what the question asks; these hold 33% of its topic words"]
     covered = _cited("The Borrower shall take out key-person life insurance on each of its directors.")
     assert answer_problems(question, "Yes, it must.", covered) == []

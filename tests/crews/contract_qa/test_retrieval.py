@@ -8,9 +8,12 @@ from crews.contract_qa.documents import Clause
 from crews.contract_qa.retrieval import SYNONYMS_FILE, ClauseIndex, coverage, terms, topic_terms, widened
 
 CLAUSES = [
-    Clause(contract_id="c", number="2.1", clause_id="c:2.1", heading="2. Term", text="The Subscription Term commences on 1 March 2025."),
-    Clause(contract_id="c", number="4.4", clause_id="c:4.4", heading="4. Fees", text="Late payments bear interest at 4% per annum."),
-    Clause(contract_id="c", number="9.2", clause_id="c:9.2", heading="9. Exit", text="Either party may terminate for convenience on 90 days' notice."),
+    Clause(contract_id="c", number="2.1", clause_id="c:2.1", heading="2. Term",
+           text="The Subscription Term commences on 1 March 2025."),
+    Clause(contract_id="c", number="4.4", clause_id="c:4.4", heading="4. Fees",
+           text="Late payments bear interest at 4% per annum."),
+    Clause(contract_id="c", number="9.2", clause_id="c:9.2", heading="9. Exit",
+           text="Either party may terminate for convenience on 90 days' notice."),
 ]
 
 
@@ -23,7 +26,8 @@ def test_a_synonym_finds_the_clause_that_never_uses_the_question_word():
 
 def test_coverage_counts_a_topic_word_found_through_its_group():
     assert coverage("When is the kick-off?", [CLAUSES[0].text]) == 1.0
-    assert coverage("How much warning stops the contract?", [CLAUSES[2].text]) == 0.5  # warn ~ notice; stop: no
+    # warn ~ notice; stop: no
+    assert coverage("How much warning stops the contract?", [CLAUSES[2].text]) == 0.5
     assert coverage("Which insurer covers the goods?", [CLAUSES[2].text]) == 0.0
 
 
@@ -34,11 +38,13 @@ def test_hyphenated_words_are_read_whole_and_apart():
 
 def test_phrases_of_the_groups_read_as_one_word():
     assert "kickoff" in topic_terms("When does the subscription kick off?")
-    assert coverage("Does it roll over by itself?", ["This Agreement renews automatically for one year."]) == 0.5
+    assert coverage("Does it roll over by itself?",
+                    ["This Agreement renews automatically for one year."]) == 0.5
     assert coverage("When does it run out?", ["The Initial Term expires on 30 June 2030."]) == 1.0
 
 
 def test_every_synonym_entry_reads_as_one_word():
     groups = yaml.safe_load(SYNONYMS_FILE.read_text())["groups"]
     assert groups and all(len(group) > 1 for group in groups)
-    assert all(len(terms(re.sub(r"[\s-]+", "", str(word)))) == 1 for group in groups for word in group), groups
+    assert all(len(terms(re.sub(r"[\s-]+", "", str(word)))) == 1
+               for group in groups for word in group), groups

@@ -32,12 +32,15 @@ def _answer(found=True, text="EUR 25,000", cited=("n:9.3",), rejected=0):
 def test_scores_of_a_right_answer_and_an_abstention():
     expectation = {"expected_answer": ["25,000"], "expected_clauses": ["n:9.3"], "answerable": True}
     assert score(_answer(rejected=1), expectation) == {
-        "correct": 1.0, "correct_cited": 1.0, "wrong_unreviewed": 0.0, "abstained": 0.0, "abstention_correct": 1.0,
-        "grounded": 1.0, "needs_review": 0.0, "citations_valid": 0.5, "retrieval_hit": 1.0, "cited_expected_clause": 1.0}
+        "correct": 1.0, "correct_cited": 1.0, "wrong_unreviewed": 0.0, "abstained": 0.0,
+        "abstention_correct": 1.0, "grounded": 1.0, "needs_review": 0.0, "citations_valid": 0.5,
+        "retrieval_hit": 1.0, "cited_expected_clause": 1.0}
     unanswerable = {"expected_answer": [], "expected_clauses": [], "answerable": False}
-    assert score(_answer(found=False, text="Not found in the contract.", cited=()), unanswerable)["correct"] == 1.0
+    assert score(_answer(found=False, text="Not found in the contract.", cited=()),
+                 unanswerable)["correct"] == 1.0
     assert score(_answer(found=False, cited=()), unanswerable)["abstention_correct"] == 1.0
-    assert score(_answer(), unanswerable)["correct"] == score(_answer(), unanswerable)["abstention_correct"] == 0.0
+    assert (score(_answer(), unanswerable)["correct"] == score(_answer(), unanswerable)["abstention_correct"]
+            == 0.0)
     assert score(_answer(found=False, cited=()), expectation)["abstention_correct"] == 0.0
 
 
@@ -55,4 +58,5 @@ def test_expected_words_match_whole_words_only():
 
     assert not answer_matches("Notice must be given in writing.", ["No"])
     assert answer_matches("No, not without the Lessor's consent.", ["No", "consent"])
-    assert answer_matches("The courts of Lyon, France.", ["Lyon"]) and not answer_matches("Lyonnaise courts", ["Lyon"])
+    assert (answer_matches("The courts of Lyon, France.", ["Lyon"])
+            and not answer_matches("Lyonnaise courts", ["Lyon"]))

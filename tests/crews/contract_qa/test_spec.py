@@ -1,14 +1,19 @@
 import pytest
 
-from crews.contract_qa.spec import SPEC, load_input, question_pairs
+from crews.contract_qa.contract import question_pairs
 from crews.errors import InputError
+from crews.registry import get_crew
+
+CREW = get_crew("contract_qa")
+load_input = CREW.load_input
 
 Q = {"question_id": "q1", "contract_id": "northwind_msa", "question": "What is the termination fee?"}
 
 
 def test_contract_comes_from_the_register_listing():
     item = load_input(Q)
-    assert item.contract.source == "northwind_msa.md" and item.register_row["counterparty"].startswith("Northwind")
+    assert (item.contract.source == "northwind_msa.md"
+            and item.register_row["counterparty"].startswith("Northwind"))
 
 
 @pytest.mark.parametrize(
@@ -41,4 +46,4 @@ def test_pairs_fan_out_over_contracts():
 
 def test_item_id_and_evidence_artifact():
     item = load_input(Q)
-    assert SPEC.item_id(item) == "northwind_msa.q1"
+    assert CREW.item_id(item) == "northwind_msa.q1"

@@ -1,10 +1,13 @@
 
 from crews.data_qa.pipeline import check_dataset, classify
-from crews.data_qa.profiler import Finding
-from crews.data_qa.spec import SPEC, load_input
+from crews.data_qa.schemas import Finding
 from crews.evaluation.golden import sample_items
+from crews.registry import get_crew
 from crews.runtime.llm_factory import build_llm
 from crews.runtime.settings import LLMSettings
+
+CREW = get_crew("data_qa")
+load_input = CREW.load_input
 
 CATALOG = {d["dataset_id"]: d for d in sample_items("data_qa")}
 
@@ -26,18 +29,20 @@ def test_clean_dataset_passes_and_dirty_ones_fail():
         ("customer_id", "duplicate_keys"), ("loyalty_tier", "dropped_column"),
     }
     assert all(i.suggested_fix.startswith("scripted fix") for i in customers.issues)
-    assert customers.summary == "The dataset failed." and reports["shop_products"].summary == "The dataset passed."
+    assert (customers.summary == "The dataset failed."
+            and reports["shop_products"].summary == "The dataset passed.")
 
 
 def test_verdict_comes_from_severity_rules_not_the_llm():
-    issues = classify([Finding(table="t", column=None, kind="volume_change", count=5, evidence="rows 10 -> 15"),
+    issues = classify([Finding(table="t", column=None, kind="volume_change", count=5,
+                               evidence="rows 10 -> 15"),
                        Finding(table="t", column="c", kind="added_column", count=1, evidence="new")])
     assert [i.severity for i in issues] == ["warning", "info"]
 
 
 def test_summary_and_metrics():
     report = check_dataset(load_input(CATALOG["shop_orders"]), _llm())
-    assert SPEC.summary(report)["errors"] == SPEC.metrics(report)["issues_error"] == 2
+    assert CREW.summary(report)["errors"] == CREW.metrics(report)["issues_error"] == 2
 
 
 def _reviewer_saying(*summaries):
@@ -66,6 +71,7 @@ def test_a_summary_contradicting_twice_is_replaced_and_flagged():
     llm = _reviewer_saying("The dataset passed.", "All good, it passed with 0 problems.")
     report = check_dataset(load_input(CATALOG["shop_orders"]), llm)
     assert report.summary_by == "template" and report.summary.startswith("Dataset shop_orders")
-    assert len(report.summary_problems) == 2 and not report.needs_review  # the template states only the findings
-    assert SPEC.metrics(report)["summary_templated"] == 1.0
+    # the template states only the findings
+    assert len(report.summary_problems) == 2 and not report.needs_review
+    assert CREW.metrics(report)["summary_templated"] == 1.0
     assert llm.calls == 3

@@ -3,11 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from crews.data_qa.profiler import DatasetSpec, findings, profile_table, schema_drift
-from crews.data_qa.spec import load_input
+from crews.data_qa.profiler import findings, profile_table, schema_drift
+from crews.data_qa.request import DatasetSpec
 from crews.evaluation.golden import sample_items
 from crews.paths import INCLUDE_DIR
 from crews.readonly_db import readonly_engine
+from crews.registry import get_crew
+
+load_input = get_crew("data_qa").load_input
 
 DATA = INCLUDE_DIR / "data_qa"
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # the samples' reference date
@@ -79,9 +82,11 @@ def test_counts_are_exact(specs):
 
 def test_file_counts_are_exact(specs):
     stock = _profile(specs["warehouse_stock"])
-    assert (stock.row_count, stock.columns["warehouse"].pattern_violations, stock.orphans) == (300, 2, {"sku": 3})
+    assert (stock.row_count, stock.columns["warehouse"].pattern_violations, stock.orphans) == (300, 2,
+                                                                                               {"sku": 3})
     events = _profile(specs["web_events"])
-    assert events.columns["event_id"].pattern_violations == 2 and sorted(events.columns["event_id"].pattern_examples) == ["12345", "evt-3"]
+    assert (events.columns["event_id"].pattern_violations == 2
+            and sorted(events.columns["event_id"].pattern_examples) == ["12345", "evt-3"])
     assert events.columns["occurred_at"].age_hours == 33.0  # newest event 2026-10-31 00:00, now 11-01 09:00
     assert events.columns["occurred_at"].type == "TIMESTAMP" and events.columns["user_id"].negatives == 0
 
@@ -117,9 +122,10 @@ def test_large_file_is_aggregated_not_loaded(tmp_path):
     import duckdb
 
     path = tmp_path / "big.parquet"
-    duckdb.sql(f"COPY (SELECT range AS id, 'user' || range || '@example.com' AS email, range % 97 - 1 AS score "
-               f"FROM range(1000000)) TO '{path}' (FORMAT parquet)")
-    spec = DatasetSpec(dataset_id="big", files={"big": str(path)}, table="big", key_columns=["id"], sample_limit=1000,
+    duckdb.sql(f"COPY (SELECT range AS id, 'user' || range || '@example.com' AS email, range % 97 - 1 AS "
+               f"score FROM range(1000000)) TO '{path}' (FORMAT parquet)")
+    spec = DatasetSpec(dataset_id="big", files={"big": str(path)}, table="big", key_columns=["id"],
+                       sample_limit=1000,
                        columns={"email": {"pattern": "email"}, "score": {"not_negative": True}})
     tracemalloc.start()
     profile = _profile(spec)
@@ -143,24 +149,28 @@ def test_unreachable_server_is_retryable_and_named():
 
     spec = DatasetSpec(dataset_id="remote", url="postgresql://qa:pw@db.example:5432/shop", table="t")
     with pytest.raises(SourceUnavailableError,
-                       match=r"dataset 'remote': cannot connect to postgresql://qa:\*\*\*@db.example:5432/shop: "
+                       match=r"dataset 'remote': cannot connect to "
+                             r"postgresql://qa:\*\*\*@db.example:5432/shop: "
                              "connection refused; check the url") as raised:
         profile_table(create_engine("sqlite://", creator=refuse), spec)
     assert not isinstance(raised.value, InputError)  # retried: the server may be back
 
 
 def test_empty_table_is_an_error_finding():
-    from crews.data_qa.profiler import TableProfile
+    from crews.data_qa.schemas import TableProfile
 
     profile = TableProfile(dataset_id="e", table="t", row_count=0, columns={})
     spec = DatasetSpec(dataset_id="e", url="sqlite:///x.db", table="t")
-    assert [(f.kind, f.evidence) for f in findings(profile, spec)] == [("empty_table", "the table has no rows")]
+    assert [(f.kind, f.evidence) for f in findings(profile, spec)] == [("empty_table",
+                                                                        "the table has no rows")]
 
 
 @pytest.mark.timeout(60)
 def test_a_backtracking_regex_runs_in_linear_time_on_every_sampled_value(tmp_path):
-    (tmp_path / "contacts.csv").write_text("email\n" + "".join(f"user{i}{'a' * 2_000}@example.com\n" for i in range(200)))
-    spec = DatasetSpec.model_validate({"dataset_id": "c", "files": {"contacts": str(tmp_path / "contacts.csv")},
+    (tmp_path / "contacts.csv").write_text("email\n" + "".join(f"user{i}{'a' * 2_000}@example.com\n"
+                                                               for i in range(200)))
+    spec = DatasetSpec.model_validate({"dataset_id": "c",
+                                       "files": {"contacts": str(tmp_path / "contacts.csv")},
                                        "table": "contacts", "columns": {"email": {"regex": "^(.|.|.|.)*X$"}}})
     profile = _profile(spec)  # Python's re takes minutes on one such value; RE2 milliseconds on all 200
     assert profile.columns["email"].pattern_violations == 200
@@ -179,8 +189,8 @@ def test_a_query_past_the_time_bound_is_stopped_and_named(tmp_path, monkeypatch)
                    "WHERE x < 300000000) SELECT x AS id FROM c")
     spec = DatasetSpec(dataset_id="slow", url=f"sqlite:///{tmp_path / 'slow.db'}", table="slow")
     started = time.monotonic()
-    with pytest.raises(InputError, match=r"dataset 'slow': a query on table 'slow' .* ran longer than 0.5 s and was "
-                                         r"stopped \(CREWS_QUERY_TIMEOUT_S sets the bound\)"):
+    with pytest.raises(InputError, match=r"dataset 'slow': a query on table 'slow' .* ran longer than 0.5 s "
+                                         r"and was stopped \(CREWS_QUERY_TIMEOUT_S sets the bound\)"):
         _profile(spec)
     assert time.monotonic() - started < 20
 

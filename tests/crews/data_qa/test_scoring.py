@@ -1,10 +1,10 @@
-from crews.data_qa.profiler import TableProfile
-from crews.data_qa.schemas import DataQualityReport, Issue
+from crews.data_qa.schemas import DataQualityReport, Issue, TableProfile
 from crews.data_qa.scoring import score
 
 
 def _report(passed, *issues, fix="Fix it."):
-    found = [Issue(issue_id=i, table=t, column=c, kind=k, severity="error", count=1, evidence="", suggested_fix=fix)
+    found = [Issue(issue_id=i, table=t, column=c, kind=k, severity="error", count=1, evidence="",
+                   suggested_fix=fix)
              for i, (t, c, k) in enumerate(issues)]
     profile = TableProfile(dataset_id="d", table="t", row_count=3, columns={})
     return DataQualityReport(dataset_id="d", table="t", row_count=3, passed=passed, issues=found, summary="",

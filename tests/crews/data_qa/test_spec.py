@@ -3,9 +3,12 @@ import os
 
 import pytest
 
-from crews.data_qa.spec import SPEC, load_input
 from crews.errors import InputError
+from crews.registry import get_crew
 from crews.results import upsert_results
+
+CREW = get_crew("data_qa")
+load_input = CREW.load_input
 
 
 def test_relative_sqlite_path_resolves_to_include():
@@ -23,18 +26,23 @@ def test_relative_sqlite_path_resolves_to_include():
         ({"dataset_id": "x", "url": "sqlite://", "table": "t"}, "needs a database file"),
         ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "baseline": "nope.json"}, "baseline"),
         ({"dataset_id": "x y", "url": "sqlite:///shop.db", "table": "t"}, "dataset_id"),
-        ({"dataset_id": "x", "table": "t"}, "either url .* or files"),
-        ({"dataset_id": "x", "url": "sqlite:///shop.db", "files": {"t": "files/sku_catalog.csv"}, "table": "t"},
-         "not both"),
-        ({"dataset_id": "x", "files": {"t": "files/missing.csv"}, "table": "t"}, "files.t: file 'files/missing.csv' not found"),
+        ({"dataset_id": "x", "table": "t"}, "give one of url .* or files"),
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "files": {"t": "files/sku_catalog.csv"},
+          "table": "t"},
+         "not several or none"),
+        ({"dataset_id": "x", "files": {"t": "files/missing.csv"}, "table": "t"},
+         "files.t: file 'files/missing.csv' not found"),
         ({"dataset_id": "x", "files": {"t": "shop.db"}, "table": "t"}, "not a CSV or Parquet file"),
         ({"dataset_id": "x", "files": {"t x": "files/sku_catalog.csv"}, "table": "t x"}, "plain identifier"),
-        ({"dataset_id": "x", "files": {"t": "files/sku_catalog.csv"}, "table": "u"}, "'u' is not one of the files"),
+        ({"dataset_id": "x", "files": {"t": "files/sku_catalog.csv"}, "table": "u"},
+         "'u' is not one of the files"),
         ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "columns": {"c": {"regex": "("}}},
          r"columns.c.regex: .*'\(' is not a regular expression RE2 can run \(missing \)"),
-        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "columns": {"c": {"regex": "(?<=a)b"}}},
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t",
+          "columns": {"c": {"regex": "(?<=a)b"}}},
          "look-arounds and back-references are not supported"),
-        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t", "columns": {"c": {"max_age_hours": 0}}},
+        ({"dataset_id": "x", "url": "sqlite:///shop.db", "table": "t",
+          "columns": {"c": {"max_age_hours": 0}}},
          "max_age_hours"),
     ],
 )
@@ -63,12 +71,12 @@ def test_previous_profile_comes_from_the_latest_stored_result(tmp_path):
 
 
 def test_profile_is_its_own_artifact():
-    from crews.data_qa.profiler import TableProfile
-    from crews.data_qa.schemas import DataQualityReport
+    from crews.data_qa.schemas import DataQualityReport, TableProfile
 
     profile = TableProfile(dataset_id="p", table="t", row_count=1, columns={})
-    report = DataQualityReport(dataset_id="p", table="t", row_count=1, passed=True, issues=[], summary="", profile=profile)
-    assert SPEC.artifacts(report) == {"profile.json": profile.model_dump(mode="json")}
+    report = DataQualityReport(dataset_id="p", table="t", row_count=1, passed=True, issues=[], summary="",
+                               profile=profile)
+    assert CREW.artifacts(report) == {"profile.json": profile.model_dump(mode="json")}
 
 
 def test_absolute_paths_need_an_allowed_folder(tmp_path, monkeypatch):
@@ -82,13 +90,15 @@ def test_absolute_paths_need_an_allowed_folder(tmp_path, monkeypatch):
     assert load_input(payload).spec.files["t"] == str(data / "t.csv")
     with pytest.raises(InputError, match="outside the allowed folders"):
         load_input({**payload, "files": {"t": str(data / ".." / "t.csv")}})
-    assert load_input({**payload, "files": {"t": "t.csv"}}, base_dir=data).spec.files["t"] == str(data / "t.csv")
+    assert (load_input({**payload, "files": {"t": "t.csv"}}, base_dir=data).spec.files["t"]
+            == str(data / "t.csv"))
 
 
 def test_server_urls_get_a_connect_timeout_and_keep_their_password(monkeypatch):
     from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 
-    monkeypatch.setattr(PGDialect_psycopg2, "import_dbapi", classmethod(lambda cls: object()))  # driver "installed"
+    # driver "installed"
+    monkeypatch.setattr(PGDialect_psycopg2, "import_dbapi", classmethod(lambda cls: object()))
     payload = {"dataset_id": "pg", "url": "postgresql://qa:pw@db.example/shop", "table": "orders"}
     assert load_input(payload).spec.url == "postgresql://qa:pw@db.example/shop?connect_timeout=10"
     chosen = {**payload, "url": "postgresql://qa:pw@db.example/shop?connect_timeout=2"}

@@ -1,17 +1,17 @@
 import pytest
 
-from crews.data_qa.profiler import ColumnProfile, TableProfile
-from crews.data_qa.schemas import DataQualityReport, Issue
+from crews.data_qa.schemas import ColumnProfile, DataQualityReport, Issue, TableProfile
 from crews.data_qa.summary_check import summary_problems, templated_summary
 
 
 def _report(passed=False):
     columns = {name: ColumnProfile.model_construct(name=name) for name in ("email", "age", "customer_id")}
-    profile = TableProfile.model_construct(dataset_id="shop", table="customers", row_count=120, columns=columns)
+    profile = TableProfile.model_construct(dataset_id="shop", table="customers", row_count=120,
+                                           columns=columns)
     issues = [Issue(issue_id=1, table="customers", column="email", kind="nulls", severity="error", count=7,
                     evidence="7 of 120 rows are NULL", suggested_fix="x")] if not passed else []
-    return DataQualityReport(dataset_id="shop", table="customers", row_count=120, passed=passed, issues=issues,
-                             summary="", profile=profile)
+    return DataQualityReport(dataset_id="shop", table="customers", row_count=120, passed=passed,
+                             issues=issues, summary="", profile=profile)
 
 
 @pytest.mark.parametrize(("summary", "problem"), [

@@ -1,4 +1,5 @@
-"""An evaluation runs with the prompts served and compares its scores with the last evaluation of another version."""
+"""An evaluation runs with the prompts served and compares its scores with the last evaluation of another
+version."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from crews.tracking import prompts
 
 @pytest.fixture(autouse=True)
 def _no_active_experiment_left_behind():
-    """mlflow.set_experiment (the evaluation writer's) sets MLFLOW_EXPERIMENT_ID process-wide; later tests in this
-    process (and their subprocesses) must not inherit it."""
+    """mlflow.set_experiment (the evaluation writer's) sets MLFLOW_EXPERIMENT_ID process-wide; later tests in
+    this process (and their subprocesses) must not inherit it."""
     import mlflow.tracking.fluent as fluent
 
     before = os.environ.get("MLFLOW_EXPERIMENT_ID")
@@ -62,7 +63,8 @@ def test_an_evaluation_names_its_prompt_version_and_the_scores_of_the_previous_o
     assert run.data.tags["prompt_version"] == "2" and run.data.tags["prompt_source"] == "registry"
     assert run.data.tags["previous_evaluation_run"] == first["mlflow_run_id"]
     items = [r for r in registry.search_runs([run.info.experiment_id],
-                                             f"tags.purpose = 'evaluation' and tags.model = '{settings.model}'")
+                                             f"tags.purpose = 'evaluation' and "
+                                             f"tags.model = '{settings.model}'")
              if r.data.tags.get("kind") != "evaluation"]  # the golden records' crew runs
     assert sorted(r.data.tags["prompt_version"] for r in items) == ["1", "1", "2", "2"]
 

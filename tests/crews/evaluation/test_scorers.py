@@ -4,12 +4,13 @@ EXPECTED = {"passed": True, "issues": []}
 
 
 def _outputs():
-    from crews.data_qa.profiler import TableProfile
+    from crews.data_qa.schemas import TableProfile
 
     profile = TableProfile(dataset_id="d", table="t", row_count=1, columns={}).model_dump()
     result = {"dataset_id": "d", "table": "t", "row_count": 1, "passed": True, "issues": [], "summary": "ok",
               "profile": profile}
-    return {"result": result, "usage": {"cost_usd": 0.002, "crew_seconds": 1.5, "total_tokens": 300, "llm_calls": 2}}
+    return {"result": result, "usage": {"cost_usd": 0.002, "crew_seconds": 1.5, "total_tokens": 300,
+                                        "llm_calls": 2}}
 
 
 def test_a_valid_output_gets_common_and_crew_scores():
@@ -34,6 +35,6 @@ def test_a_score_that_does_not_apply_is_none():
 def test_score_names_cover_every_row():
     rows = [{"outputs": {"error": "x"}, "expectations": EXPECTED},
             {"outputs": _outputs(), "expectations": {"passed": False, "issues": [["t", "c", "nulls"]]}}]
-    assert score_names("data_qa", rows) == ["schema_valid", "cost_usd", "latency_s", "total_tokens", "llm_calls",
-                                            "verdict_correct", "issue_precision", "issue_recall",
+    assert score_names("data_qa", rows) == ["schema_valid", "cost_usd", "latency_s", "total_tokens",
+                                            "llm_calls", "verdict_correct", "issue_precision", "issue_recall",
                                             "summary_contradicts"]

@@ -30,7 +30,8 @@ def test_cuts_fall_between_quantities_of_different_kinds_and_never_inside_one():
 
 def test_each_listed_option_is_its_own_claim():
     claims = claim_spans("In sage, sand or rose.", SHEET)
-    assert [(c.text, c.option_of is not None) for c in claims] == [("sage", True), ("sand", True), ("rose", True)]
+    assert [(c.text, c.option_of is not None) for c in claims] == [("sage", True), ("sand", True),
+                                                                   ("rose", True)]
 
 
 def test_a_prohibited_word_before_a_quantity_is_a_claim_of_its_own():

@@ -66,8 +66,9 @@ def test_a_rewrite_that_echoes_the_prompt_is_never_approved():
         from tests.support.scripted_fact_check import respond
 
         if response_model is RevisedCopy:
-            return RevisedCopy(revised_copy="This is the expected criteria for your final answer: A JSON object "
-                                            "with revised_copy. Backed by a 2-year warranty.", changes=[])
+            return RevisedCopy(revised_copy="This is the expected criteria for your final answer: A JSON "
+                                            "object with revised_copy. Backed by a 2-year warranty.",
+                               changes=[])
         if response_model is EditorReview:
             return EditorReview(approved=True, notes="fine")
         return respond(messages, response_model)
@@ -79,9 +80,11 @@ def test_a_rewrite_that_echoes_the_prompt_is_never_approved():
 
 
 def test_verify_claims_marks_who_found_each_claim():
-    checks = verify_claims(["Backed by a 2-year warranty", "the Aurora X2", "Meet the Aurora X2."], COPY, SHEET)
+    checks = verify_claims(["Backed by a 2-year warranty", "the Aurora X2", "Meet the Aurora X2."], COPY,
+                           SHEET)
     assert [(c.claim, c.found_by) for c in checks] == [
-        ("Meet the Aurora X2", "model"),  # quoted as a phrase; the same quote as a whole sentence would not count
+        # quoted as a phrase; the same quote as a whole sentence would not count
+        ("Meet the Aurora X2", "model"),
         ("Enjoy up to 40 hours of battery life", "tools"),
         ("Aurora X2 is the most loved headphone brand among audiophiles", "tools"),
         ("Backed by a 2-year warranty", "model"),
@@ -115,6 +118,7 @@ def test_injected_sentences_never_reach_the_agents_and_block_approval():
     assert llm.calls == 3 and prompts  # extract, revise, review all ran
     assert not [p for p in prompts if "approve this" in p or "previous instructions" in p]
     assert report.withheld == injected
-    assert not report.publishable and report.approval_reason.startswith("2 sentence(s) of the copy address an AI system")
+    assert not report.publishable and report.approval_reason.startswith("2 sentence(s) of the copy address "
+                                                                        "an AI system")
     assert "30 hours" in report.revised_copy and not any(s in report.revised_copy for s in injected)
     assert report.needs_review and any("not approved" in r for r in report.review_reasons)

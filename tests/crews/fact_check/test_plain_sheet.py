@@ -3,8 +3,10 @@ import pytest
 from crews.errors import InputError
 from crews.fact_check.plain_sheet import looks_plain, parse_plain_sheet
 from crews.fact_check.schemas import FactSheet
-from crews.fact_check.spec import load_input
 from crews.fact_check.tools import check_copy
+from crews.registry import get_crew
+
+load_input = get_crew("fact_check").load_input
 
 PLAIN = """# Velora City E-bike 5
 Range: up to 80 km
@@ -26,23 +28,27 @@ def test_a_plain_sheet_becomes_a_validated_fact_sheet():
     assert (facts["range"].value, facts["range"].unit, facts["range"].qualifier) == (80, "kilometer", "up_to")
     assert facts["charge_time"].value == 270 and facts["charge_time"].unit == "minute"
     assert (facts["frame_sizes"].value.min, facts["frame_sizes"].value.max) == (48, 58)
-    assert facts["colours"].value == ["sage", "charcoal", "sand"] and facts["water_resistance"].value == "IP54"
+    assert (facts["colours"].value == ["sage", "charcoal", "sand"]
+            and facts["water_resistance"].value == "IP54")
     assert facts["subscription"].unit == "EUR/month"
     assert facts["never_say"].prohibited == ["waterproof", "clinically proven"]
 
 
 def test_claims_are_checked_against_a_plain_sheet():
     item = load_input({"draft_id": "p", "fact_sheet": PLAIN,
-                       "copy_text": "A range of up to 80 km in charcoal or red. Fully waterproof. Only EUR 2,499."})
+                       "copy_text": "A range of up to 80 km in charcoal or red. Fully waterproof. "
+                                    "Only EUR 2,499."})
     assert item.fact_sheet_format == "plain"
     verdicts = [(c.claim, c.verdict) for c in check_copy(item.copy_text, item.fact_sheet)]
     assert verdicts == [("A range of up to 80 km in charcoal", "supported"), ("charcoal", "supported"),
-                        ("red", "contradicted"), ("Fully waterproof", "contradicted"), ("Only EUR 2,499", "supported")]
+                        ("red", "contradicted"), ("Fully waterproof", "contradicted"),
+                        ("Only EUR 2,499", "supported")]
 
 
 def test_a_plain_sheet_file_is_read_and_converted(tmp_path):
     (tmp_path / "sheet.txt").write_text(PLAIN)
-    item = load_input({"draft_id": "p", "copy_text": "Battery: 500 Wh.", "fact_sheet_file": "sheet.txt"}, tmp_path)
+    item = load_input({"draft_id": "p", "copy_text": "Battery: 500 Wh.", "fact_sheet_file": "sheet.txt"},
+                      tmp_path)
     assert item.fact_sheet_format == "plain" and len(item.fact_sheet.facts) == 9
 
 

@@ -25,7 +25,8 @@ def described(text: str) -> list[str]:
         ("three colours", ["3"]),
         ("IPX4, 5G, 4K, Wi-Fi 6", ["6"]),  # codes are not quantities; "Wi-Fi 6" is a bare number
         ("a half-hour quick wash, a half day", ["0.5 h", "0.5 day"]),
-        ("23.6 in wide, a 7 in display, sold in 12 in stores", ["23.6 inch", "7 inch", "12"]),  # "in" by a dimension
+        # "in" by a dimension
+        ("23.6 in wide, a 7 in display, sold in 12 in stores", ["23.6 inch", "7 inch", "12"]),
     ],
 )
 def test_find_quantities(text, expected):
@@ -95,7 +96,8 @@ def test_judge_compares_qualifiers_by_meaning(claim, fact, outcome):
 
 def test_working_days_and_nights():
     assert described("delivered in 3–5 working days, a 100-night trial") == ["3-5 business_day", "100 night"]
-    assert parse_unit("working days", in_copy=False).kind == "business_day"  # never converted to calendar days
+    # never converted to calendar days
+    assert parse_unit("working days", in_copy=False).kind == "business_day"
     assert parse_unit("nights", in_copy=False).kind == parse_unit("days", in_copy=False).kind
 
 

@@ -22,7 +22,8 @@ def brewmaster() -> FactSheet:
 
 
 def sheet(*facts: dict, product: str = "Velo 5 e-bike") -> FactSheet:
-    return FactSheet.model_validate({"product": product, "facts": [{"statement": "approved", **f} for f in facts]})
+    return FactSheet.model_validate({"product": product,
+                                     "facts": [{"statement": "approved", **f} for f in facts]})
 
 
 BIKE = sheet(
@@ -101,7 +102,8 @@ def test_other_currency_reason_names_both_currencies():
 
 def test_list_options_are_claims_of_their_own():
     checks = check_copy("Choose from charcoal or terracotta.", BIKE)
-    assert [(c.claim, c.verdict) for c in checks] == [("charcoal", "supported"), ("terracotta", "contradicted")]
+    assert [(c.claim, c.verdict) for c in checks] == [("charcoal", "supported"),
+                                                      ("terracotta", "contradicted")]
 
 
 def test_prohibited_phrase_and_code_values(aurora):
@@ -116,7 +118,8 @@ def test_model_number_of_the_product_is_no_quantity():
 
 def test_quantity_without_subject_joins_the_piece_that_names_it():
     checks = check_copy("The range, on a single charge, is up to 80 km.", BIKE)
-    assert [(c.claim, c.verdict) for c in checks] == [("The range, on a single charge, is up to 80 km", "supported")]
+    assert [(c.claim, c.verdict) for c in checks] == [("The range, on a single charge, is up to 80 km",
+                                                       "supported")]
 
 
 @pytest.mark.parametrize(
@@ -188,7 +191,8 @@ def test_what_reads_as_a_claim(aurora, sentence, claim_like):
 
 def test_apply_fixes_by_span(aurora):
     copy = "Enjoy up to 40 hours of battery life. The most loved brand ever. Weighs 250 g."
-    assert apply_fixes(copy, check_copy(copy, aurora)) == "Enjoy up to 30 hours of battery life. Weighs 250 g."
+    assert apply_fixes(copy, check_copy(copy, aurora)) == ("Enjoy up to 30 hours of battery life. "
+                                                           "Weighs 250 g.")
 
 
 def test_fact_checker_quotes_mark_extra_claims(aurora):
@@ -198,7 +202,8 @@ def test_fact_checker_quotes_mark_extra_claims(aurora):
     assert len(check_copy(copy, aurora, ["Enjoy the silence."])) == 1  # a whole sentence singles out nothing
 
 
-@pytest.mark.timeout(60)  # a guard against blow-ups on hostile copy (quadratic scans took minutes), not a benchmark
+# a guard against blow-ups on hostile copy (quadratic scans took minutes), not a benchmark
+@pytest.mark.timeout(60)
 def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
     colours = sheet({"id": "c", "subject": "colours", "value": ["sage", "charcoal", "sand"]})
     checks = check_copy("Colours: " + "sage, " * 1600 + "red.", colours)
@@ -211,7 +216,8 @@ def test_hostile_copy_at_the_size_limits_is_checked_in_bounded_work():
     assert len(checks) == 1200 and all(copy[c.start:c.end] == c.claim for c in checks)
 
 
-@pytest.mark.timeout(60)  # guards against the quadratic look-back before a quantity (10 s at 18,000 characters)
+# guards against the quadratic look-back before a quantity (10 s at 18,000 characters)
+@pytest.mark.timeout(60)
 def test_a_long_run_of_words_between_two_quantities_is_cut_in_bounded_work():
     range_sheet = sheet({"id": "r", "subject": "range", "value": 80, "unit": "km"})
     checks = check_copy("The range is 80 km " + "a " * 9000 + "x 5 kg", range_sheet)

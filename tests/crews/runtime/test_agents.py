@@ -29,7 +29,8 @@ def test_a_new_crew_never_gets_a_freed_crews_agents():
 
 
 def test_memoized_agents_are_dropped_when_the_crew_is_freed():
-    for crew_class, method in ((FactCheckCrew, "editor"), (DataQACrew, "analyst"), (ContractQACrew, "reviewer")):
+    for crew_class, method in ((FactCheckCrew, "editor"), (DataQACrew, "analyst"),
+                               (ContractQACrew, "reviewer")):
         crew = crew_class(_llm())
         getattr(crew, method)()
         marker = str(("__instance__", id(crew)))
@@ -54,3 +55,25 @@ def test_a_crew_freed_while_the_memo_is_locked_is_evicted_later_instead_of_deadl
     assert any(marker in key for key in cache._cache)
     DataQACrew(_llm())
     assert not any(marker in key for key in cache._cache)
+
+
+def test_crewai_still_needs_the_memo_workaround():
+    """CrewAI keys its ``@agent``/``@task`` memo on ``id(self)`` and never evicts (upstream issue #7338, fix
+    proposed in PR #7341). When this test fails, CrewAI evicts by itself: remove ``forget_memoized`` and its
+    call in ``YamlCrew.__init__``."""
+    from crewai.project.utils import memoize
+
+    class Plain:
+        @memoize
+        def thing(self) -> object:
+            return object()
+
+    plain = Plain()
+    plain.thing()
+    marker = str(("__instance__", id(plain)))
+    del plain
+    gc.collect()
+    kept = [key for key in cache._cache if marker in key]
+    assert kept, "CrewAI's memo now forgets a freed object: the workaround in crews/runtime/agents.py can go"
+    for key in kept:
+        del cache._cache[key]

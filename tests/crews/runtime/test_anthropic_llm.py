@@ -27,15 +27,16 @@ def _llm(replies: list[str], seen: list[dict]) -> AnthropicLLM:
 
     llm = build_llm(LLMSettings(provider="anthropic", api_key="sk-ant-private"))
     assert isinstance(llm, AnthropicLLM)
-    llm._client = Anthropic(api_key="sk-ant-private", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    llm._client = Anthropic(api_key="sk-ant-private",
+                            http_client=httpx.Client(transport=httpx.MockTransport(handler)))
     return llm
 
 
 def test_system_messages_and_schema_go_to_the_system_field():
     seen: list[dict] = []
     llm = _llm(['{"verdict": "supported"}'], seen)
-    answer = llm.call([{"role": "system", "content": "You check facts."}, {"role": "user", "content": "check"}],
-                      response_model=Answer)
+    answer = llm.call([{"role": "system", "content": "You check facts."},
+                       {"role": "user", "content": "check"}], response_model=Answer)
     assert answer == Answer(verdict="supported")
     body = seen[0]["body"]
     assert body["messages"] == [{"role": "user", "content": "check"}]
@@ -49,6 +50,7 @@ def test_claude_retries_replay_from_the_cache():
     seen: list[dict] = []
     first = _llm(['{"verdict": "ok"}'], seen).with_guards(ResponseCache.for_context(context, CacheSettings()))
     first.call("check", response_model=Answer)
-    retry = _llm(['{"verdict": "other"}'], seen).with_guards(ResponseCache.for_context(context, CacheSettings()))
+    retry = _llm(['{"verdict": "other"}'], seen).with_guards(ResponseCache.for_context(context,
+                                                                                       CacheSettings()))
     assert retry.call("check", response_model=Answer) == Answer(verdict="ok")
     assert len(seen) == 1

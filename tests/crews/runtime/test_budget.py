@@ -27,7 +27,8 @@ def test_run_budget_is_shared_by_the_fan_out():
     first.charge(600, 100)
     second.check()  # 700 of 1000
     second.charge(300, 0)
-    with pytest.raises(BudgetExceeded, match=r"budget of DAG run dag/run1 spent: 1,000 of 1,000 tokens") as err:
+    with pytest.raises(BudgetExceeded,
+                       match=r"budget of DAG run dag/run1 spent: 1,000 of 1,000 tokens") as err:
         second.check(started=False)
     assert err.value.started is False and "per_run" in str(err.value)
 
@@ -48,7 +49,8 @@ def test_task_budget_and_usd_budget(tmp_path):
 def test_llm_refuses_the_call_that_would_exceed_and_charges_paid_calls():
     ledger = SpendLedger()
     guard = _guard(ledger, "t/0", task_tokens=10)
-    llm = ScriptedLLM(model="m", provider="scripted").with_responder(lambda m, r: "one two three four five six")
+    llm = ScriptedLLM(model="m", provider="scripted").with_responder(
+        lambda m, r: "one two three four five six")
     llm.with_guards(budget=guard)
     llm.call("a b c d e f")  # 6 prompt + 6 completion words
     assert ledger.spent("dag/run1", "t/0").tokens == 12
@@ -67,7 +69,8 @@ def test_metrics_show_spend_and_limits():
 
 def test_shipped_limits_file_is_valid_and_dag_overrides_default(tmp_path, monkeypatch):
     limits = load_limits()
-    assert limits.budget_for("crew_evaluation").per_run.tokens > limits.budget_for("contract_qa").per_run.tokens
+    assert (limits.budget_for("crew_evaluation").per_run.tokens
+            > limits.budget_for("contract_qa").per_run.tokens)
     bad = tmp_path / "limits.yaml"
     bad.write_text("budgets:\n  default:\n    per_run: {tokens: -5}\n")
     monkeypatch.setenv("CREWS_LIMITS_FILE", str(bad))
@@ -113,7 +116,8 @@ def test_the_refusal_names_the_dags_own_budget(tmp_path, monkeypatch):
 
 
 def test_token_only_budget_runs_a_model_without_a_price(tmp_path, monkeypatch):
-    guard, llm = _attach(tmp_path, monkeypatch, "budgets:\n  default:\n    per_run: {tokens: 10, usd: null}\n")
+    guard, llm = _attach(tmp_path, monkeypatch,
+                         "budgets:\n  default:\n    per_run: {tokens: 10, usd: null}\n")
     assert guard.price.known is False
     llm.call("a b c d e f")  # 6 prompt + 2 completion words
     spent = guard.ledger.spent(guard.run_key)

@@ -41,13 +41,15 @@ def _llm_with_replies(replies: list[str], seen: list[dict]) -> OpenAICompatibleL
             200,
             json={
                 "id": f"r{len(seen)}", "object": "chat.completion", "created": 0, "model": "m",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
             },
         )
 
     llm = OpenAICompatibleLLM(model="m", base_url="http://llm.test/v1", structured_mode="json_object_schema")
-    llm._client = OpenAI(base_url="http://llm.test/v1", api_key="x", http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    llm._client = OpenAI(base_url="http://llm.test/v1", api_key="x",
+                         http_client=httpx.Client(transport=httpx.MockTransport(handler)))
     return llm
 
 
@@ -90,7 +92,8 @@ def test_factory_refuses_cloud_provider_without_key(monkeypatch):
 
 
 def test_unreachable_server_fails_within_the_timeout():
-    llm = build_llm(LLMSettings(provider="openai_compatible", base_url="http://127.0.0.1:9/v1", model="m", timeout_s=2, max_retries=0))
+    llm = build_llm(LLMSettings(provider="openai_compatible", base_url="http://127.0.0.1:9/v1", model="m",
+                                timeout_s=2, max_retries=0))
     with pytest.raises(Exception, match="Connection"):
         llm.call("hello")
 

@@ -39,11 +39,13 @@ def test_claude_models_resolve_to_their_own_entry():
     table = pricing_table()
     listed = _list_prices("anthropic", "claude-haiku-4-5")
     haiku = table.price("anthropic", "claude-haiku-4-5")  # the default anthropic model (settings.py)
-    assert haiku.known and haiku.cost(10**6, 10**6) == pytest.approx(float(listed.input_mtok + listed.output_mtok))
+    assert haiku.known and haiku.cost(10**6, 10**6) == pytest.approx(float(listed.input_mtok
+                                                                           + listed.output_mtok))
     assert table.price("anthropic", "claude-haiku-4-5-20251001").cost(10**6, 0) == haiku.cost(10**6, 0)
     # No prefix matching: Opus 4.5 is not priced as Opus 4 (3x as much).
     assert table.price("anthropic", "claude-opus-4-5").source.endswith("anthropic claude-opus-4-5")
-    assert table.price("anthropic", "claude-opus-4-5").cost(10**6, 0) < table.price("anthropic", "claude-opus-4-0").cost(10**6, 0)
+    assert (table.price("anthropic", "claude-opus-4-5").cost(10**6, 0)
+            < table.price("anthropic", "claude-opus-4-0").cost(10**6, 0))
 
 
 def test_token_tiers_are_applied_by_genai_prices():
@@ -103,7 +105,8 @@ def test_pricing_file_env_names_the_overrides(tmp_path, monkeypatch):
 
 def test_shipped_file_holds_no_overrides_and_a_bad_file_is_refused(tmp_path):
     shipped = yaml.safe_load((INCLUDE_DIR / "pricing.yaml").read_text())
-    assert shipped["per_million_tokens"] == {} and shipped["free_providers"] == ["local", "ollama", "scripted"]
+    assert (shipped["per_million_tokens"] == {}
+            and shipped["free_providers"] == ["local", "ollama", "scripted"])
     bad = tmp_path / "pricing.yaml"
     bad.write_text("per_million_tokens:\n  m: {prompt: -1, completion: 2}\n")
     with pytest.raises(ValueError, match="pricing file .* is invalid"):

@@ -13,7 +13,8 @@ def test_default_is_the_local_server():
 
 def test_from_env_reads_every_field():
     settings = LLMSettings.from_env(
-        {"CREWS_LLM_PROVIDER": "openai", "CREWS_LLM_MODEL": "gpt-4o-mini", "CREWS_LLM_API_KEY": "sk-test", "CREWS_LLM_TIMEOUT_S": "30"}
+        {"CREWS_LLM_PROVIDER": "openai", "CREWS_LLM_MODEL": "gpt-4o-mini", "CREWS_LLM_API_KEY": "sk-test",
+         "CREWS_LLM_TIMEOUT_S": "30"}
     )
     assert settings.provider == "openai" and settings.timeout_s == 30
     assert settings.structured_mode == "json_schema"
@@ -38,7 +39,8 @@ def test_from_connection_maps_airflow_fields():
 
 
 def test_generic_connection_without_provider_is_openai_compatible():
-    settings = LLMSettings.from_connection({"conn_type": "generic", "host": "http://10.0.0.5:9000/v1", "extra": {"model": "m"}})
+    settings = LLMSettings.from_connection({"conn_type": "generic", "host": "http://10.0.0.5:9000/v1",
+                                            "extra": {"model": "m"}})
     assert settings.provider == "openai_compatible" and settings.structured_mode == "json_object"
 
 

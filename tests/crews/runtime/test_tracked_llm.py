@@ -18,11 +18,13 @@ def test_a_crew_run_logs_no_warning_per_llm_call(scripted_llm, caplog):
     caplog.set_level(logging.DEBUG, logger="crewai")
     check_draft(DraftInput(draft_id="d1", copy_text=COPY, fact_sheet=SHEET), scripted_llm)
     assert scripted_llm.calls >= 2  # the agents did call the LLM
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("crewai")]
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno >= logging.WARNING and r.name.startswith("crewai")]
     assert not warnings
 
 
 def test_the_estimate_is_crewais_four_characters_per_token(scripted_llm):
     messages = [{"role": "system", "content": "x" * 10}, {"role": "user", "content": "y" * 31}]
-    assert scripted_llm.get_input_tokens_count(messages) == 11 == BaseLLM.get_input_tokens_count(scripted_llm, messages)
+    assert (scripted_llm.get_input_tokens_count(messages) == 11
+            == BaseLLM.get_input_tokens_count(scripted_llm, messages))
     assert scripted_llm.get_input_tokens_count("z" * 8) == 2

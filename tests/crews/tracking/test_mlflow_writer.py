@@ -33,7 +33,8 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
     assert run.data.tags["prompt_hash"] == "h1" and run.data.tags["model"] == "qwen"
     assert run.data.metrics["llm_calls"] == 3 and run.data.metrics["cost_usd"] == 0
     assert run.data.metrics["agent.managing_editor.total_tokens"] > 0
-    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"llm_calls.jsonl", "output.json", "inputs.json"}
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"llm_calls.jsonl", "output.json",
+                                                                        "inputs.json"}
     trace = mlflow.get_trace(run.data.tags["trace_id"])
     assert trace.info.trace_metadata["mlflow.sourceRun"] == run.info.run_id
     chat = [s for s in trace.data.spans if s.span_type == "CHAT_MODEL"]
@@ -46,12 +47,14 @@ def test_run_and_trace_written_to_mlflow(draft, scripted_llm, tracking_uri):
     assert trace.info.token_usage["total_tokens"] == sum(u["total_tokens"] for u in usage)
     assert trace.info.token_usage["total_tokens"] == run.data.metrics["total_tokens"] > 0
     assert trace.info.token_usage["input_tokens"] == run.data.metrics["prompt_tokens"]
-    assert chat[0].get_attribute("mlflow.llm.model") == "scripted" and chat[0].get_attribute("mlflow.llm.provider") == "local"
+    assert (chat[0].get_attribute("mlflow.llm.model") == "scripted"
+            and chat[0].get_attribute("mlflow.llm.provider") == "local")
     # the deterministic checks are TOOL spans with their inputs, result and verdicts
     tools = {s.name: s for s in trace.data.spans if s.span_type == "TOOL"}
     assert {"verify_claims", "apply_fixes", "check_revision"} <= set(tools)
     verify = tools["verify_claims"]
-    assert verify.inputs["copy_text"] and sum(verify.get_attribute("verdicts").values()) == len(verify.outputs)
+    assert (verify.inputs["copy_text"]
+            and sum(verify.get_attribute("verdicts").values()) == len(verify.outputs))
     assert verify.parent_id == trace.data.spans[0].span_id  # between the two crews: under the root
 
 
@@ -123,8 +126,8 @@ def test_a_dag_runs_batch_summary_written_again_replaces_the_first(tracking_uri,
     tags = {"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "collect_results"}
     tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 2.0})
     tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 3.0})
-    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__2 (batch)", tags | {"run_id": "manual__2"},
-                                  {"items": 5.0})
+    tracker.publish_batch_summary("fact_check", "fact_check_copy manual__2 (batch)",
+                                  tags | {"run_id": "manual__2"}, {"items": 5.0})
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name("crews/fact_check")
     runs = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
@@ -150,8 +153,8 @@ def test_mlflow_info_lines_keep_their_level_instead_of_going_to_stderr(mlflow_ht
 
     from tests.conftest import ROOT
 
-    done = subprocess.run([sys.executable, "-c", REGISTER_LIKE_A_TASK, mlflow_http, "stderr_probe"], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", REGISTER_LIKE_A_TASK, mlflow_http, "stderr_probe"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "LOG INFO mlflow.store.model_registry.abstract_store: Waiting up to" in done.stdout
     assert "Waiting up to" not in done.stderr
@@ -162,7 +165,8 @@ def test_airflow_runs_lead_with_the_item_and_name_their_task_as_source():
                          run_id="manual__1", task_id="check_draft", map_index=3, try_number=2)
     assert context.run_name == "spa_v2 · fact_check_copy (manual__1, try 2)"
     tags = context.tags()
-    assert tags["mlflow.source.type"] == "JOB" and tags["mlflow.source.name"] == "airflow:fact_check_copy.check_draft"
+    assert (tags["mlflow.source.type"] == "JOB"
+            and tags["mlflow.source.name"] == "airflow:fact_check_copy.check_draft")
     assert tags["map_index"] == "3" and tags["item_id"] == "spa_v2"
 
 
@@ -199,4 +203,5 @@ def test_a_dag_runs_item_runs_nest_under_its_batch_run(tracking_uri, monkeypatch
     tracker.publish_batch_summary("fact_check", "fact_check_copy manual__1 (batch)", tags, {"items": 3.0})
     (again,) = client.search_runs([experiment], "tags.kind = 'batch'")
     assert again.info.run_id != batch.info.run_id
-    assert {client.get_run(r).data.tags["mlflow.parentRunId"] for r in (first, second, late)} == {again.info.run_id}
+    assert {client.get_run(r).data.tags["mlflow.parentRunId"]
+            for r in (first, second, late)} == {again.info.run_id}

@@ -103,7 +103,8 @@ def test_serving_falls_back_to_the_yaml_when_mlflow_is_down(monkeypatch, caplog)
     with caplog.at_level(logging.WARNING, logger="crews.tracking.prompts"):
         served = load_served("fact_check")
     _fell_back(served, "MLflow unreachable")
-    assert served.requested == "production" and "unreachable" in caplog.text and "YAML prompt files" in caplog.text
+    assert (served.requested == "production" and "unreachable" in caplog.text
+            and "YAML prompt files" in caplog.text)
 
 
 def test_serving_falls_back_when_the_prompt_alias_or_version_is_missing(registry, caplog):
@@ -130,7 +131,8 @@ def test_the_alias_or_a_version_is_served_from_the_registry(registry, monkeypatc
     push(registry, "fact_check")
     edited = registry.register_prompt(prompts.prompt_name("fact_check"), _edited())
     served = load_served("fact_check")
-    assert (served.source, served.version, served.alias, served.fallback) == ("registry", "1", "production", None)
+    assert (served.source, served.version, served.alias, served.fallback) == ("registry", "1", "production",
+                                                                              None)
     assert served.files == config_files(FOLDER) and served.prompt_hash == prompt_hash(FOLDER)
     by_number = load_served("fact_check", str(edited.version))
     assert (by_number.version, by_number.alias, by_number.requested) == ("2", None, "2")

@@ -19,7 +19,8 @@ def test_spans_form_crew_task_agent_llm_tree(draft, scripted_llm):
         elif span.kind != "crew":
             assert by_id[span.parent_id].kind == expected_parent[span.kind], span.name
     llm = [s for s in spans if s.kind == "llm"]
-    assert {s.attributes["agent_role"] for s in llm} == {"Marketing claims fact checker", "Senior copywriter", "Managing editor"}
+    assert {s.attributes["agent_role"] for s in llm} == {"Marketing claims fact checker", "Senior copywriter",
+                                                         "Managing editor"}
     assert all(s.attributes["usage"]["total_tokens"] > 0 for s in llm)
     assert "<<<COPY" in llm[0].inputs[-1]["content"]
 
@@ -51,9 +52,10 @@ def test_steps_are_recorded_only_while_recording_and_nest():
     assert [(s.kind, s.name) for s in spans] == [("retriever", "search"), ("tool", "inner")]
     search, checks = spans
     assert search.inputs == {"query": "term?", "limit": 1}
-    assert search.outputs == [{"page_content": "The term is 3 years.", "metadata": {"clause_id": "c1", "score": 0.9},
-                               "id": "c1"}]
-    assert checks.parent_id == search.span_id and checks.attributes["verdicts"] == {"supported": 2, "contradicted": 1}
+    assert search.outputs == [{"page_content": "The term is 3 years.",
+                               "metadata": {"clause_id": "c1", "score": 0.9}, "id": "c1"}]
+    assert (checks.parent_id == search.span_id
+            and checks.attributes["verdicts"] == {"supported": 2, "contradicted": 1})
 
 
 def test_a_failing_step_is_recorded_and_still_raises():

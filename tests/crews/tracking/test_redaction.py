@@ -55,7 +55,8 @@ def test_redaction_holds_inside_json_text():
 
 def test_redact_walks_containers_and_keeps_keys_and_numbers():
     value = {"to": [EMAIL, ("call 030 1234567",)], "n": 4111111111111111, "ok": True, EMAIL: None}
-    assert redact(value) == {"to": ["<EMAIL>", ("call <PHONE>",)], "n": 4111111111111111, "ok": True, EMAIL: None}
+    assert redact(value) == {"to": ["<EMAIL>", ("call <PHONE>",)], "n": 4111111111111111, "ok": True,
+                             EMAIL: None}
 
 
 def test_switched_off_by_env_or_file_and_kinds_subset(tmp_path, monkeypatch):
@@ -89,8 +90,9 @@ def _record():
             "llm_calls.jsonl": json.dumps({"messages": [{"content": f"card {CARD}"}]}) + "\n",
             "error.txt": "IBAN DE89370400440532013000 rejected",
         },
-        "spans": [{"span_id": "5555555555554444", "parent_id": None, "kind": "llm", "start_ns": 1, "end_ns": 2,
-                   "inputs": [{"content": f"IBAN GB82WEST12345698765432 / {EMAIL}"}], "outputs": "+49 30 12345678",
+        "spans": [{"span_id": "5555555555554444", "parent_id": None, "kind": "llm", "start_ns": 1,
+                   "end_ns": 2, "inputs": [{"content": f"IBAN GB82WEST12345698765432 / {EMAIL}"}],
+                   "outputs": "+49 30 12345678",
                    "attributes": {"call_id": "5555555555554444", "model": "m"}}],
         "trace_inputs": {"copy": CARD}, "trace_outputs": {"note": EMAIL}, "status": "FINISHED",
         "prompt_template": "agents: write to someone@example.com", "start_ms": 1, "end_ms": 2,
@@ -104,9 +106,11 @@ def test_record_redaction_keeps_metrics_ids_and_prompts():
     assert out["metrics"] == record["metrics"]
     for key in ("record_id", "experiment", "prompt_template", "start_ms", "end_ms", "status"):
         assert out[key] == record[key]
-    assert out["tags"] == {"item_id": "<EMAIL>", "prompt_hash": "4111111111111111", "run_id": "manual__2027-09-30"}
+    assert out["tags"] == {"item_id": "<EMAIL>", "prompt_hash": "4111111111111111",
+                           "run_id": "manual__2027-09-30"}
     assert out["run_name"] == "d/<EMAIL>" and out["params"] == record["params"]
-    assert json.loads(out["artifacts"]["inputs.json"]) == {"copy": "Mail <EMAIL>", "started_ms": 5555555555554444}
+    assert json.loads(out["artifacts"]["inputs.json"]) == {"copy": "Mail <EMAIL>",
+                                                           "started_ms": 5555555555554444}
     assert json.loads(out["artifacts"]["llm_calls.jsonl"]) == {"messages": [{"content": "card <CARD>"}]}
     assert out["artifacts"]["error.txt"] == "IBAN <IBAN> rejected"
     span = out["spans"][0]
@@ -122,9 +126,11 @@ CONTEXT = RunContext(crew="fact_check", item_id="pii", source="airflow", dag_id=
 def _tracked_run(draft, llm, writer):
     from crews.fact_check.pipeline import check_draft
 
-    pii = draft.model_copy(update={"copy_text": f"Questions? Mail {EMAIL}. Pay with card {CARD}. " + draft.copy_text})
+    pii = draft.model_copy(update={"copy_text": f"Questions? Mail {EMAIL}. Pay with card {CARD}. "
+                                                + draft.copy_text})
     inputs = {"draft_id": "pii", "copy_text": pii.copy_text}
-    with CrewRunTracker(CONTEXT, {"provider": "scripted", "model": "s"}, "abc123", inputs=inputs, writer=writer) as tracker:
+    with CrewRunTracker(CONTEXT, {"provider": "scripted", "model": "s"}, "abc123", inputs=inputs,
+                        writer=writer) as tracker:
         report = check_draft(pii, llm)
         tracker.set_output(report.model_dump(mode="json"), {"claims": len(report.claims)})
     return tracker
@@ -195,7 +201,8 @@ def test_url_credentials_are_always_redacted(monkeypatch, pii_switch):
     monkeypatch.setenv("CREWS_REDACT_PII", pii_switch)
     text = "dataset url postgresql://qa:s3cr3t-pw@db.internal:5432/shop and sqlite:///shop.db"
     assert redact_text(text) == "dataset url postgresql://<CREDENTIALS>@db.internal:5432/shop and sqlite:///shop.db"
-    record = redact_record({"artifacts": {"inputs.json": json.dumps({"url": "mysql://u:pw@h/db"})}, "metrics": {}})
+    record = redact_record({"artifacts": {"inputs.json": json.dumps({"url": "mysql://u:pw@h/db"})},
+                            "metrics": {}})
     assert "pw" not in record["artifacts"]["inputs.json"]
 
 

@@ -23,7 +23,8 @@ def server(mlflow_http):
         "item_a_try2": run(crew, dag_id=DAG, run_id=RUN, task_id="check_draft", map_index=0, try_number=2),
         "item_b_try1": run(crew, dag_id=DAG, run_id=RUN, task_id="check_draft", map_index=1, try_number=1),
         "batch": run(crew, dag_id=DAG, run_id=RUN, task_id="collect_results"),
-        "other_experiment": run(other, dag_id=DAG, run_id=RUN, task_id="check_draft", map_index=5, try_number=1),
+        "other_experiment": run(other, dag_id=DAG, run_id=RUN, task_id="check_draft", map_index=5,
+                                try_number=1),
     }
     return mlflow_http, crew, runs
 

@@ -23,7 +23,8 @@ def _tracked_item(url, draft, llm, item_id, run_id="manual__1"):
     context = RunContext(crew="fact_check", item_id=item_id, source="airflow", dag_id="fact_check_copy",
                          run_id=run_id, task_id="check_draft", map_index=0, try_number=1)
     with CrewRunTracker(context, {"provider": "openai", "model": "scripted"}, "h1",
-                        writer=lambda r: write_run(r, url, new=True), pricing=_priced_like_gpt_4o_mini()) as tracker:
+                        writer=lambda r: write_run(r, url, new=True),
+                        pricing=_priced_like_gpt_4o_mini()) as tracker:
         tracker.set_output(check_draft(draft, llm).model_dump(mode="json"))
     assert tracker.mlflow_run_id, f"not written: spooled to {tracker.spooled_to}"
     return tracker
@@ -38,7 +39,8 @@ def test_trace_search_reports_the_items_tokens_and_cost(mlflow_http, draft, scri
     mlflow.set_tracking_uri(mlflow_http)
     try:
         traces = mlflow.search_traces(locations=[experiment_id], return_type="list",
-                                      filter_string="metadata.`mlflow.trace.session` = 'fact_check_copy/manual__1'")
+                                      filter_string="metadata.`mlflow.trace.session` = "
+                                                    "'fact_check_copy/manual__1'")
     finally:
         mlflow.set_tracking_uri(None)
     by_run = {t.info.trace_metadata["mlflow.sourceRun"]: t for t in traces}
@@ -48,17 +50,20 @@ def test_trace_search_reports_the_items_tokens_and_cost(mlflow_http, draft, scri
     # tokens: the sum over the LLM calls, equal to the run's metrics
     calls = [s for s in trace.data.spans if s.span_type == "CHAT_MODEL"]
     assert len(calls) == run.data.metrics["llm_calls"] == 3
-    assert trace.info.token_usage["total_tokens"] == sum(s.get_attribute("mlflow.chat.tokenUsage")["total_tokens"]
-                                                         for s in calls)
+    assert trace.info.token_usage["total_tokens"] == sum(
+        s.get_attribute("mlflow.chat.tokenUsage")["total_tokens"] for s in calls)
     assert trace.info.token_usage["total_tokens"] == run.data.metrics["total_tokens"] > 0
     assert trace.info.token_usage["output_tokens"] == run.data.metrics["completion_tokens"]
     # cost: per call and for the trace, at the list price
-    assert trace.info.cost["total_cost"] == pytest.approx(run.data.metrics["cost_usd"]) and trace.info.cost["total_cost"] > 0
-    assert sum(s.get_attribute("mlflow.llm.cost")["total_cost"] for s in calls) == pytest.approx(trace.info.cost["total_cost"])
+    assert (trace.info.cost["total_cost"] == pytest.approx(run.data.metrics["cost_usd"])
+            and trace.info.cost["total_cost"] > 0)
+    assert (sum(s.get_attribute("mlflow.llm.cost")["total_cost"] for s in calls)
+            == pytest.approx(trace.info.cost["total_cost"]))
     # the session is the DAG run; the TOOL spans carry the checks' verdicts
     assert trace.info.trace_metadata["mlflow.trace.session"] == "fact_check_copy/manual__1"
     verify = next(s for s in trace.data.spans if s.name == "verify_claims")
-    assert verify.span_type == "TOOL" and sum(verify.get_attribute("verdicts").values()) == len(verify.outputs)
+    assert (verify.span_type == "TOOL"
+            and sum(verify.get_attribute("verdicts").values()) == len(verify.outputs))
 
 
 def test_a_replayed_llm_call_counts_no_tokens_and_no_cost():
@@ -82,7 +87,9 @@ def test_a_replayed_llm_call_counts_no_tokens_and_no_cost():
 
 def test_contract_search_is_a_retriever_span_with_documents(mlflow_http):
     from crews.contract_qa.pipeline import answer_question
-    from crews.contract_qa.spec import load_input
+    from crews.registry import get_crew
+
+    load_input = get_crew("contract_qa").load_input
     from crews.runtime.llm_factory import build_llm
     from crews.runtime.settings import LLMSettings
     from tests.crews.contract_qa.test_pipeline import QUESTIONS
@@ -103,4 +110,5 @@ def test_contract_search_is_a_retriever_span_with_documents(mlflow_http):
     assert search.inputs["search_terms"] is not None and search.outputs
     clause_ids = {c.clause_id for c in item.contract.clauses}
     assert all(d["id"] in clause_ids and d["page_content"] for d in search.outputs)
-    assert {"verify_citations", "answer_problems"} <= {s.name for s in trace.data.spans if s.span_type == "TOOL"}
+    assert {"verify_citations", "answer_problems"} <= {s.name for s in trace.data.spans
+                                                       if s.span_type == "TOOL"}

@@ -13,7 +13,8 @@ LLM = {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.0}
 
 
 def _run(draft, llm, writer):
-    with CrewRunTracker(CONTEXT, LLM, "abc123", inputs={"draft_id": draft.draft_id}, writer=writer) as tracker:
+    with CrewRunTracker(CONTEXT, LLM, "abc123", inputs={"draft_id": draft.draft_id},
+                        writer=writer) as tracker:
         report = check_draft(draft, llm)
         tracker.set_output(report.model_dump(mode="json"), {"claims": len(report.claims)})
     return tracker
@@ -35,13 +36,17 @@ def test_record_carries_prompts_outputs_tokens_and_cost(draft):
     expected_cost = (metrics["prompt_tokens"] * 0.15 + metrics["completion_tokens"] * 0.60) / 1e6
     assert metrics["cost_usd"] == pytest.approx(expected_cost)
     assert metrics["agent.senior_copywriter.llm_calls"] == 1
-    assert sum(metrics[f"agent.{a}.total_tokens"] for a in ("marketing_claims_fact_checker", "senior_copywriter", "managing_editor")) == metrics["total_tokens"]
+    assert (sum(metrics[f"agent.{a}.total_tokens"]
+                for a in ("marketing_claims_fact_checker", "senior_copywriter", "managing_editor"))
+            == metrics["total_tokens"])
     calls = [json.loads(line) for line in record["artifacts"]["llm_calls.jsonl"].splitlines()]
-    assert [c["agent"] for c in calls] == ["Marketing claims fact checker", "Senior copywriter", "Managing editor"]
+    assert [c["agent"] for c in calls] == ["Marketing claims fact checker", "Senior copywriter",
+                                           "Managing editor"]
     assert calls[0]["messages"][0]["role"] == "system" and calls[0]["output"]
     assert json.loads(record["artifacts"]["output.json"])["draft_id"] == "track_me"
     assert metrics["input_chars"] == len('{"draft_id": "track_me"}')
-    assert metrics["output_chars"] == len(json.dumps(json.loads(record["artifacts"]["output.json"]), ensure_ascii=False))
+    assert metrics["output_chars"] == len(json.dumps(json.loads(record["artifacts"]["output.json"]),
+                                                     ensure_ascii=False))
 
 
 def test_unreachable_tracking_spools_and_replays(draft, scripted_llm):
@@ -66,7 +71,8 @@ def test_crew_failure_is_tracked_and_re_raised(draft):
 
     written = []
     with pytest.raises(RuntimeError, match="model crashed"):
-        _run(draft, ScriptedLLM(model="s", provider="scripted").with_responder(broken), lambda r: written.append(r) or "x")
+        _run(draft, ScriptedLLM(model="s", provider="scripted").with_responder(broken),
+             lambda r: written.append(r) or "x")
     record = written[0]
     assert record["status"] == "FAILED" and "model crashed" in record["artifacts"]["error.txt"]
     assert record["metrics"]["llm_failed_calls"] == 1  # agents do not retry; Airflow does
@@ -78,7 +84,8 @@ def test_batch_summary_is_spooled_when_mlflow_is_down_and_replayed_later():
     def down(record):
         raise ConnectionError("mlflow down")
 
-    where = publish_batch_summary("data_qa", "d r1 (batch)", {"dag_id": "d"}, {"review_share": 0.25}, writer=down)
+    where = publish_batch_summary("data_qa", "d r1 (batch)", {"dag_id": "d"}, {"review_share": 0.25},
+                                  writer=down)
     assert where.startswith("spooled to ") and len(list(spool.spool_dir().glob("*.json"))) == 1
     written = []
     where = publish_batch_summary("data_qa", "d r2 (batch)", {"dag_id": "d"}, {"review_share": 0.5},

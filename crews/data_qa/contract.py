@@ -1,4 +1,4 @@
-"""How the runner, the CLI and the DAG drive the data-QA crew.
+"""The data-QA crew's contract: how the runner, the CLI and the DAG drive it.
 
 An input item is a dataset declaration (see ``include/data_qa/golden.yaml``)::
 
@@ -29,13 +29,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crews.data_qa.profiler import DatasetSpec, TableProfile
-from crews.data_qa.schemas import DataQAInput, DataQualityReport
-from crews.data_qa.scoring import score
+from crews.contract import CrewContract
+from crews.data_qa.request import DatasetSpec
+from crews.data_qa.schemas import DataQAInput, DataQualityReport, TableProfile
 from crews.errors import InputError, validate_item
 from crews.paths import INCLUDE_DIR, database_url, find_input_file
-from crews.registry import CrewSpec
-from crews.results import latest_result
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +99,6 @@ def _located(spec: DatasetSpec, base_dir: Path | None) -> DatasetSpec:
     return spec.model_copy(update={"url": database_url(spec.url, "url", (base_dir, DATA_DIR))})
 
 
-def load_input(payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:
-    """Validate one dataset declaration; raises :class:`InputError` naming the dataset and the problem."""
-    spec = validate_item(DatasetSpec, payload, "dataset", "dataset_id")
-    try:
-        spec = _located(spec, base_dir)
-        return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
-    except InputError as exc:
-        raise InputError(f"dataset {spec.dataset_id!r}: {exc}") from exc
-
-
 def _previous_profile(spec: DatasetSpec, base_dir: Path | None) -> TableProfile | None:
     """The declared baseline file, else the profile of the dataset's latest stored result."""
     if spec.baseline:
@@ -119,6 +107,8 @@ def _previous_profile(spec: DatasetSpec, base_dir: Path | None) -> TableProfile 
             return TableProfile.model_validate(json.loads(baseline.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:
             raise InputError(f"baseline: {spec.baseline!r} is not a valid profile: {exc}") from exc
+    from crews.results import latest_result
+
     latest = latest_result("data_qa", spec.dataset_id)
     if latest is None:
         return None
@@ -129,54 +119,68 @@ def _previous_profile(spec: DatasetSpec, base_dir: Path | None) -> TableProfile 
         return None
 
 
-def _run(item: DataQAInput, llm: Any) -> DataQualityReport:
-    from crews.data_qa.pipeline import check_dataset
+class DataQA(CrewContract):
+    """Profiles a dataset in code; an analyst and a reviewer explain the pass/fail verdict."""
 
-    return check_dataset(item, llm)
+    name = "data_qa"
+    request_model = DatasetSpec
+    output_model = DataQualityReport
+    id_field = "dataset_id"
+    items_param = "datasets"
+    noun = "report"
+    decision_help = "Accept confirms the report; Reject marks it wrong. A correction is stored with the decision."
+    schemas = {"dataset": DatasetSpec, "report": DataQualityReport}
 
+    def load_input(self, payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:
+        """Validate one dataset declaration; raises :class:`InputError` naming the dataset and the problem."""
+        spec = validate_item(DatasetSpec, payload, "dataset", "dataset_id")
+        try:
+            if spec.conn_id:
+                raise InputError("conn_id names an Airflow connection, which the DAG resolves; "
+                                 "outside Airflow give url")
+            spec = _located(spec, base_dir)
+            return DataQAInput(spec=spec, previous=_previous_profile(spec, base_dir))
+        except InputError as exc:
+            raise InputError(f"dataset {spec.dataset_id!r}: {exc}") from exc
 
-def _metrics(report: DataQualityReport) -> dict[str, float]:
-    counts = report.counts_by_severity()
-    return {
-        "passed": float(report.passed),
-        "rows": float(report.row_count),
-        "issues": float(len(report.issues)),
-        "review_score": report.review_score,
-        "needs_review": float(report.needs_review),
-        "summary_retried": float(report.summary_by != "reviewer"),
-        "summary_templated": float(report.summary_by == "template"),
-        **{f"issues_{severity}": float(n) for severity, n in counts.items()},
-    }
+    def item_id(self, item: DataQAInput) -> str:
+        return item.spec.dataset_id
 
+    def run(self, item: DataQAInput, llm: Any) -> DataQualityReport:
+        from crews.data_qa.pipeline import check_dataset
 
-def _artifacts(report: DataQualityReport) -> dict[str, Any]:
-    return {"profile.json": report.profile.model_dump(mode="json")}
+        return check_dataset(item, llm)
 
+    def metrics(self, report: DataQualityReport) -> dict[str, float]:
+        counts = report.counts_by_severity()
+        return {
+            "passed": float(report.passed),
+            "rows": float(report.row_count),
+            "issues": float(len(report.issues)),
+            "review_score": report.review_score,
+            "needs_review": float(report.needs_review),
+            "summary_retried": float(report.summary_by != "reviewer"),
+            "summary_templated": float(report.summary_by == "template"),
+            **{f"issues_{severity}": float(n) for severity, n in counts.items()},
+        }
 
-def _summary(report: DataQualityReport) -> dict[str, Any]:
-    counts = report.counts_by_severity()
-    return {
-        "item_id": report.dataset_id,
-        "status": "passed" if report.passed else "failed",
-        "passed": report.passed,
-        "rows": report.row_count,
-        "errors": counts["error"],
-        "warnings": counts["warning"],
-        "needs_review": report.needs_review,
-        "review_reasons": report.review_reasons,
-    }
+    def artifacts(self, report: DataQualityReport) -> dict[str, Any]:
+        return {"profile.json": report.profile.model_dump(mode="json")}
 
+    def summary(self, report: DataQualityReport) -> dict[str, Any]:
+        counts = report.counts_by_severity()
+        return {
+            "item_id": report.dataset_id,
+            "status": "passed" if report.passed else "failed",
+            "passed": report.passed,
+            "rows": report.row_count,
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "needs_review": report.needs_review,
+            "review_reasons": report.review_reasons,
+        }
 
-SPEC = CrewSpec(
-    name="data_qa",
-    config_dir=Path(__file__).parent / "config",
-    load_input=load_input,
-    item_id=lambda item: item.spec.dataset_id,
-    run=_run,
-    metrics=_metrics,
-    summary=_summary,
-    output_model=DataQualityReport,
-    score=score,
-    artifacts=_artifacts,
-    schemas={"dataset": DatasetSpec, "report": DataQualityReport},
-)
+    def score(self, report: DataQualityReport, expected: dict[str, Any]) -> dict[str, float]:
+        from crews.data_qa.scoring import score
+
+        return score(report, expected)

@@ -5,7 +5,7 @@ import re
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.definitions.param import ParamValidationError
-from common.prompt_params import PATTERN, prompt_selector
+from crew_airflow.params import PATTERN, prompt_selector
 
 from crews.prompt_source import SELECTOR_PATTERN
 from tests.dags.test_dag_integrity import CREW_DAGS, DAGS
@@ -37,5 +37,6 @@ def test_every_crew_dag_takes_a_validated_prompt_version(dagbag, dag_id):
 
 def test_the_selector_read_from_the_params():
     assert prompt_selector({"prompt_version": "staging"}) == "staging"
-    assert prompt_selector({"prompt_version": ""}) is None and prompt_selector({"prompt_version": None}) is None
+    assert (prompt_selector({"prompt_version": ""}) is None
+            and prompt_selector({"prompt_version": None}) is None)
     assert prompt_selector({}) is None

@@ -12,11 +12,12 @@ def measure_crew_drift(crew: str) -> dict[str, Any]:
     """Run the drift check of one crew with the DAG run's window overrides; log the verdict per feature."""
     from airflow.sdk import get_current_context
 
-    from crews.evaluation.drift import check_crew_drift
+    from crews import service
 
     ctx = get_current_context()
     overrides = {k: ctx["params"].get(k) for k in ("recent_runs", "baseline_runs", "min_runs")}
-    report = check_crew_drift(crew, overrides, context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
+    report = service.measure_drift(crew, overrides,
+                                   context={"dag_id": ctx["dag"].dag_id, "run_id": ctx["run_id"]})
     windows = report["windows"]
     log.info("%s: recent %s vs baseline %s; MLflow drift run %s with %d plots", crew, windows["recent"],
              windows["baseline"], report["mlflow_run_id"], len(report["plots"]))
@@ -46,17 +47,14 @@ def require_no_drift(reports: list[dict[str, Any]]) -> None:
 
 def drift_alert(context: dict[str, Any]) -> None:
     """Failure callback of the drift check: log the alert and keep it in ``$CREWS_STATE_DIR/alerts``."""
-    import json
     from datetime import UTC, datetime
 
-    from crews.paths import state_dir
+    from crews import service
 
     message = str(context.get("exception") or "drift check failed")
     ti = context.get("ti")
     alert = {"at": datetime.now(UTC).isoformat(), "dag_id": getattr(ti, "dag_id", None),
              "run_id": getattr(ti, "run_id", None), "message": message}
-    folder = state_dir() / "alerts"
-    folder.mkdir(parents=True, exist_ok=True)
     name = str(alert["run_id"] or "unknown").replace(":", "_").replace("/", "_")
-    (folder / f"drift-{name}.json").write_text(json.dumps(alert, indent=2))
+    service.keep_alert(f"drift-{name}", alert)
     log.error("DRIFT ALERT %s: %s", alert["run_id"], message)

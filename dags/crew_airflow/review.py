@@ -13,7 +13,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 REVIEW_TIMEOUT = timedelta(days=3)
-REVIEW_NOUNS = {"fact_check": "copy", "data_qa": "report", "contract_qa": "answer"}
 
 
 def review_operator(crew: str, task_id: str) -> Any:
@@ -24,9 +23,9 @@ def review_operator(crew: str, task_id: str) -> Any:
     from airflow.providers.standard.operators.hitl import HITLOperator
     from airflow.sdk import Param
 
-    from crews.review import MAX_CORRECTION_CHARS
+    from crews.service import MAX_CORRECTION_CHARS, get_crew
 
-    noun = REVIEW_NOUNS[crew]
+    noun = get_crew(crew).noun
     correction = Param(None, type=["null", "string"], maxLength=MAX_CORRECTION_CHARS, format="multiline",
                        title=f"Corrected {noun} (optional)",
                        description=f"Leave empty to decide on the {noun} as shown. At most "
@@ -43,16 +42,6 @@ def review_operator(crew: str, task_id: str) -> Any:
         retry_delay=timedelta(seconds=5),
         map_index_template="{{ task.subject.rsplit(' ', 1)[-1] }}",
     )
-
-
-def review_request(crew: str, summary: dict[str, Any], result: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Subject and Markdown body of the human review of one output (see :mod:`crews.review_pages`)."""
-    from crews.review_pages import review_body
-    from crews.tracking.run_links import run_page_by_id
-
-    body = review_body(crew, summary, result, run_page_by_id(summary.get("mlflow_run_id")))
-    noun = REVIEW_NOUNS[crew]
-    return {"item_id": summary["item_id"], "subject": f"Review {noun} {summary['item_id']}", "body": body}
 
 
 def human_review(crew: str, task_id: str, summaries: Any) -> Any:
@@ -82,44 +71,21 @@ def human_review(crew: str, task_id: str, summaries: Any) -> Any:
 
 def requests_for_review(crew: str, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One review request per output routed to review, its page built from the stored result."""
-    import json
-
     from airflow.sdk import get_current_context
 
-    from crews.results import fetch_results
+    from crews import service
 
     ctx = get_current_context()
-    stored = {row.item_id: json.loads(row.result_json) for row in fetch_results(crew, dag_run_id=ctx["run_id"])
-              if row.dag_id == ctx["dag"].dag_id}
-    requests = [review_request(crew, s, stored.get(s["item_id"])) for s in summaries or [] if s.get("needs_review")]
-    log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
-    return requests
+    return service.review_requests(crew, ctx["dag"].dag_id, ctx["run_id"], summaries)
 
 
 def record_review_decisions(crew: str, requests: list[dict[str, Any]] | None, task_id: str) -> int:
-    """Store each human decision (the mapped review tasks' XCom) with its answer; returns how many."""
+    """Store each human decision (the mapped review tasks' XCom) with its output; returns how many."""
     from airflow.sdk import get_current_context
 
-    from crews.results import record_review
-    from crews.review import correction_problem
+    from crews import service
 
     ctx = get_current_context()
-    recorded = 0
-    for index, request in enumerate(requests or []):
-        response = ctx["ti"].xcom_pull(task_ids=task_id, map_indexes=index)
-        if not response:
-            log.warning("no review recorded for %s (task skipped or failed)", request["item_id"])
-            continue
-        correction = (response.get("params_input") or {}).get("correction") or None
-        decision = {
-            "chosen": list(response.get("chosen_options") or []),
-            "correction": correction,
-            "responded_by": (response.get("responded_by_user") or response.get("responded_by") or {}).get("name"),
-        }
-        if problem := correction_problem(correction):  # the API plugin refuses these; a guard for other paths
-            log.warning("review of %s: correction not stored: %s", request["item_id"], problem)
-            decision |= {"correction": None, "correction_refused": problem}
-        record_review(crew, ctx["dag"].dag_id, ctx["run_id"], request["item_id"], decision)
-        log.info("review of %s: %s", request["item_id"], decision)
-        recorded += 1
-    return recorded
+    responses = [ctx["ti"].xcom_pull(task_ids=task_id, map_indexes=index)
+                 for index in range(len(requests or []))]
+    return service.record_reviews(crew, ctx["dag"].dag_id, ctx["run_id"], requests, responses)

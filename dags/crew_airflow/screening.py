@@ -1,6 +1,6 @@
 """The steps between a crew DAG's list step and its crew tasks: items the crew refuses fail on their own.
 
-The list step loads every item (:func:`common.crew_tasks.screen_items`) and returns
+The list step loads every item (:func:`crew_airflow.tasks.screen_items`) and returns
 ``{"accepted": [...], "refused": [...], "ids": [...]}``. Airflow maps only over a
 task's whole return value, so two small tasks hand on the two lists; each refused
 item then fails in a mapped ``refuse_<noun>`` task named by its id, outside the LLM
@@ -27,7 +27,7 @@ def screening_steps(listed: Any, noun: str) -> tuple[Any, Any]:
     @task(task_id=f"refuse_{noun}", retries=0, map_index_template="{{ refusal['item_id'] }}")
     def refuse(refusal: dict[str, Any]) -> None:
         """An item the crew cannot load: fails alone, naming the problem."""
-        from common.crew_tasks import refuse as fail
+        from crew_airflow.tasks import refuse as fail
 
         fail(refusal)
 

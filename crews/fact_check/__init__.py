@@ -1,0 +1,1 @@
+"""Fact-checking crew: checks each claim of marketing copy against a fact sheet and revises the copy."""

@@ -1,1 +1,0 @@
-"""Light helpers shared by the crew DAGs (no DAGs here; see .airflowignore)."""
