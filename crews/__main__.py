@@ -20,9 +20,9 @@ import crews  # noqa: F401  (switches CrewAI telemetry off before it is imported
 from crews.errors import InputError
 from crews.registry import CREWS
 
-PROMPT_HELP = ("which prompts to serve: an alias or a version number of prompt crews.<crew>, or 'yaml' for the "
-               "files on disk (default: CREWS_PROMPT_VERSION, CREWS_PROMPT_ALIAS, production; falls back to "
-               "the YAML files when the registry cannot serve it)")
+PROMPT_HELP = ("which prompts to serve: an alias or a version number of prompt crews.<crew>, or 'yaml' for "
+               "the files on disk (default: CREWS_PROMPT_VERSION, CREWS_PROMPT_ALIAS, production; falls back "
+               "to the YAML files when the registry cannot serve it)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -92,7 +92,8 @@ def _eval(args: argparse.Namespace) -> int:
                                              prompt_version=args.prompt_version))
             except Exception as exc:  # e.g. MLflow unreachable: say so, go on with the next crew
                 failed += 1
-                reports.append({"crew": crew, "golden_set": golden_set, "error": f"{type(exc).__name__}: {exc}"})
+                reports.append({"crew": crew, "golden_set": golden_set,
+                                "error": f"{type(exc).__name__}: {exc}"})
                 print(f"error: evaluation of {crew} ({golden_set}) failed: {type(exc).__name__}: {exc}",
                       file=sys.stderr)
     for report in reports:
@@ -159,7 +160,8 @@ def _schema(args: argparse.Namespace) -> int:
     schemas = get_crew(args.crew).schemas
     name = args.document or next(iter(schemas))
     if name not in schemas:
-        print(f"error: {args.crew} has no document {name!r}; choose one of {', '.join(schemas)}", file=sys.stderr)
+        print(f"error: {args.crew} has no document {name!r}; choose one of {', '.join(schemas)}",
+              file=sys.stderr)
         return 2
     print(json.dumps(schemas[name].model_json_schema(), indent=2, ensure_ascii=False))
     return 0
@@ -185,16 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = sub.add_parser("eval", help="evaluate a crew on its golden set and log the scores to MLflow")
     evaluate.add_argument("crew", choices=[*sorted(CREWS), "all"])
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N golden records")
-    evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "holdout", "all"], default="all",
-                          help="golden set: the samples, the extended set written apart from them, the held-out "
-                               "set, or all of them (default; sets a crew lacks are skipped)")
-    evaluate.add_argument("--golden", default=None, help="a golden file of your own (same shape) instead of a set")
+    evaluate.add_argument("--set", dest="golden_set", choices=["samples", "extended", "holdout", "all"],
+                          default="all",
+                          help="golden set: the samples, the extended set written apart from them, the "
+                               "held-out set, or all of them (default; sets a crew lacks are skipped)")
+    evaluate.add_argument("--golden", default=None,
+                          help="a golden file of your own (same shape) instead of a set")
     evaluate.add_argument("--prompt-version", default=None, help=PROMPT_HELP)
     evaluate.set_defaults(func=_eval)
-    prompts = sub.add_parser("prompts", help="the crews' prompts in MLflow's prompt registry: push, promote, show")
+    prompts = sub.add_parser("prompts",
+                             help="the crews' prompts in MLflow's prompt registry: push, promote, show")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
-    push = prompts_sub.add_parser("push", help="register the crew's YAML prompt files as a version (none when "
-                                               "unchanged); --alias points an alias at it")
+    push = prompts_sub.add_parser("push", help="register the crew's YAML prompt files as a version (none "
+                                               "when unchanged); --alias points an alias at it")
     push.add_argument("crew", choices=[*sorted(CREWS), "all"], nargs="?", default="all")
     push.add_argument("--alias", default=None, help="move this alias to the pushed version (without it, "
                                                     "'production' is set only if it does not exist yet)")
@@ -202,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("crew", choices=sorted(CREWS))
     promote.add_argument("version", help="the version number")
     promote.add_argument("--alias", default="production")
-    show = prompts_sub.add_parser("show", help="which version and hash an alias (default: what runs are served) "
-                                               "or a version number names")
+    show = prompts_sub.add_parser("show", help="which version and hash an alias (default: what runs are "
+                                               "served) or a version number names")
     show.add_argument("crew", choices=sorted(CREWS))
     which = show.add_mutually_exclusive_group()
     which.add_argument("--alias", default=None)
@@ -212,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     schema = sub.add_parser("schema", help="print the JSON Schema of a document the crew reads or writes")
     schema.add_argument("crew", choices=sorted(CREWS))
     schema.add_argument("document", nargs="?", default=None,
-                        help="fact_check: fact_sheet (default), draft, report; contract_qa: question, answer; "
-                             "data_qa: dataset, report")
+                        help="fact_check: fact_sheet (default), draft, report; contract_qa: question, "
+                             "answer; data_qa: dataset, report")
     schema.set_defaults(func=_schema)
     replay = sub.add_parser("replay-tracking", help="send spooled tracking records to MLflow")
     replay.set_defaults(func=_replay)

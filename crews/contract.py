@@ -1,4 +1,5 @@
-"""What a crew is: one class per crew, driven alike by the runner, the CLI, the evaluation and the Airflow door.
+"""What a crew is: one class per crew, driven alike by the runner, the CLI, the evaluation and the Airflow
+door.
 
 A crew's :attr:`CrewContract.request_model` is the one definition of an item as a user writes it: the
 DAG's trigger form and the REST API validate against its JSON Schema (:meth:`CrewContract.request_schema`),
@@ -15,7 +16,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"  # item, contract and connection ids: safe in file names, task and run names
+# item, contract and connection ids: safe in file names, task and run names
+ID_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 ItemId = Annotated[str, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
 
 
@@ -74,7 +76,8 @@ class CrewContract(ABC):
 
     @abstractmethod
     def summary(self, result: Any) -> dict[str, Any]:
-        """One result-table row: ``item_id``, ``status``, ``passed``, ``needs_review``, ``review_reasons``..."""
+        """One result-table row: ``item_id``, ``status``, ``passed``, ``needs_review``,
+        ``review_reasons``..."""
 
     @abstractmethod
     def score(self, result: Any, expected: dict[str, Any]) -> dict[str, float]:
@@ -90,7 +93,8 @@ class CrewContract(ABC):
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by ``X`` (pydantic models here are not recursive)."""
+    """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by ``X`` (pydantic models here are not
+    recursive)."""
     defs = schema.get("$defs", {})
 
     def resolve(node: Any) -> Any:
@@ -107,8 +111,8 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _nullable_types(node: Any) -> Any:
-    """Pydantic's ``anyOf: [{type: T, ...}, {type: null}]`` as ``{type: [T, null], ...}`` (and ``anyOf`` of bare
-    types as one list of types), recursively."""
+    """Pydantic's ``anyOf: [{type: T, ...}, {type: null}]`` as ``{type: [T, null], ...}`` (and ``anyOf`` of
+    bare types as one list of types), recursively."""
     if isinstance(node, list):
         return [_nullable_types(v) for v in node]
     if not isinstance(node, dict):
@@ -127,4 +131,5 @@ def _nullable_types(node: Any) -> Any:
     else:
         return node
     types = [m["type"] for m in rest] + (["null"] if len(rest) < len(members) else [])
-    return {k: v for k, v in node.items() if k != "anyOf"} | merged | {"type": types if len(types) > 1 else types[0]}
+    return ({k: v for k, v in node.items() if k != "anyOf"} | merged
+            | {"type": types if len(types) > 1 else types[0]})

@@ -45,5 +45,6 @@ def validate_item(model: type[Model], payload: Any, kind: str, id_field: str) ->
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or kind}: {_problem(model, e)}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or kind}: {_problem(model, e)}"
+                             for e in exc.errors())
         raise InputError(f"{kind} {payload.get(id_field, '?')!r} is invalid: {problems}") from exc

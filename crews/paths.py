@@ -29,10 +29,12 @@ def state_dir() -> Path:
 
 def data_roots() -> list[Path]:
     """The extra folders named in ``CREWS_DATA_ROOTS`` (resolved; empty entries ignored)."""
-    return [Path(entry).resolve() for entry in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep) if entry.strip()]
+    return [Path(entry).resolve() for entry in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep)
+            if entry.strip()]
 
 
-def find_input_file(reference: str, field: str, roots: Iterable[Path | None], search_dirs: Iterable[Path] = ()) -> Path:
+def find_input_file(reference: str, field: str, roots: Iterable[Path | None],
+                    search_dirs: Iterable[Path] = ()) -> Path:
     """The file an input item names, never outside ``roots`` or :func:`data_roots`.
 
     A relative ``reference`` is looked up in ``roots`` (then ``search_dirs``); an
@@ -78,13 +80,13 @@ def database_url(raw: str, field: str, roots: Iterable[Path | None]) -> str:
     try:
         dialect = url.get_dialect()
     except NoSuchModuleError as exc:
-        raise InputError(f"{field}: unknown database type {url.drivername!r} in {shown!r}; use a SQLAlchemy URL "
-                         "such as sqlite:///file.db or postgresql://user@host/db") from exc
+        raise InputError(f"{field}: unknown database type {url.drivername!r} in {shown!r}; use a SQLAlchemy "
+                         "URL such as sqlite:///file.db or postgresql://user@host/db") from exc
     try:
         dialect.import_dbapi()
     except ImportError as exc:
-        raise InputError(f"{field}: the {url.drivername} driver ({exc.name or exc}) is not installed; install it "
-                         "where the tasks run, or use a URL with an installed driver") from exc
+        raise InputError(f"{field}: the {url.drivername} driver ({exc.name or exc}) is not installed; "
+                         "install it where the tasks run, or use a URL with an installed driver") from exc
     backend = url.get_backend_name()
     if backend in FILE_DATABASES:
         if not url.database or url.database == ":memory:":

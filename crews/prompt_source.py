@@ -72,7 +72,8 @@ def config_files(config_dir: Path) -> dict[str, str]:
 
 
 def build_template(files: dict[str, str]) -> str:
-    """The registry text of CrewAI-form ``files``: each after a ``# --- <file>`` line, placeholders as ``{{name}}``."""
+    """The registry text of CrewAI-form ``files``: each after a ``# --- <file>`` line, placeholders as
+    ``{{name}}``."""
     return "\n".join(f"# --- {name}\n{to_registry(text)}" for name, text in files.items())
 
 
@@ -166,7 +167,8 @@ class ServedPrompts:
     def tags(self) -> dict[str, str]:
         """The run tags: ``prompt_source``, ``prompt_requested``, and ``prompt_version`` / ``prompt_alias`` /
         ``prompt_fallback`` when they apply (the writer adds ``prompt_version`` for the YAML's version)."""
-        tags = {"prompt_hash": self.prompt_hash, "prompt_source": self.source, "prompt_requested": self.requested}
+        tags = {"prompt_hash": self.prompt_hash, "prompt_source": self.source,
+                "prompt_requested": self.requested}
         if self.alias:
             tags["prompt_alias"] = self.alias
         if self.source == "registry" and self.version:
@@ -177,8 +179,8 @@ class ServedPrompts:
 
     def info(self) -> dict[str, Any]:
         """A JSON-safe description (what :func:`crews.runner.run_item` returns under ``prompt``)."""
-        return {"source": self.source, "version": self.version, "alias": self.alias, "requested": self.requested,
-                "prompt_hash": self.prompt_hash, "fallback": self.fallback}
+        return {"source": self.source, "version": self.version, "alias": self.alias,
+                "requested": self.requested, "prompt_hash": self.prompt_hash, "fallback": self.fallback}
 
 
 def yaml_prompts(crew: str, config_dir: Path, requested: str, fallback: str | None = None) -> ServedPrompts:
@@ -221,7 +223,8 @@ def selector(requested: str | int | None = None) -> Selector:
     return Selector(DEFAULT_ALIAS)
 
 
-_served: contextvars.ContextVar[ServedPrompts | None] = contextvars.ContextVar("crews_served_prompts", default=None)
+_served: contextvars.ContextVar[ServedPrompts | None] = contextvars.ContextVar(
+    "crews_served_prompts", default=None)
 
 
 def current() -> ServedPrompts | None:

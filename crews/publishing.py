@@ -17,7 +17,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def run_folder_name(run_id: str) -> str:
-    """A folder name for a DAG run id ("manual__2026-12-02T06:00:00+00:00" -> "manual__2026-12-02T06_00_00_00_00")."""
+    """A folder name for a DAG run id ("manual__2026-12-02T06:00:00+00:00" ->
+    "manual__2026-12-02T06_00_00_00_00")."""
     return _UNSAFE.sub("_", run_id).strip(".") or "run"
 
 

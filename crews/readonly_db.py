@@ -144,7 +144,8 @@ def _interrupt_after(engine: Engine, seconds: float) -> None:
     "interrupted")."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def _start(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
         timer = threading.Timer(seconds, conn.connection.dbapi_connection.interrupt)
         timer.daemon = True
         conn.info["query_timer"] = timer

@@ -33,7 +33,8 @@ MAX_CORRECTION_CHARS = 160
 KNOWN_STATUSES = ("draft ok", "revision approved", "needs changes", "passed", "failed", "answered",
                   "not found", "needs review", "accepted", "rejected")
 # The mapped task that runs one item in each crew DAG (its map index is not stored: link the mapped list).
-ITEM_TASKS = {"fact_check_copy": "check_draft", "contract_qa": "answer_question", "data_quality_qa": "check_dataset"}
+ITEM_TASKS = {"fact_check_copy": "check_draft", "contract_qa": "answer_question",
+              "data_quality_qa": "check_dataset"}
 _USAGE_KEYS = ("total_tokens", "cost_usd")
 
 
@@ -77,7 +78,8 @@ def parse_filters(params: Iterable[tuple[str, str]], known_statuses: Collection[
     params = list(params)
     unknown = sorted({k for k, _ in params} - set(PARAMS))
     if unknown:
-        raise FilterError(f"unknown query parameter(s) {', '.join(unknown)}; this page takes {', '.join(PARAMS)}")
+        raise FilterError(f"unknown query parameter(s) {', '.join(unknown)}; "
+                          f"this page takes {', '.join(PARAMS)}")
     repeated = sorted(k for k, n in Counter(k for k, _ in params).items() if n > 1)
     if repeated:
         raise FilterError(f"query parameter(s) given more than once: {', '.join(repeated)}")
@@ -88,7 +90,8 @@ def parse_filters(params: Iterable[tuple[str, str]], known_statuses: Collection[
     if "crew" in values and values["crew"] not in CREWS:
         raise FilterError(f"unknown crew {values['crew']!r}; known crews: {', '.join(sorted(CREWS))}")
     if "status" in values and values["status"] not in known_statuses:
-        raise FilterError(f"unknown status {values['status']!r}; known statuses: {', '.join(sorted(known_statuses))}")
+        raise FilterError(f"unknown status {values['status']!r}; "
+                          f"known statuses: {', '.join(sorted(known_statuses))}")
     limit = values.pop("limit", str(DEFAULT_LIMIT))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
         raise FilterError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
@@ -111,7 +114,8 @@ def lookup(params: Iterable[tuple[str, str]], dag_ids: Collection[str] | None, a
             query = query.where(getattr(CrewResult, column) == getattr(filters, column))
     if dag_ids is not None:
         query = query.where(CrewResult.dag_id.in_(sorted(dag_ids)))
-    query = query.order_by(CrewResult.updated_at.desc(), CrewResult.dag_run_id, CrewResult.item_id).limit(filters.limit)
+    query = query.order_by(CrewResult.updated_at.desc(), CrewResult.dag_run_id,
+                           CrewResult.item_id).limit(filters.limit)
     if mlflow_ui is None:
         from crews.tracking.run_links import ui_url  # loads the tracking package (and crewai) once
 
@@ -134,12 +138,14 @@ def row_view(row: CrewResult, airflow_base: str = "", mlflow_ui: str | None = No
         "status": row.status, "passed": row.passed,
         "counts": {k: v for k, v in summary.items()
                    if isinstance(v, int | float) and not isinstance(v, bool) and k not in _USAGE_KEYS},
-        "review": {"chosen": [str(c) for c in review.get("chosen") or []], "correction": review.get("correction"),
+        "review": {"chosen": [str(c) for c in review.get("chosen") or []],
+                   "correction": review.get("correction"),
                    "responded_by": review.get("responded_by"),
                    "correction_refused": review.get("correction_refused")} if review else None,
         "total_tokens": _number(usage.get("total_tokens")), "cost_usd": _number(usage.get("cost_usd")),
         "mlflow_run_id": row.mlflow_run_id,
-        "mlflow_url": f"{mlflow_ui}/#/runs/{_q(row.mlflow_run_id)}" if mlflow_ui and row.mlflow_run_id else None,
+        "mlflow_url": (f"{mlflow_ui}/#/runs/{_q(row.mlflow_run_id)}"
+                       if mlflow_ui and row.mlflow_run_id else None),
         "dag_run_url": run_page,
         "task_url": _task_url(run_page, summary.get("task"), task),
         "updated_at": updated.isoformat(timespec="seconds"),
@@ -148,7 +154,8 @@ def row_view(row: CrewResult, airflow_base: str = "", mlflow_ui: str | None = No
 
 def _task_url(run_page: str, ran_in: Any, item_task: str | None) -> str | None:
     """The task instance that ran the item (stored with the result), else the item task's mapped list."""
-    if isinstance(ran_in, dict) and isinstance(ran_in.get("task_id"), str) and isinstance(ran_in.get("map_index"), int):
+    if (isinstance(ran_in, dict) and isinstance(ran_in.get("task_id"), str)
+            and isinstance(ran_in.get("map_index"), int)):
         return f"{run_page}/tasks/{_q(ran_in['task_id'])}/mapped/{ran_in['map_index']}"
     return f"{run_page}/tasks/{item_task}/mapped" if item_task else None
 
@@ -203,8 +210,8 @@ document.addEventListener("click", function (event) {
 });
 """
 
-COLUMNS = ("Updated (UTC)", "Crew", "DAG", "DAG run", "Item", "Status", "Verdicts", "Review", "Tokens", "Cost",
-           "Links")
+COLUMNS = ("Updated (UTC)", "Crew", "DAG", "DAG run", "Item", "Status", "Verdicts", "Review", "Tokens",
+           "Cost", "Links")
 
 
 def page_html(found: Found) -> str:
@@ -230,7 +237,8 @@ def _form(filters: Filters, known_statuses: Iterable[str]) -> str:
         + _select("status", "Status", known_statuses, filters.status)
         + _text("dag_id", "DAG", filters.dag_id)
         + _text("dag_run_id", "DAG run", filters.dag_run_id)
-        + f'<label>Limit<input type="number" name="limit" min="1" max="{MAX_LIMIT}" value="{filters.limit}"></label>'
+        + f'<label>Limit<input type="number" name="limit" min="1" max="{MAX_LIMIT}" '
+          f'value="{filters.limit}"></label>'
         + '<button type="submit">Filter</button></form>'
     )
 
@@ -291,7 +299,8 @@ def _review_html(review: dict[str, Any] | None) -> str:
         short = short if len(short) <= MAX_CORRECTION_CHARS else short[:MAX_CORRECTION_CHARS] + "…"
         text += f'<br><span title="{escape(str(correction))}">correction: {escape(short)}</span>'
     if review.get("correction_refused"):
-        text += f'<br><span class="bad">correction not stored: {escape(str(review["correction_refused"]))}</span>'
+        text += (f'<br><span class="bad">correction not stored: '
+                 f'{escape(str(review["correction_refused"]))}</span>')
     return text
 
 

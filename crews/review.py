@@ -43,7 +43,8 @@ def correction_problem(correction: Any) -> str | None:
     if not isinstance(correction, str):
         return f"the correction must be text, not {type(correction).__name__}"
     if len(correction) > MAX_CORRECTION_CHARS:
-        return f"the correction has {len(correction):,} characters; at most {MAX_CORRECTION_CHARS:,} are allowed"
+        return (f"the correction has {len(correction):,} characters; at most {MAX_CORRECTION_CHARS:,} are "
+                "allowed")
     if problem := control_character_problem(correction):
         return f"the correction {problem}"
     return None

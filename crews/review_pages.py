@@ -75,11 +75,13 @@ def _reasons(summary: dict[str, Any], result: dict[str, Any]) -> str:
 
 def _fact_check(result: dict[str, Any]) -> list[str]:
     claims = result.get("claims") or []
-    counts = {v: sum(c.get("verdict") == v for c in claims) for v in ("supported", "contradicted", "unverifiable")}
+    counts = {v: sum(c.get("verdict") == v for c in claims)
+              for v in ("supported", "contradicted", "unverifiable")}
     proposed = result.get("revised_copy") or ""
     sections = [
         "### Draft → proposed copy",
-        "Struck out: removed from the draft. **Bold**: added.\n\n" + word_diff(result.get("draft_copy") or "", proposed),
+        "Struck out: removed from the draft. **Bold**: added.\n\n"
+        + word_diff(result.get("draft_copy") or "", proposed),
         "#### Draft as submitted\n" + quote_block(result.get("draft_copy") or "(not stored)"),
         "#### Proposed copy (published if you accept)\n" + quote_block(proposed),
     ]
@@ -128,7 +130,8 @@ def _contract_qa(result: dict[str, Any]) -> list[str]:
             f"- clause {escape(c.get('clause_id'))}: {escape(c.get('quote'), 600)}"
             for c in result["rejected_citations"]))
     if result.get("register_facts"):
-        sections.append("### Contract register\n" + table(["Field", "Value"], list(result["register_facts"].items())))
+        sections.append("### Contract register\n"
+                        + table(["Field", "Value"], list(result["register_facts"].items())))
     if result.get("reviewer_note"):
         sections.append("### Reviewer agent's note\n" + quote_block(result["reviewer_note"], 2000))
     return sections
@@ -159,13 +162,15 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "fact_check": _fact_check, "contract_qa": _contract_qa, "data_qa": _data_qa,
 }
 
-def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | None, mlflow_url: str | None) -> str:
+def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | None,
+                mlflow_url: str | None) -> str:
     """The Markdown body of one review page: why it is here, what to decide, the output and its evidence."""
     run_id = summary.get("mlflow_run_id")
     if run_id and mlflow_url:
         link = f"[Open the MLflow run {escape(run_id)}]({mlflow_url}) for the agent trace and every artifact."
     else:
-        link = f"MLflow run {escape(run_id or 'not written (spooled)')} holds the agent trace and every artifact."
+        link = (f"MLflow run {escape(run_id or 'not written (spooled)')} holds the agent trace and every "
+                "artifact.")
     sections = [
         f"**Why it needs review**\n{_reasons(summary, result or {})}",
         "**Your decision**: " + get_crew(crew).decision_help,
@@ -174,5 +179,6 @@ def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | Non
     ]
     body = "\n\n".join(sections)
     if len(body) > MAX_BODY_CHARS:
-        body = body[:MAX_BODY_CHARS] + "\n\n*… the page is cut here; the MLflow run holds the whole output.*\n\n" + link
+        body = (body[:MAX_BODY_CHARS]
+                + "\n\n*… the page is cut here; the MLflow run holds the whole output.*\n\n" + link)
     return body

@@ -83,7 +83,8 @@ def run_item(
     crew_seconds = time.perf_counter() - started - tracker.tracking_seconds
     metrics = tracker.record["metrics"] if tracker.record else {}
     log.info(
-        "crew %s item %s: %.1fs, %d LLM calls (+%d replayed from cache), %d tokens, tracking %.3fs, mlflow run %s",
+        "crew %s item %s: %.1fs, %d LLM calls (+%d replayed from cache), %d tokens, tracking %.3fs, "
+        "mlflow run %s",
         crew, item_id, crew_seconds, metrics.get("llm_calls", 0), metrics.get("cache_hits", 0),
         metrics.get("total_tokens", 0),
         tracker.tracking_seconds, tracker.mlflow_run_id or f"spooled to {tracker.spooled_to}",

@@ -20,9 +20,10 @@ from crews.review import MAX_CORRECTION_CHARS
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "ID_PATTERN", "MAX_CORRECTION_CHARS", "BudgetExceeded", "InputError", "collect", "crew_names", "evaluate_record", "get_crew", "golden_records",
-    "judge_settings", "keep_alert", "llm_settings", "log_evaluation", "measure_drift", "missing_items", "publish",
-    "quarantine", "record_reviews", "review_requests", "run", "sample_items", "screen",
+    "ID_PATTERN", "MAX_CORRECTION_CHARS", "BudgetExceeded", "InputError", "collect", "crew_names",
+    "evaluate_record", "get_crew", "golden_records", "judge_settings", "keep_alert", "llm_settings",
+    "log_evaluation", "measure_drift", "missing_items", "publish", "quarantine", "record_reviews",
+    "review_requests", "run", "sample_items", "screen",
 ]
 
 
@@ -86,9 +87,11 @@ def run(crew: str, item: dict[str, Any], settings: Any, context: dict[str, Any],
     result = run_item(crew, item, settings, context=context, prompt_version=prompt_version)
     usage = result["usage"]
     log.info(
-        "item %s: %s | %d LLM calls (+%d replayed from cache), %d tokens, $%.6f | MLflow run %s (experiment %s)",
+        "item %s: %s | %d LLM calls (+%d replayed from cache), %d tokens, $%.6f | MLflow run %s "
+        "(experiment %s)",
         result["item_id"], result["summary"].get("status"), usage["llm_calls"], usage["cache_hits"],
-        usage["total_tokens"], usage["cost_usd"], result["mlflow_run_id"] or "spooled", result["mlflow_experiment"],
+        usage["total_tokens"], usage["cost_usd"], result["mlflow_run_id"] or "spooled",
+        result["mlflow_experiment"],
     )
     return result
 
@@ -108,7 +111,8 @@ def collect(results: list[dict[str, Any]], expected: int, dag_id: str, run_id: s
 
 
 def _log_batch(rows: list[dict[str, Any]], expected: int, dag_id: str, run_id: str, task_id: str) -> None:
-    """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens, cost."""
+    """One MLflow run per DAG run (tag ``kind=batch``): items, failures, share routed to review, tokens,
+    cost."""
     from crews.runtime.budget import SpendLedger
     from crews.runtime.limits import load_limits
     from crews.tracking.tracker import publish_batch_summary
@@ -138,7 +142,8 @@ def missing_items(summaries: list[dict[str, Any]] | None, item_ids: list[str]) -
     return [item_id for item_id in item_ids if item_id not in done]
 
 
-def review_requests(crew: str, dag_id: str, run_id: str, summaries: list[dict[str, Any]] | None) -> list[dict]:
+def review_requests(crew: str, dag_id: str, run_id: str,
+                    summaries: list[dict[str, Any]] | None) -> list[dict]:
     """One human review request (``item_id``, ``subject``, Markdown ``body``) per output routed to review."""
     from crews.results import fetch_results
     from crews.review_pages import review_body
@@ -148,7 +153,8 @@ def review_requests(crew: str, dag_id: str, run_id: str, summaries: list[dict[st
               if row.dag_id == dag_id}
     noun = get_crew(crew).noun
     requests = [{"item_id": s["item_id"], "subject": f"Review {noun} {s['item_id']}",
-                 "body": review_body(crew, s, stored.get(s["item_id"]), run_page_by_id(s.get("mlflow_run_id")))}
+                 "body": review_body(crew, s, stored.get(s["item_id"]),
+                                     run_page_by_id(s.get("mlflow_run_id")))}
                 for s in summaries or [] if s.get("needs_review")]
     log.info("%d of %d outputs routed to human review", len(requests), len(summaries or []))
     return requests
@@ -169,7 +175,8 @@ def record_reviews(crew: str, dag_id: str, run_id: str, requests: list[dict[str,
         decision = {
             "chosen": list(response.get("chosen_options") or []),
             "correction": correction,
-            "responded_by": (response.get("responded_by_user") or response.get("responded_by") or {}).get("name"),
+            "responded_by": (response.get("responded_by_user") or response.get("responded_by")
+                             or {}).get("name"),
         }
         if problem := correction_problem(correction):  # the API plugin refuses these; a guard for other paths
             log.warning("review of %s: correction not stored: %s", request["item_id"], problem)
@@ -181,8 +188,9 @@ def record_reviews(crew: str, dag_id: str, run_id: str, requests: list[dict[str,
 
 
 def publish(crew: str, run_id: str) -> dict[str, list[str]]:
-    """Write the run's approved (and reviewer-accepted) outputs to ``published/<crew>`` (``runs/<run>/<item>.md``,
-    ``<item>.md`` pointing at the newest); the ``paths`` and ``items`` written, both empty when none passed."""
+    """Write the run's approved (and reviewer-accepted) outputs to ``published/<crew>``
+    (``runs/<run>/<item>.md``, ``<item>.md`` pointing at the newest); the ``paths`` and ``items`` written,
+    both empty when none passed."""
     from crews.paths import state_dir
     from crews.publishing import publish_text
     from crews.results import fetch_results
@@ -227,9 +235,10 @@ def golden_records(crew: str, golden_set: str) -> list[dict[str, Any]]:
     return load_golden(crew, golden_set=golden_set)
 
 
-def evaluate_record(crew: str, record: dict[str, Any], settings: Any, context: dict[str, Any], golden_set: str,
-                    prompt_version: str | None) -> dict[str, Any]:
-    """Run one golden record as a tracked crew run (purpose ``evaluation``); its outputs and scores' inputs."""
+def evaluate_record(crew: str, record: dict[str, Any], settings: Any, context: dict[str, Any],
+                    golden_set: str, prompt_version: str | None) -> dict[str, Any]:
+    """Run one golden record as a tracked crew run (purpose ``evaluation``); its outputs and scores'
+    inputs."""
     from crews.evaluation.evaluate import run_record
 
     return run_record(crew, record, settings, context=context, catch=False, golden_set=golden_set,
@@ -243,7 +252,8 @@ def log_evaluation(crew: str, records: list[dict[str, Any]], rows: list[dict[str
     from crews.evaluation.evaluate import comparison_lines, failed_output, log_crew_evaluation
 
     done = {_record_key(r["inputs"]): r for r in rows if r}
-    crew_rows = [done.get(_record_key(r["inputs"])) or {**r, "outputs": failed_output("evaluation task failed")}
+    crew_rows = [done.get(_record_key(r["inputs"]))
+                 or {**r, "outputs": failed_output("evaluation task failed")}
                  for r in records]
     report = log_crew_evaluation(crew, crew_rows, settings, judge, context=context, golden_set=golden_set,
                                  prompt_version=prompt_version)

@@ -19,8 +19,8 @@ def control_character_problem(text: str) -> str | None:
         return None
     char = match.group(0)
     name = unicodedata.name(char, "a control character")
-    return (f"contains U+{ord(char):04X} ({name.lower()}) at character {match.start() + 1}; control characters "
-            "and bidirectional overrides are not allowed")
+    return (f"contains U+{ord(char):04X} ({name.lower()}) at character {match.start() + 1}; control "
+            "characters and bidirectional overrides are not allowed")
 
 
 def refuse_control_characters(text: str) -> str:

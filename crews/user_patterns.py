@@ -36,7 +36,8 @@ def compile_user_pattern(pattern: str, ignore_case: bool = False) -> Any:
     try:
         return re2.compile(pattern, options)
     except re2.error as exc:
-        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        reason = (exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes)
+                  else str(exc))
         hint = "; look-arounds and back-references are not supported" if "perl operator" in reason or \
             "escape" in reason else ""
         raise PatternError(f"{pattern!r} is not a regular expression RE2 can run ({reason}){hint}") from exc

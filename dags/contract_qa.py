@@ -122,8 +122,8 @@ def contract_qa():
     listed = list_pairs()
     accepted, refused = screening_steps(listed, "pairs")
     summaries = collect_results(answer_question.expand_kwargs(accepted), listed["ids"])
-    [human_review("contract_qa", "review_answer", summaries), refused] >> all_questions_answered(summaries,
-                                                                                                 listed["ids"])
+    ([human_review("contract_qa", "review_answer", summaries), refused]
+     >> all_questions_answered(summaries, listed["ids"]))
 
 
 contract_qa()

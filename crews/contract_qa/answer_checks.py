@@ -50,18 +50,20 @@ COUNTED = re.compile(r"\bhow many (?:\w+ )?(hours?|days?|weeks?|months?|years?|u
                      r"tonnes?|tons?|mt|kg|litres?|liters?)\b", re.IGNORECASE)
 # a figure per period: "annual fee", "EUR 46 per user per month", "monthly rent", "a day"
 _RATE = re.compile(r"\b(?:(annual(?:ly)?|yearly|per annum|p\.a\.)|(monthly)|(weekly)|(daily)|(hourly)|"
-                   r"(?:per|each|every|a|an)\s+(?:\w+\s+(?:per\s+)?)?(year|month|week|day|hour)\b)", re.IGNORECASE)
+                   r"(?:per|each|every|a|an)\s+(?:\w+\s+(?:per\s+)?)?(year|month|week|day|hour)\b)",
+                   re.IGNORECASE)
 _PERIODS = ("year", "month", "week", "day", "hour")
-YES_NO_QUESTION = re.compile(r"^\s*(is|are|does|do|did|can|could|may|might|must|will|shall|should|would|has|have)\b",
-                             re.IGNORECASE)
-_NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot|prohibited|forbidden|excluded)\b|n't\b", re.IGNORECASE)
+YES_NO_QUESTION = re.compile(r"^\s*(is|are|does|do|did|can|could|may|might|must|will|shall|should|would|"
+                             r"has|have)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|cannot|prohibited|forbidden|excluded)\b|n't\b",
+                       re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)
-_CONDITION = re.compile(r"\b(without|unless|except|subject to|only if|only with|provided that|if and only if)\b",
-                        re.IGNORECASE)
+_CONDITION = re.compile(r"\b(without|unless|except|subject to|only if|only with|provided that|"
+                        r"if and only if)\b", re.IGNORECASE)
 
 
-CLAUSE_REFERENCE = re.compile(r"\b(?:clauses?|sections?|articles?|paragraphs?|schedules?|annex(?:es)?|exhibits?|§)\s*"
-                        r"\d+(?:\.\d+)*(?:\([a-z0-9]+\))*", re.IGNORECASE)
+CLAUSE_REFERENCE = re.compile(r"\b(?:clauses?|sections?|articles?|paragraphs?|schedules?|annex(?:es)?|"
+                              r"exhibits?|§)\s*\d+(?:\.\d+)*(?:\([a-z0-9]+\))*", re.IGNORECASE)
 
 
 def figures(text: str) -> set[str]:
@@ -81,8 +83,9 @@ def rates(text: str) -> set[str]:
 
 
 def figure_rates(text: str) -> set[str]:
-    """The periods the figures of ``text`` are given per, read next to each figure ("EUR 46 per user per month",
-    "an annual fee of EUR 84,000"), so a period the sentence only repeats from the question does not count."""
+    """The periods the figures of ``text`` are given per, read next to each figure ("EUR 46 per user per
+    month", "an annual fee of EUR 84,000"), so a period the sentence only repeats from the question does not
+    count."""
     found: set[str] = set()
     for match in re.finditer(r"\d[\d,.]{0,40}", CLAUSE_REFERENCE.sub(" ", text)):
         found |= rates(text[max(0, match.start() - 25):match.end() + 40])
@@ -91,11 +94,13 @@ def figure_rates(text: str) -> set[str]:
 
 def period_mismatch(question: str, answer: str, quotes: list[str]) -> str | None:
     """The problem when the question asks for a figure per one period and the answer (or, when the answer
-    names none, the quote stating its number) gives it per another: an annual fee answered by a monthly price."""
+    names none, the quote stating its number) gives it per another: an annual fee answered by a monthly
+    price."""
     asked = rates(question)
     if not asked or not numbers(answer):
         return None
-    given = figure_rates(answer) or set().union(*(figure_rates(q) for q in quotes if numbers(q) & numbers(answer)))
+    given = figure_rates(answer) or set().union(*(figure_rates(q) for q in quotes
+                                                  if numbers(q) & numbers(answer)))
     if given and not asked & given:
         return (f"the question asks for a figure per {' or '.join(sorted(asked))}; the answer's is per "
                 f"{' or '.join(sorted(given))}")
@@ -154,9 +159,10 @@ def answer_problems(question: str, answer: str, citations: list[Citation], names
             problems.append(f"the answer's key terms are not in the cited text: {', '.join(missing[:6])}")
     if conflict := polarity_conflict(question, answer, quotes):
         problems.append(conflict)
-    elif yes_no and (held := coverage(question, quotes, names)) < FIGURE_COVERAGE:  # a yes or no asserts the question
-        problems.append(f"a yes or no needs quotes that state what the question asks; these hold {held:.0%} of "
-                        "its topic words")
+    elif yes_no and (held := coverage(question, quotes, names)) < FIGURE_COVERAGE:
+        # a yes or no asserts the question
+        problems.append(f"a yes or no needs quotes that state what the question asks; these hold {held:.0%} "
+                        "of its topic words")
     if not any(c.clause_id.startswith("register.") for c in citations) and \
             coverage(question, quotes, names) < MIN_COVERAGE:
         problems.append(OFF_TOPIC)
@@ -175,7 +181,8 @@ def figure_off_topic(question: str, answer: str, citations: list[Citation], name
         return None
     best = max(coverage(question, [s], names) for s in stating)
     if best < FIGURE_COVERAGE:
-        return f"the sentence stating {', '.join(sorted(figures(answer)))} shares only {best:.0%} of the question's topic words"
+        return (f"the sentence stating {', '.join(sorted(figures(answer)))} shares only {best:.0%} of the "
+                "question's topic words")
     return None
 
 

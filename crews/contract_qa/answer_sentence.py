@@ -21,13 +21,15 @@ from crews.contract_qa.retrieval import coverage, topic_terms, widened
 KIND_WEIGHT = 1.5  # a sentence holding the kind of value asked for counts like this many more topic words
 STRONG_COVERAGE = 0.5  # code offers its own best sentence only when it holds this share of the topic words
 MARGIN = 1.0  # code's best sentence must beat every cited one by this much to send the answer to review
-BEFORE, AFTER = 5, 3  # words before and after a figure that count as next to it ("nor higher than USD 1,780 per MT")
+# words before and after a figure that count as next to it ("nor higher than USD 1,780 per MT")
+BEFORE, AFTER = 5, 3
 
-_PERIOD_Q = re.compile(r"\b(how (long|soon|quickly|far)|notice|period|within what|deadline|how many (days|weeks|"
-                       r"months|years|hours))\b", re.IGNORECASE)
+_PERIOD_Q = re.compile(r"\b(how (long|soon|quickly|far)|notice|period|within what|deadline|"
+                       r"how many (days|weeks|months|years|hours))\b", re.IGNORECASE)
 _MONEY_Q = re.compile(r"\b(fee|fees|price|cost|rent|pay|paid|value|amount|charge|worth|owe|sum|ceiling|cap|"
                       r"compensation|deposit|bonus|rate)\b", re.IGNORECASE)
-_PERCENT_Q = re.compile(r"\b(percent|percentage|interest|rebate|discount|by how much|share)\b|%", re.IGNORECASE)
+_PERCENT_Q = re.compile(r"\b(percent|percentage|interest|rebate|discount|by how much|share)\b|%",
+                        re.IGNORECASE)
 _DATE_Q = re.compile(r"\b(what date|which date|when|until when|by when|from what date)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.;:])\s+(?=[A-Z(\"'])")
 _FIGURE = re.compile(r"\d{4}-\d\d-\d\d|\d[\d,.]{0,40}\d%?|\d%?")
@@ -61,7 +63,8 @@ def sentences(text: str) -> list[str]:
 
 
 def score(question: str, sentence: str) -> float:
-    """Topic words of the question (with their synonyms) in ``sentence``, plus a bonus per asked kind it holds."""
+    """Topic words of the question (with their synonyms) in ``sentence``, plus a bonus per asked kind it
+    holds."""
     wanted = widened(topic_terms(question))
     overlap = len(wanted & topic_terms(sentence))
     return overlap + KIND_WEIGHT * len(asked_kinds(question) & _held_kinds(sentence))
@@ -81,12 +84,14 @@ def strongest_sentence(question: str, texts: dict[str, str], names: str = "") ->
         return None
     best = ranked[0]
     asked = asked_kinds(question)
-    if coverage(question, [best.sentence], names) < STRONG_COVERAGE or not asked <= _held_kinds(best.sentence):
+    if (coverage(question, [best.sentence], names) < STRONG_COVERAGE
+            or not asked <= _held_kinds(best.sentence)):
         return None
     return best
 
 
-def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str], answer: str = "") -> Ranked | None:
+def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str],
+                    answer: str = "") -> Ranked | None:
     """Code's best sentence when the answer does not rest on it and it beats, by :data:`MARGIN`, every
     quoted sentence stating the answer's figures (every quote, when the answer states none); else None."""
     ranked = rank(question, texts)
@@ -105,7 +110,8 @@ def better_sentence(question: str, texts: dict[str, str], quotes: dict[str, str]
 
 
 def _same(quote_sentence: str, sentence: str) -> bool:
-    return quote_sentence.strip(" .").lower() in sentence.lower() or sentence.strip(" .").lower() in quote_sentence.lower()
+    return (quote_sentence.strip(" .").lower() in sentence.lower()
+            or sentence.strip(" .").lower() in quote_sentence.lower())
 
 
 def figure_kind(words: list[str], i: int) -> str:
@@ -124,9 +130,9 @@ def figure_kind(words: list[str], i: int) -> str:
 
 
 def nearest_figure(question: str, sentence: str, answer_figure: str) -> str | None:
-    """Of the figures in ``sentence`` of the same kind as ``answer_figure`` (percent, money, period...), the one
-    with most of the question's topic words next to it (:data:`BEFORE`, :data:`AFTER`), when one stands out;
-    else None."""
+    """Of the figures in ``sentence`` of the same kind as ``answer_figure`` (percent, money, period...), the
+    one with most of the question's topic words next to it (:data:`BEFORE`, :data:`AFTER`), when one stands
+    out; else None."""
     wanted = widened(topic_terms(question))
     words = re.findall(r"\S+", dates_as_iso(CLAUSE_REFERENCE.sub(" ", sentence)))
     figures = [(i, _plain(m.group(0)), figure_kind(words, i)) for i, w in enumerate(words)
@@ -144,12 +150,14 @@ def nearest_figure(question: str, sentence: str, answer_figure: str) -> str | No
 
 
 def _plain(figure: str) -> str:
-    return figure if re.fullmatch(r"\d{4}-\d\d-\d\d", figure) else figure.replace(",", "").rstrip(".%").removesuffix(".0")
+    return (figure if re.fullmatch(r"\d{4}-\d\d-\d\d", figure)
+            else figure.replace(",", "").rstrip(".%").removesuffix(".0"))
 
 
 def sentence_problems(question: str, answer: str, quotes: dict[str, str], texts: dict[str, str]) -> list[str]:
     """Where code's reading of the evidence disagrees with the answer: another clause's sentence fits the
-    question clearly better, or the answer's figure is not the one its sentence puts next to the question's words."""
+    question clearly better, or the answer's figure is not the one its sentence puts next to the question's
+    words."""
     problems = []
     if better := better_sentence(question, texts, quotes, answer):
         label = better.clause_id.split(":", 1)[-1]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_TRANSLATE = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                            "\u2014": "-"})
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"\d[\d,.]{0,40}\d|\d")
 REPAIR_OVERLAP = 0.7
@@ -38,8 +39,8 @@ def best_sentence(quote: str, clause_text: str) -> tuple[str, float]:
 
 
 _MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-     "december"], 1)}
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], 1)}
 _MONTH = "(" + "|".join(_MONTHS) + ")"
 _DATES = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), lambda m: (m[1], m[2], m[3])),
@@ -58,7 +59,8 @@ def dates_as_iso(text: str) -> str:
 
 
 def numbers(text: str) -> set[str]:
-    """Dates (as ``YYYY-MM-DD``) and numbers without thousands separators ("25,000." -> "25000") in ``text``."""
+    """Dates (as ``YYYY-MM-DD``) and numbers without thousands separators ("25,000." -> "25000") in
+    ``text``."""
     found = set()
     for pattern, parts in _DATES:
         for match in pattern.finditer(text):
@@ -77,7 +79,8 @@ def unsupported_numbers(answer: str, evidence: list[str]) -> set[str]:
     return numbers(answer) - supported
 
 
-_DURATION = re.compile(r"(\d[\d,.]{0,40})\)?\s+(?:[a-z]+\s+)?(day|week|month|year|hour|minute)s?\b", re.IGNORECASE)
+_DURATION = re.compile(r"(\d[\d,.]{0,40})\)?\s+(?:[a-z]+\s+)?(day|week|month|year|hour|minute)s?\b",
+                       re.IGNORECASE)
 
 
 def durations(text: str) -> set[tuple[str, str]]:
@@ -93,7 +96,8 @@ def unsupported_durations(answer: str, evidence: list[str]) -> list[str]:
 
 _PERCENT = re.compile(r"(\d[\d,.]{0,40})\)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
 CURRENCY = r"(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|[€$£¥])"
-_MONEY = re.compile(rf"{CURRENCY}\s?(\d[\d,.]{{0,40}})|(\d[\d,.]{{0,40}})\s?(?:{CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
+_MONEY = re.compile(rf"{CURRENCY}\s?(\d[\d,.]{{0,40}})"
+                    rf"|(\d[\d,.]{{0,40}})\s?(?:{CURRENCY}|euros?|dollars?|pounds?)", re.IGNORECASE)
 
 
 def _plain(number: str) -> str:
@@ -115,8 +119,9 @@ def unsupported_kinds(answer: str, evidence: list[str]) -> list[str]:
 
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&'-]+(?:\s+(?:(?:of|&)\s+)?[A-Z][a-zA-Z&'-]+)*)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
-_NOT_NAMES = {"The", "This", "That", "These", "It", "Its", "A", "An", "Yes", "No", "Not", "According", "Under",
-              "If", "Each", "Either", "Both", "Any", "All", "Clause", "Section", "Article", "Agreement", "Contract",
+_NOT_NAMES = {"The", "This", "That", "These", "It", "Its", "A", "An", "Yes", "No", "Not", "According",
+              "Under", "If", "Each", "Either", "Both", "Any", "All", "Clause", "Section", "Article",
+              "Agreement", "Contract",
               *(m.capitalize() for m in _MONTHS),
               "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 
@@ -129,7 +134,8 @@ def unsupported_names(answer: str, evidence: list[str]) -> list[str]:
         name = match.group(1)
         if " " not in name and _SENTENCE_START.search(answer[:match.start()]):
             continue  # one capitalised word opening a sentence is not known to be a name
-        words = [w for w in name.split() if w not in _NOT_NAMES and not re.fullmatch(r"[A-Z]{2,4}", w)]  # EUR, VAT
+        words = [w for w in name.split()
+                 if w not in _NOT_NAMES and not re.fullmatch(r"[A-Z]{2,4}", w)]  # EUR, VAT
         if words and normalize(" ".join(words)) not in known and name not in missing:
             missing.append(name)
     return missing

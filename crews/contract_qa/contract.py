@@ -50,10 +50,12 @@ def _load(data: QuestionRequest, base_dir: Path | None) -> QuestionInput:
     if data.register_url:
         register = ContractRegister(database_url(data.register_url, "register_url", (base_dir, DATA_DIR)))
     else:
-        register = ContractRegister(f"sqlite:///{DATA_DIR / 'register.db'}") if (DATA_DIR / "register.db").is_file() else None
+        register = (ContractRegister(f"sqlite:///{DATA_DIR / 'register.db'}")
+                    if (DATA_DIR / "register.db").is_file() else None)
     contract = parse_contract(_document(data, register, base_dir), contract_id=data.contract_id)
     row = register.lookup(data.contract_id) if register else None
-    return QuestionInput(question_id=data.question_id, question=data.question, contract=contract, register_row=row)
+    return QuestionInput(question_id=data.question_id, question=data.question, contract=contract,
+                         register_row=row)
 
 
 def pair_id(contract_id: str, question_id: str) -> str:
@@ -73,16 +75,20 @@ def question_pairs(questions: list[dict[str, Any]], contracts: list[str]) -> lis
         request = validate_item(QuestionRequest, question, "question", "question_id")
         targets = request.contract_ids or ([request.contract_id] if request.contract_id else contracts)
         if not targets:
-            raise InputError(f"question {request.question_id!r} names no contract and no contracts were given")
+            raise InputError(f"question {request.question_id!r} names no contract and no contracts were "
+                             "given")
         for contract_id in targets:
             if (contract_id, request.question_id) in seen:
-                raise InputError(f"question {request.question_id!r} is asked twice of contract {contract_id!r}")
+                raise InputError(f"question {request.question_id!r} is asked twice of contract "
+                                 f"{contract_id!r}")
             seen.add((contract_id, request.question_id))
-            pair = request.model_dump(exclude_none=True, exclude={"contract_ids"}) | {"contract_id": contract_id}
+            pair = (request.model_dump(exclude_none=True, exclude={"contract_ids"})
+                    | {"contract_id": contract_id})
             pairs.append(pair)
     if len(pairs) > MAX_PAIRS:
-        raise InputError(f"{len(questions)} questions x their contracts make {len(pairs)} (contract, question) "
-                         f"pairs; at most {MAX_PAIRS} run in one DAG run: split the questions over several runs")
+        raise InputError(f"{len(questions)} questions x their contracts make {len(pairs)} "
+                         f"(contract, question) pairs; at most {MAX_PAIRS} run in one DAG run: split the "
+                         "questions over several runs")
     return pairs
 
 
@@ -97,7 +103,8 @@ def question_set(data: dict[str, Any]) -> list[dict[str, Any]]:
          "register_url": "sqlite:///register.db"}      # one register for the whole set (optional)
     """
     if unknown := sorted(set(data) - SET_KEYS):
-        raise InputError(f"question set: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(SET_KEYS))})")
+        raise InputError(f"question set: unknown field(s) {', '.join(unknown)} "
+                         f"(allowed: {', '.join(sorted(SET_KEYS))})")
     questions, contracts = data.get("questions"), data.get("contracts") or []
     if not isinstance(questions, list) or not questions:
         raise InputError("question set: 'questions' must be a non-empty list")
@@ -136,12 +143,14 @@ class ContractQA(CrewContract):
         """Validate one pair and load its contract and register row; raises :class:`InputError`."""
         data = validate_item(QuestionRequest, payload, "question", "question_id")
         if not data.contract_id or data.contract_ids:
-            raise InputError(f"question {data.question_id!r}: a crew item asks one contract: give contract_id "
-                             "(a question set with contract_ids or contracts is split into pairs first)")
+            raise InputError(f"question {data.question_id!r}: a crew item asks one contract: give "
+                             "contract_id (a question set with contract_ids or contracts is split into pairs "
+                             "first)")
         try:
             return _load(data, base_dir)
         except InputError as exc:
-            raise InputError(f"question {data.question_id!r} about contract {data.contract_id!r}: {exc}") from exc
+            raise InputError(f"question {data.question_id!r} about contract {data.contract_id!r}: "
+                             f"{exc}") from exc
 
     def item_id(self, item: QuestionInput) -> str:
         return pair_id(item.contract.contract_id, item.question_id)
@@ -182,7 +191,8 @@ class ContractQA(CrewContract):
         }
 
     def artifacts(self, answer: ContractAnswer) -> dict[str, Any]:
-        return {"evidence.json": {"route": answer.route, "evidence": [e.model_dump() for e in answer.evidence],
+        return {"evidence.json": {"route": answer.route,
+                                  "evidence": [e.model_dump() for e in answer.evidence],
                                   "register_facts": answer.register_facts,
                                   "rejected_citations": [c.model_dump() for c in answer.rejected_citations]}}
 

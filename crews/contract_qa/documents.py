@@ -25,8 +25,8 @@ from crews.errors import InputError
 SUFFIXES = (".md", ".txt", ".pdf", ".docx")
 MAX_DOCUMENT_BYTES = 5_000_000
 # "ARTICLE V - VOLUME REBATES", "CLAUSE 4 - RENT AND PAYMENT", "Part 2: Fees": a heading, never clause text
-_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:ARTICLE|PART|CHAPTER|CLAUSE|SECTION|SCHEDULE)\s+([IVXLC]+|\d{1,3})\b"
-                      r"\s*[.:\-–—]*\s*(?P<title>[^.]{0,80})$", re.IGNORECASE)
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:ARTICLE|PART|CHAPTER|CLAUSE|SECTION|SCHEDULE)\s+"
+                      r"([IVXLC]+|\d{1,3})\b\s*[.:\-–—]*\s*(?P<title>[^.]{0,80})$", re.IGNORECASE)
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -72,7 +72,8 @@ def read_text(path: Path) -> str:
     """The document's text, one paragraph or line per line."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ContractParseError(f"{path.name}: unsupported format {suffix!r}; use one of {', '.join(SUFFIXES)}")
+        raise ContractParseError(f"{path.name}: unsupported format {suffix!r}; "
+                                 f"use one of {', '.join(SUFFIXES)}")
     if not path.is_file():
         raise ContractParseError(f"{path}: no such file")
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
@@ -113,7 +114,8 @@ def _docx_text(path: Path) -> str:
 def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
     """(title, clauses) of a document's text; see the module docstring."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-    lines = [line.lstrip("#").strip() if line.startswith("#") and not _NUMBERED.match(line) else line for line in lines]
+    lines = [line.lstrip("#").strip() if line.startswith("#") and not _NUMBERED.match(line) else line
+             for line in lines]
     content = [line for line in lines if line]
     if not content:
         raise ContractParseError(f"{contract_id}: the document has no text (a scanned PDF needs OCR first)")
@@ -124,7 +126,8 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
         if heading and not _NUMBERED.match(line) or heading and heading.group(1).isalpha():
             number = _section_number(heading.group(1))
             article_headings[number] = heading.group("title").strip() or line
-            blocks.append(current)  # unnumbered text under the heading is clause <number> ("CLAUSE 17 - NOTICES")
+            # unnumbered text under the heading is clause <number> ("CLAUSE 17 - NOTICES")
+            blocks.append(current)
             current = [number, []]
             continue
         match = _NUMBERED.match(line)
@@ -145,7 +148,8 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
         if number.isdigit() and len(body) == 1 and len(joined) < 80 and not joined.endswith("."):
             headings[number] = joined  # "8. Termination": a section heading, attached to its clauses
             continue
-        clauses.append(Clause(contract_id=contract_id, clause_id=f"{contract_id}:{number}", number=number, text=joined))
+        clauses.append(Clause(contract_id=contract_id, clause_id=f"{contract_id}:{number}", number=number,
+                              text=joined))
     headings = article_headings | headings
     for clause in clauses:
         clause.heading = headings.get(clause.section, "") if clause.number != clause.section else \
@@ -154,8 +158,9 @@ def split_clauses(contract_id: str, text: str) -> tuple[str, list[Clause]]:
 
 
 def parse_contract(path: Path, contract_id: str | None = None) -> Contract:
-    """Read and split one contract document; raises :class:`ContractParseError`. A document parsed before in this
-    process (same path, size and modification time) is not read again: a fan-out asks one contract many questions."""
+    """Read and split one contract document; raises :class:`ContractParseError`. A document parsed before in
+    this process (same path, size and modification time) is not read again: a fan-out asks one contract many
+    questions."""
     stat = path.stat()
     return _parsed(path, contract_id or path.stem, stat.st_size, stat.st_mtime_ns).model_copy(deep=True)
 
@@ -164,6 +169,7 @@ def parse_contract(path: Path, contract_id: str | None = None) -> Contract:
 def _parsed(path: Path, contract_id: str, _size: int, _mtime_ns: int) -> Contract:
     title, clauses = split_clauses(contract_id, read_text(path))
     if not any(c.number != "preamble" for c in clauses):
-        raise ContractParseError(f"{path.name}: no numbered clauses found (expected lines like '8.2 Either party ...')")
-    return Contract(contract_id=contract_id, source=path.name, format=path.suffix.lower().lstrip("."), title=title,
-                    clauses=clauses)
+        raise ContractParseError(f"{path.name}: no numbered clauses found "
+                                 "(expected lines like '8.2 Either party ...')")
+    return Contract(contract_id=contract_id, source=path.name, format=path.suffix.lower().lstrip("."),
+                    title=title, clauses=clauses)

@@ -63,9 +63,12 @@ from crews.tracking.steps import traced_step
 SEARCH_K = 5
 MAX_EVIDENCE = 3
 ALWAYS_KEPT = 2  # the best search hits stay in the evidence whatever the retriever picks
-# problems that mean the answer's value is not in the text: the answer becomes "not found" (and goes to review)
-UNGROUNDED_VALUE = ("numbers not in the cited text", "periods not in the cited text", "names not in the cited text")
-_MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>"  # prompt delimiters echoed back
+# problems that mean the answer's value is not in the text: the answer becomes "not found" (and goes to
+# review)
+UNGROUNDED_VALUE = ("numbers not in the cited text", "periods not in the cited text",
+                    "names not in the cited text")
+# prompt delimiters echoed back
+_MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$|<<<|>>>"
                       r"|\[(?:preamble|register\.\w+|\d{1,3}(?:\.\d{1,3}){0,3})\]\s*")  # and evidence labels
 
 
@@ -76,7 +79,8 @@ def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: ty
 
 @traced_step("retriever")
 def retrieve(item: QuestionInput, search_terms: str) -> list[EvidenceItem]:
-    """Search hits for the question, then for the coordinator's keywords; screened for injected instructions."""
+    """Search hits for the question, then for the coordinator's keywords; screened for injected
+    instructions."""
     index = ClauseIndex(item.contract.clauses)
     hits = index.search(item.question, k=SEARCH_K)
     seen = {h.clause.clause_id for h in hits}
@@ -84,8 +88,8 @@ def retrieve(item: QuestionInput, search_terms: str) -> list[EvidenceItem]:
     evidence = []
     for hit in hits:
         text, withheld = screen(hit.clause.text)
-        evidence.append(EvidenceItem(clause_id=hit.clause.clause_id, score=hit.score, text=text, selected=False,
-                                     withheld=withheld))
+        evidence.append(EvidenceItem(clause_id=hit.clause.clause_id, score=hit.score, text=text,
+                                     selected=False, withheld=withheld))
     return evidence
 
 
@@ -95,7 +99,8 @@ def _label(clause_id: str) -> str:
 
 
 def _cited_id(raw: str, texts: dict[str, str]) -> str | None:
-    """The evidence id a model-written reference means (``[9.3]``, ``northwind_msa:9.3``, ``register:end_date``)."""
+    """The evidence id a model-written reference means (``[9.3]``, ``northwind_msa:9.3``,
+    ``register:end_date``)."""
     raw = raw.strip("[] ").replace("register:", "register.")
     for key in texts:
         if raw in (key, _label(key)):
@@ -151,7 +156,8 @@ def _attribute(quote: str, cited: str | None, texts: dict[str, str], contract_id
     if scored:
         (sentence, share), key = max(scored, key=lambda item: item[0][1])
         if share >= REPAIR_OVERLAP:
-            return Citation(contract_id=contract_id, clause_id=key, quote=sentence, repaired=True, attributed=True)
+            return Citation(contract_id=contract_id, clause_id=key, quote=sentence, repaired=True,
+                            attributed=True)
     return None
 
 
@@ -191,7 +197,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         if candidates:
             listing = "\n".join(f"[{_label(e.clause_id)}] {e.text}" for e in candidates)
             picked = _kickoff(crew, "select_evidence", {**common, "candidates": listing}, EvidenceSelection)
-            chosen = {_cited_id(c, {e.clause_id: "" for e in candidates}) for c in (picked.clause_ids if picked else [])}
+            chosen = {_cited_id(c, {e.clause_id: "" for e in candidates})
+                      for c in (picked.clause_ids if picked else [])}
             kept = candidates[:ALWAYS_KEPT] + [e for e in candidates[ALWAYS_KEPT:] if e.clause_id in chosen]
             for e in kept[:MAX_EVIDENCE]:
                 e.selected = True
@@ -204,8 +211,8 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         return _register_answer(item, routing, register_facts)
     if routing.route == "register" and item.register_row is None and asks_register(item.question):
         return _not_found(item, routing, evidence, register_facts, confidence=1.0,
-                          reasons=["the question asks what the contract register records, and the register has no "
-                                   f"row for contract {contract.contract_id!r}"])
+                          reasons=["the question asks what the contract register records, and the register "
+                                   f"has no row for contract {contract.contract_id!r}"])
     texts = {e.clause_id: e.text for e in evidence if e.selected}
     texts |= {f"register.{field}": format_fact(field, value) for field, value in register_facts.items()}
     preamble = contract.clause(f"{contract.contract_id}:preamble")
@@ -213,8 +220,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     covered = coverage(item.question, list(texts.values()), names)
     if not register_facts and covered < MIN_COVERAGE:  # the text never names the topic, or barely
         anywhere = covered or coverage(item.question, [c.text for c in contract.clauses], names)
-        partly = [f"only {covered:.0%} of the question's topic words occur in the retrieved clauses (and "
-                  f"{anywhere:.0%} anywhere in the contract); the contract may say it in other words"] if anywhere else []
+        partly = ([f"only {covered:.0%} of the question's topic words occur in the retrieved clauses (and "
+                   f"{anywhere:.0%} anywhere in the contract); the contract may say it in other words"]
+                  if anywhere else [])
         return _not_found(item, routing, evidence, register_facts, confidence=1.0, reasons=partly)
     parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
     listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())
@@ -238,27 +246,33 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     reasons = answer_problems(item.question, text, citations, names)
     if any(r.startswith(UNGROUNDED_VALUE) for r in reasons):  # a value the contract text lacks: abstain
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
-                          reasons=[f"the analyst answered {text!r}, which the contract text does not support", *reasons],
+                          reasons=[f"the analyst answered {text!r}, which the contract text does not support",
+                                   *reasons],
                           rejected=rejected)
     shown = {e.clause_id: originals[e.clause_id] for e in evidence if e.selected}
     reasons = reasons or sentence_problems(item.question, text, _quoted(citations), shown)
-    alternative = _alternative(item.question, citations, shown, names, contract.contract_id) if reasons else None
+    alternative = (_alternative(item.question, citations, shown, names, contract.contract_id)
+                   if reasons else None)
     if alternative and alternative in citations and reasons == [MISSING_FIGURE]:
-        text, reasons = alternative.quote, []  # the model's wording lost the figure; its verified quote has it
+        # the model's wording lost the figure; its verified quote has it
+        text, reasons = alternative.quote, []
     elif alternative:  # the model's wording does not hold; a verified sentence does: give that, for review
         source = "its verified quote" if alternative in citations else \
             f"the sentence of clause {_label(alternative.clause_id)} that code finds answers the question"
         reasons = [f"the analyst's answer {text!r} did not hold up; {source} is given instead", *reasons]
         text = alternative.quote
-        citations = [alternative, *(c for c in citations if c is not alternative and c.clause_id.startswith("register."))]
+        citations = [alternative, *(c for c in citations
+                                    if c is not alternative and c.clause_id.startswith("register."))]
     elif any(r.startswith(NO_ANSWER) for r in reasons):  # nothing verified answers the question: abstain
         return _not_found(item, routing, evidence, register_facts, confidence=answer.confidence,
-                          reasons=[f"the analyst answered {text!r}, which no verified quote answers", *reasons],
+                          reasons=[f"the analyst answered {text!r}, which no verified quote answers",
+                                   *reasons],
                           rejected=rejected)
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
-        review = _kickoff(crew, "check_grounding", {**common, "answer": text, "quotes": quotes}, GroundednessReview)
+        review = _kickoff(crew, "check_grounding", {**common, "answer": text, "quotes": quotes},
+                          GroundednessReview)
         if review is not None and not review.grounded:
             reasons.append(f"reviewer: {review.reason}")
     grounded = not reasons
@@ -276,9 +290,11 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     )
 
 
-def cite_values(answer: str, citations: list[Citation], texts: dict[str, str], contract_id: str) -> list[Citation]:
+def cite_values(answer: str, citations: list[Citation], texts: dict[str, str],
+                contract_id: str) -> list[Citation]:
     """Citations for the answer's numbers that its quotes lack but another clause it was shown states:
-    the sentence of that clause holding the number, attributed to it ("GBP 15,000" in 4.1, "30 days" in 4.2)."""
+    the sentence of that clause holding the number, attributed to it ("GBP 15,000" in 4.1, "30 days" in
+    4.2)."""
     missing = unsupported_numbers(answer, [c.quote for c in citations])
     added: list[Citation] = []
     for number in sorted(missing):
@@ -287,7 +303,8 @@ def cite_values(answer: str, citations: list[Citation], texts: dict[str, str], c
                 continue
             sentence = next((s for s in re.split(r"(?<=[.;])\s+", text) if number in numbers(s)), None)
             if sentence:
-                added.append(Citation(contract_id=contract_id, clause_id=key, quote=sentence.strip(), attributed=True))
+                added.append(Citation(contract_id=contract_id, clause_id=key, quote=sentence.strip(),
+                                      attributed=True))
                 break
     return added
 
@@ -324,10 +341,11 @@ def _alternative(question: str, citations: list[Citation], shown: dict[str, str]
     return citation if _answers(question, citation, shown, names) else None
 
 
-def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem], register_facts: dict[str, Any],
-               confidence: float, reasons: list[str] | None = None,
+def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceItem],
+               register_facts: dict[str, Any], confidence: float, reasons: list[str] | None = None,
                rejected: list[QuotedCitation] | None = None) -> ContractAnswer:
-    """"Not found in the contract.", sent to review with ``reasons`` when the contract may answer after all."""
+    """"Not found in the contract.", sent to review with ``reasons`` when the contract may answer after
+    all."""
     return ContractAnswer(
         question_id=item.question_id, contract_id=item.contract.contract_id, question=item.question,
         answer=NOT_FOUND, found=False, citations=[], source_used="none", route=routing.route,
@@ -339,9 +357,11 @@ def _not_found(item: QuestionInput, routing: Routing, evidence: list[EvidenceIte
 def _register_answer(item: QuestionInput, routing: Routing, facts: dict[str, Any]) -> ContractAnswer:
     """A register-only question: the answer is the register's values, cited field by field."""
     contract_id = item.contract.contract_id
-    citations = [Citation(contract_id=contract_id, clause_id=f"register.{field}", quote=format_fact(field, value))
+    citations = [Citation(contract_id=contract_id, clause_id=f"register.{field}",
+                          quote=format_fact(field, value))
                  for field, value in facts.items()]
-    answer = "; ".join(f"{FIELD_LABELS[field]}: {format_fact(field, value)}" for field, value in facts.items())
+    answer = "; ".join(f"{FIELD_LABELS[field]}: {format_fact(field, value)}"
+                       for field, value in facts.items())
     return ContractAnswer(
         question_id=item.question_id, contract_id=contract_id, question=item.question,
         answer=f"According to the contract register, {answer}.", found=True, citations=citations,

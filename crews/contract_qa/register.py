@@ -40,8 +40,10 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Looser words, read only in a question that names the register itself ("what euro value does the register give").
-REGISTER_WORDS: dict[str, tuple[str, ...]] = {"value_eur": ("value",), "counterparty": ("counterparty", "party")}
+# Looser words, read only in a question that names the register itself ("what euro value does the register
+# give").
+REGISTER_WORDS: dict[str, tuple[str, ...]] = {"value_eur": ("value",),
+                                              "counterparty": ("counterparty", "party")}
 
 
 def fields_named_in(question: str, about_register: bool = False) -> list[str]:
@@ -89,7 +91,8 @@ class ContractRegister:
                 return conn.execute(query).mappings().first()
         except SQLAlchemyError as exc:
             shown = make_url(self.url).render_as_string(hide_password=True)
-            raise RegisterError(f"contract register {shown!r} cannot be read: {exc.__class__.__name__}") from exc
+            raise RegisterError(f"contract register {shown!r} cannot be read: "
+                                f"{exc.__class__.__name__}") from exc
 
 def format_fact(field: str, value: Any) -> str:
     """A register value as evidence text: whole amounts without decimals, flags as yes/no."""

@@ -37,13 +37,15 @@ def _tokens(texts: list[str]) -> bm25s.tokenization.Tokenized:
 
 def terms(text: str) -> set[str]:
     """The stemmed content words of ``text`` (the same analysis as the index)."""
-    return set(bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False, return_ids=False)[0])
+    return set(bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False,
+                              return_ids=False)[0])
 
 
 @functools.cache
 def _groups() -> list[list[str]]:
     """The synonym groups of :data:`SYNONYMS_FILE`, read once."""
-    return [[str(word) for word in group] for group in yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]]
+    return [[str(word) for word in group]
+            for group in yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8"))["groups"]]
 
 
 @functools.cache
@@ -85,13 +87,14 @@ def widened(stems: set[str]) -> set[str]:
 
 
 # Words every contract question uses; they say nothing about whether a clause covers the topic.
-_GENERIC = terms("agreement contract party parties under must does do have what which how long much many soon "
-                 "quickly shall may will the terms about be once nda msa lease when where who whom whose why is are "
-                 "it its up out")
+_GENERIC = terms("agreement contract party parties under must does do have what which how long much many "
+                 "soon quickly shall may will the terms about be once nda msa lease when where who whom "
+                 "whose why is are it its up out")
 
 
 def coverage(question: str, evidence: list[str], names: str = "") -> float:
-    """Share of the question's topic words (generic words and the parties' ``names`` left out) found in ``evidence``."""
+    """Share of the question's topic words (generic words and the parties' ``names`` left out) found in
+    ``evidence``."""
     topic = terms(_joined(question)) - _GENERIC - topic_terms(names)
     if not topic:
         return 1.0
@@ -116,4 +119,5 @@ class ClauseIndex:
         if not tokens[0]:
             return []
         ids, scores = self._bm25.retrieve(tokens, k=k, show_progress=False)
-        return [Hit(self.clauses[i], round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        return [Hit(self.clauses[i], round(float(s), 4))
+                for i, s in zip(ids[0], scores[0], strict=True) if s > 0]

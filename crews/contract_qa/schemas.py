@@ -87,8 +87,10 @@ class Citation(BaseModel):
     contract_id: str
     clause_id: str
     quote: str
-    repaired: bool = Field(default=False, description="the quote was nearly verbatim and was replaced by the exact sentence")
-    attributed: bool = Field(default=False, description="the quote was found in another clause than the one cited")
+    repaired: bool = Field(default=False,
+                           description="the quote was nearly verbatim and was replaced by the exact sentence")
+    attributed: bool = Field(default=False,
+                             description="the quote was found in another clause than the one cited")
 
 
 class EvidenceItem(BaseModel):

@@ -74,8 +74,8 @@ def _check_data_file(path: Path, field: str) -> None:
 
 
 def _check_rows(text: str, name: str, field: str) -> None:
-    """Refuse a ragged CSV (a row with more or fewer fields than the header, in the first 64 KiB): DuckDB would
-    read it as a single column and the profile would describe nothing."""
+    """Refuse a ragged CSV (a row with more or fewer fields than the header, in the first 64 KiB): DuckDB
+    would read it as a single column and the profile would describe nothing."""
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
@@ -84,8 +84,8 @@ def _check_rows(text: str, name: str, field: str) -> None:
     header = next(rows, None) or []
     for number, row in enumerate(rows, 2):
         if row and len(row) != len(header):
-            raise InputError(f"{field}: {name} row {number} has {len(row)} fields and its header {len(header)}; "
-                             "every row needs one value per column")
+            raise InputError(f"{field}: {name} row {number} has {len(row)} fields and its header "
+                             f"{len(header)}; every row needs one value per column")
 
 
 def _located(spec: DatasetSpec, base_dir: Path | None) -> DatasetSpec:
@@ -128,7 +128,8 @@ class DataQA(CrewContract):
     id_field = "dataset_id"
     items_param = "datasets"
     noun = "report"
-    decision_help = "Accept confirms the report; Reject marks it wrong. A correction is stored with the decision."
+    decision_help = ("Accept confirms the report; Reject marks it wrong. A correction is stored with the "
+                     "decision.")
     schemas = {"dataset": DatasetSpec, "report": DataQualityReport}
 
     def load_input(self, payload: dict[str, Any], base_dir: Path | None = None) -> DataQAInput:

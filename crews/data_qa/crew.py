@@ -34,7 +34,8 @@ class DataQACrew(YamlCrew):
 
     @crew
     def crew(self) -> Crew:
-        return self.sequential("data_qa", [self.analyst(), self.reviewer()], [self.explain_issues(), self.summarize()])
+        return self.sequential("data_qa", [self.analyst(), self.reviewer()],
+                               [self.explain_issues(), self.summarize()])
 
     def resummary_crew(self) -> Crew:
         """The reviewer alone, asked once more for a summary that the first one's problems are named to."""

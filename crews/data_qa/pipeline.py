@@ -32,7 +32,8 @@ DEFAULT_FIXES = {
     "pattern": "Validate the format on input and correct or quarantine the malformed values.",
     "out_of_range": "Add a CHECK constraint for the allowed range and correct the outliers.",
     "negative_values": "Add a CHECK (value >= 0) constraint and trace where negative values come from.",
-    "future_dates": "Reject dates after the load time on input and fix the clock or parsing that produced them.",
+    "future_dates": "Reject dates after the load time on input and fix the clock or parsing that produced "
+                    "them.",
     "duplicate_keys": "Declare the key UNIQUE and deduplicate the repeated rows.",
     "orphan_keys": "Add a foreign key constraint and load parent rows before child rows.",
     "dropped_column": "Restore the column or announce the schema change to its consumers.",
@@ -56,7 +57,8 @@ def classify(found: list[Finding]) -> list[Issue]:
     rules = severity_rules()
     return [
         Issue(issue_id=i, table=f.table, column=f.column, kind=f.kind, severity=rules.get(f.kind, "error"),
-              count=f.count, evidence=f.evidence, suggested_fix=DEFAULT_FIXES.get(f.kind, "Investigate at the source."))
+              count=f.count, evidence=f.evidence,
+              suggested_fix=DEFAULT_FIXES.get(f.kind, "Investigate at the source."))
         for i, f in enumerate(found, 1)
     ]
 
@@ -68,7 +70,8 @@ def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) 
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
     passed = errors == 0
-    listing = "\n".join(f"{i.issue_id}. [{i.severity}] {i.column or '(table)'}: {i.kind} -- {i.evidence}" for i in issues)
+    listing = "\n".join(f"{i.issue_id}. [{i.severity}] {i.column or '(table)'}: {i.kind} -- {i.evidence}"
+                        for i in issues)
     inputs = {
         "dataset_id": spec.dataset_id,
         "table": spec.table,
@@ -107,7 +110,8 @@ def checked_summary(report: DataQualityReport, crew: DataQACrew, inputs: dict) -
         report.summary, report.summary_by = second, "reviewer, second try"
         return report
     report.summary_problems += [f"second summary: {p}" for p in problems]
-    report.summary, report.summary_by = templated_summary(report), "template"  # right by construction: no review
+    # right by construction: no review
+    report.summary, report.summary_by = templated_summary(report), "template"
     return report
 
 
@@ -118,7 +122,8 @@ def route_to_review(report: DataQualityReport) -> DataQualityReport:
     report.review_score = explained / len(report.issues) if report.issues else 1.0
     if report.review_score < min_score:
         report.review_reasons.append(f"the analyst explained {explained} of {len(report.issues)} issues "
-                                     f"(score {report.review_score:.2f} < {min_score}); the rest have rule-based fixes")
+                                     f"(score {report.review_score:.2f} < {min_score}); the rest have "
+                                     "rule-based fixes")
     if not report.summary.strip():
         report.review_reasons.append("the reviewer wrote no summary")
     report.needs_review = bool(report.review_reasons)

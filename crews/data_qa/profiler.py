@@ -82,8 +82,8 @@ def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None
     except DBAPIError as exc:
         if file_backed:
             raise InputError(f"dataset {spec.dataset_id!r}: cannot read {source}: {_reason(exc)}") from exc
-        raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: cannot connect to {source}: {_reason(exc)}; "
-                                     "check the url and that the server is up") from exc
+        raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: cannot connect to {source}: "
+                                     f"{_reason(exc)}; check the url and that the server is up") from exc
     try:
         with conn:
             return _profile(conn, spec, now or datetime.now(UTC))
@@ -94,11 +94,12 @@ def profile_table(engine: Engine, spec: DatasetSpec, now: datetime | None = None
                          f"tables there: {_table_names(engine)}") from exc
     except DBAPIError as exc:
         if any(marker in str(exc.orig).lower() for marker in TIMED_OUT):
-            raise InputError(f"dataset {spec.dataset_id!r}: a query on table {spec.table!r} of {source} ran longer "
-                             f"than {query_timeout_s():g} s and was stopped ({QUERY_TIMEOUT_ENV} sets the bound); "
-                             "check a smaller table or sample, or raise the bound") from exc
+            raise InputError(f"dataset {spec.dataset_id!r}: a query on table {spec.table!r} of {source} ran "
+                             f"longer than {query_timeout_s():g} s and was stopped ({QUERY_TIMEOUT_ENV} sets "
+                             "the bound); check a smaller table or sample, or raise the bound") from exc
         if exc.connection_invalidated or (not file_backed and type(exc).__name__ == "OperationalError"):
-            raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: lost {source}: {_reason(exc)}") from exc
+            raise SourceUnavailableError(f"dataset {spec.dataset_id!r}: lost {source}: "
+                                         f"{_reason(exc)}") from exc
         raise InputError(f"dataset {spec.dataset_id!r}: cannot read table {spec.table!r} from {source}: "
                          f"{_reason(exc)}") from exc
 
@@ -225,7 +226,8 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
     found: list[Finding] = []
     table = profile.table
     if profile.row_count == 0:
-        found.append(Finding(table=table, column=None, kind="empty_table", count=1, evidence="the table has no rows"))
+        found.append(Finding(table=table, column=None, kind="empty_table", count=1,
+                             evidence="the table has no rows"))
     for name, rule in spec.columns.items():
         column = profile.columns.get(name)
         if column is None:
@@ -234,21 +236,25 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
             continue
         if rule.not_null and column.nulls:
             found.append(Finding(table=table, column=name, kind="nulls", count=column.nulls,
-                                 evidence=f"{column.nulls} of {profile.row_count} rows are null ({column.null_rate:.1%})"))
+                                 evidence=f"{column.nulls} of {profile.row_count} rows are null "
+                                          f"({column.null_rate:.1%})"))
         if column.pattern_violations:
             found.append(Finding(table=table, column=name, kind="pattern", count=column.pattern_violations,
-                                 evidence=f"{column.pattern_violations} values are malformed (do not match {rule.format_check()[0]}), "
+                                 evidence=f"{column.pattern_violations} values are malformed "
+                                          f"(do not match {rule.format_check()[0]}), "
                                           f"e.g. {column.pattern_examples[:3]}"))
         if column.out_of_range:
             found.append(Finding(table=table, column=name, kind="out_of_range", count=column.out_of_range,
-                                 evidence=f"{column.out_of_range} values outside [{rule.min}, {rule.max}]; min {column.min}, max {column.max}"))
+                                 evidence=f"{column.out_of_range} values outside [{rule.min}, {rule.max}]; "
+                                          f"min {column.min}, max {column.max}"))
         if rule.not_negative and column.negatives:
             found.append(Finding(table=table, column=name, kind="negative_values", count=column.negatives,
                                  evidence=f"{column.negatives} negative values; min {column.min}"))
         if column.future_values:
             found.append(Finding(table=table, column=name, kind="future_dates", count=column.future_values,
                                  evidence=f"{column.future_values} dates after today; max {column.max}"))
-        if rule.max_age_hours is not None and column.age_hours is not None and column.age_hours > rule.max_age_hours:
+        if (rule.max_age_hours is not None and column.age_hours is not None
+                and column.age_hours > rule.max_age_hours):
             found.append(Finding(table=table, column=name, kind="stale", count=1,
                                  evidence=f"newest value {column.max} is {column.age_hours:.0f} h old; "
                                           f"at most {rule.max_age_hours:g} h allowed"))
@@ -265,17 +271,20 @@ def findings(profile: TableProfile, spec: DatasetSpec) -> list[Finding]:
 
 
 @traced_step("tool")
-def schema_drift(previous: TableProfile | None, current: TableProfile, volume_tolerance: float = 0.5) -> list[Finding]:
+def schema_drift(previous: TableProfile | None, current: TableProfile,
+                 volume_tolerance: float = 0.5) -> list[Finding]:
     """Columns dropped, added or retyped since the previous profile, and large volume changes."""
     if previous is None:
         return []
     table = current.table
     found = [
-        Finding(table=table, column=name, kind="dropped_column", count=1, evidence=f"{name!r} was in the previous profile")
+        Finding(table=table, column=name, kind="dropped_column", count=1,
+                evidence=f"{name!r} was in the previous profile")
         for name in previous.columns if name not in current.columns
     ]
     found += [
-        Finding(table=table, column=name, kind="added_column", count=1, evidence=f"{name!r} is new since the previous profile")
+        Finding(table=table, column=name, kind="added_column", count=1,
+                evidence=f"{name!r} is new since the previous profile")
         for name in current.columns if name not in previous.columns
     ]
     found += [
@@ -284,7 +293,9 @@ def schema_drift(previous: TableProfile | None, current: TableProfile, volume_to
         for name, col in current.columns.items()
         if name in previous.columns and previous.columns[name].type != col.type
     ]
-    if previous.row_count and abs(current.row_count - previous.row_count) / previous.row_count > volume_tolerance:
-        found.append(Finding(table=table, column=None, kind="volume_change", count=abs(current.row_count - previous.row_count),
+    if (previous.row_count
+            and abs(current.row_count - previous.row_count) / previous.row_count > volume_tolerance):
+        found.append(Finding(table=table, column=None, kind="volume_change",
+                             count=abs(current.row_count - previous.row_count),
                              evidence=f"rows went from {previous.row_count} to {current.row_count}"))
     return found

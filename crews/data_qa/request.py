@@ -29,13 +29,15 @@ class ColumnRule(BaseModel):
 
     pattern: Literal["email", "date", "uuid"] | None = None
     regex: str | None = Field(default=None, max_length=MAX_LENGTH,
-                              description="custom format (RE2 syntax, run in linear time), e.g. ids: ^SKU-[0-9]{5}$")
+                              description="custom format (RE2 syntax, run in linear time), e.g. ids: "
+                                          "^SKU-[0-9]{5}$")
     min: float | None = None
     max: float | None = None
     not_null: bool = False
     not_negative: bool = False
     not_future: bool = False
-    max_age_hours: float | None = Field(default=None, gt=0, description="freshness: newest value at most this old")
+    max_age_hours: float | None = Field(default=None, gt=0,
+                                        description="freshness: newest value at most this old")
 
     @field_validator("regex")
     @classmethod
@@ -66,7 +68,8 @@ class DatasetSpec(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid", title="Dataset",
-        json_schema_extra={"oneOf": [{"required": ["url"]}, {"required": ["files"]}, {"required": ["conn_id"]}]},
+        json_schema_extra={"oneOf": [{"required": ["url"]}, {"required": ["files"]},
+                                     {"required": ["conn_id"]}]},
     )
 
     dataset_id: ItemId = Field(title="Dataset id")
@@ -76,8 +79,8 @@ class DatasetSpec(BaseModel):
                             "conn_id for credentials); omit when the data are files",
                             json_schema_extra={"not": {"pattern": PASSWORD_IN_URL}})
     conn_id: str | None = Field(default=None, pattern=ID_PATTERN, max_length=250,
-                                description="Airflow connection of the database (postgres, mysql, sqlite, duckdb); "
-                                            "resolved by the DAG's crew task")
+                                description="Airflow connection of the database (postgres, mysql, sqlite, "
+                                            "duckdb); resolved by the DAG's crew task")
     files: dict[str, str] = Field(
         default_factory=dict, description="table name -> CSV or Parquet file, queried through DuckDB"
     )

@@ -90,8 +90,8 @@ class DataQualityReport(BaseModel):
     summary: str
     summary_by: Literal["reviewer", "reviewer, second try", "template"] = Field(
         default="reviewer", description="who wrote the summary that agrees with the findings")
-    summary_problems: list[str] = Field(default_factory=list,
-                                        description="how the reviewer's rejected summaries contradicted the findings")
+    summary_problems: list[str] = Field(
+        default_factory=list, description="how the reviewer's rejected summaries contradicted the findings")
     profile: TableProfile
     review_score: float = Field(default=1.0, description="share of issues the analyst explained")
     needs_review: bool = False

@@ -26,5 +26,6 @@ def score(report: DataQualityReport, expectations: dict[str, Any]) -> dict[str, 
         result["issue_recall"] = hits / len(expected)
     result["summary_contradicts"] = float(bool(summary_problems(report.summary, report)))
     if report.issues:
-        result["fixes_suggested"] = sum(bool(i.suggested_fix.strip()) for i in report.issues) / len(report.issues)
+        result["fixes_suggested"] = (sum(bool(i.suggested_fix.strip()) for i in report.issues)
+                                     / len(report.issues))
     return result

@@ -30,7 +30,8 @@ _CLEAN = re.compile(
     re.IGNORECASE)
 _PASSED = re.compile(r"\b(passed|passes|pass(?:es)? the (?:data quality )?gate|no (?:blocking )?problems|"
                      r"ready for use|safe to use)\b", re.IGNORECASE)
-_FAILED = re.compile(r"\b(failed|fails|did not pass|blocking problems?|must not be used|not ready)\b", re.IGNORECASE)
+_FAILED = re.compile(r"\b(failed|fails|did not pass|blocking problems?|must not be used|not ready)\b",
+                     re.IGNORECASE)
 _KIND_WORDS = {
     "nulls": ("null", "missing", "empty value", "blank"),
     "pattern": ("malformed", "invalid format", "pattern", "format"),
@@ -103,9 +104,10 @@ def templated_summary(report: DataQualityReport) -> str:
     """A summary written from the findings alone."""
     counts = report.counts_by_severity()
     verdict = "passed" if report.passed else "failed"
-    head = (f"Dataset {report.dataset_id} ({report.table}, {report.row_count} rows) {verdict} the data quality gate "
-            f"with {counts['error']} blocking problem(s) and {counts['warning']} warning(s).")
+    head = (f"Dataset {report.dataset_id} ({report.table}, {report.row_count} rows) {verdict} the data "
+            f"quality gate with {counts['error']} blocking problem(s) and {counts['warning']} warning(s).")
     if not report.issues:
         return head + " The profile found no problems."
-    listed = "; ".join(f"{i.column or 'the table'}: {i.kind.replace('_', ' ')} ({i.count})" for i in report.issues)
+    listed = "; ".join(f"{i.column or 'the table'}: {i.kind.replace('_', ' ')} ({i.count})"
+                       for i in report.issues)
     return f"{head} Findings: {listed}."

@@ -62,9 +62,11 @@ def load_config(crew: str, overrides: dict[str, Any] | None = None, path: Path =
         raise ValueError(f"unknown drift setting(s) for {crew}: {', '.join(unknown)}")
     for name, spec in (merged.get("categorical") or {}).items():
         if set(spec) not in ({"counts"}, {"flag"}):
-            raise ValueError(f"categorical feature {name!r} needs exactly one of 'counts' or 'flag', got {sorted(spec)}")
+            raise ValueError(f"categorical feature {name!r} needs exactly one of 'counts' or 'flag', "
+                             f"got {sorted(spec)}")
     return DriftConfig(**{**merged, "thresholds": Thresholds.from_dict(thresholds),
-                          "numeric": tuple(merged.get("numeric") or ()), "scores": tuple(merged.get("scores") or ())})
+                          "numeric": tuple(merged.get("numeric") or ()),
+                          "scores": tuple(merged.get("scores") or ())})
 
 
 def _categories(run: dict[str, Any], spec: dict[str, Any]) -> Counter:
@@ -83,7 +85,8 @@ def _window(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if not runs:
         return {"runs": 0}
     return {
-        "runs": len(runs), "from_ms": min(r["start_ms"] for r in runs), "to_ms": max(r["start_ms"] for r in runs),
+        "runs": len(runs), "from_ms": min(r["start_ms"] for r in runs),
+        "to_ms": max(r["start_ms"] for r in runs),
         "prompt_versions": dict(Counter(r["tags"].get("prompt_version") or r["tags"].get("prompt_hash", "?")
                                         for r in runs)),
         "prompt_sources": dict(Counter(r["tags"].get("prompt_source", "yaml") for r in runs)),
@@ -120,8 +123,9 @@ class DriftReport:
                 + [f"{s['name']}: {s['note']}" for s in self.scores if s["drifted"]])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"crew": self.crew, "windows": self.windows, "drifted": self.drifted, "reasons": self.reasons(),
-                "changes": self.changes, "features": [f.to_dict() for f in self.features], "scores": self.scores}
+        return {"crew": self.crew, "windows": self.windows, "drifted": self.drifted,
+                "reasons": self.reasons(), "changes": self.changes,
+                "features": [f.to_dict() for f in self.features], "scores": self.scores}
 
 
 def _score_drift(name: str, evaluations: list[dict[str, Any]], cfg: DriftConfig) -> dict[str, Any]:
@@ -134,12 +138,14 @@ def _score_drift(name: str, evaluations: list[dict[str, Any]], cfg: DriftConfig)
     drop = mean - recent
     drifted = drop > cfg.max_score_drop
     note = f"fell {drop:.3f} (from {mean:.3f} to {recent:.3f}) > {cfg.max_score_drop:g}" if drifted else ""
-    return {"name": name, "recent": recent, "baseline_mean": mean, "drop": drop, "drifted": drifted, "note": note}
+    return {"name": name, "recent": recent, "baseline_mean": mean, "drop": drop, "drifted": drifted,
+            "note": note}
 
 
 def measure_drift(crew: str, runs: list[dict[str, Any]], evaluations: list[dict[str, Any]],
                   cfg: DriftConfig) -> DriftReport:
-    """Compare the newest ``cfg.recent_runs`` of ``runs`` (newest first) with the ``cfg.baseline_runs`` before."""
+    """Compare the newest ``cfg.recent_runs`` of ``runs`` (newest first) with the ``cfg.baseline_runs``
+    before."""
     recent, baseline = runs[: cfg.recent_runs], runs[cfg.recent_runs: cfg.recent_runs + cfg.baseline_runs]
     features, samples = [], {}
     for name in cfg.numeric:
@@ -178,7 +184,8 @@ def write_plots(report: DriftReport, folder: Path) -> list[Path]:
 
 def check_crew_drift(crew: str, overrides: dict[str, Any] | None = None,
                      context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Read the crew's runs from MLflow, measure drift, log the drift run with its plots; return the report."""
+    """Read the crew's runs from MLflow, measure drift, log the drift run with its plots; return the
+    report."""
     import tempfile
 
     from crews.tracking.drift_writer import log_drift

@@ -34,8 +34,10 @@ def run_record(crew: str, record: dict[str, Any], settings: LLMSettings,
     from crews.runner import run_item
 
     try:
-        outputs = run_item(crew, record["inputs"], settings, context={**(context or {}), "purpose": "evaluation"},
-                           base_dir=base_dir or golden_path(crew, golden_set).parent, prompt_version=prompt_version)
+        outputs = run_item(crew, record["inputs"], settings,
+                           context={**(context or {}), "purpose": "evaluation"},
+                           base_dir=base_dir or golden_path(crew, golden_set).parent,
+                           prompt_version=prompt_version)
     except Exception as exc:
         if not catch:
             raise
@@ -49,14 +51,16 @@ def failed_output(reason: str) -> dict[str, Any]:
     return {"error": reason}
 
 
-def served_prompts(crew: str, rows: list[dict[str, Any]], prompt_version: str | None = None) -> dict[str, Any]:
+def served_prompts(crew: str, rows: list[dict[str, Any]],
+                   prompt_version: str | None = None) -> dict[str, Any]:
     """The prompts the rows' crew runs were served (``run_item``'s ``prompt``; the most common if they differ,
     with a warning), or, when no row ran, what ``prompt_version`` serves now."""
     from collections import Counter
 
     from crews.tracking.prompts import load_served
 
-    seen = [row["outputs"]["prompt"] for row in rows if isinstance(row.get("outputs", {}).get("prompt"), dict)]
+    seen = [row["outputs"]["prompt"] for row in rows
+            if isinstance(row.get("outputs", {}).get("prompt"), dict)]
     if not seen:
         return load_served(crew, prompt_version).info()
     counts = Counter(json.dumps(p, sort_keys=True) for p in seen)
@@ -118,11 +122,11 @@ def log_crew_evaluation(crew: str, rows: list[dict[str, Any]], settings: LLMSett
     )
     if judge is None:
         log.info(JUDGE_SKIPPED)
-    return {"crew": crew, "golden_set": golden_set, "mlflow_run_id": run_id, "records": len(rows), "failed": failed,
-            "model": settings.model, "prompt_hash": tags["prompt_hash"], "prompt_version": tags.get("prompt_version"),
-            "prompt_source": prompt["source"], "prompt_fallback": prompt.get("fallback"), "scores": metrics,
-            "previous": previous, "score_changes": score_changes(metrics, previous),
-            "notes": [] if judge else [JUDGE_SKIPPED]}
+    return {"crew": crew, "golden_set": golden_set, "mlflow_run_id": run_id, "records": len(rows),
+            "failed": failed, "model": settings.model, "prompt_hash": tags["prompt_hash"],
+            "prompt_version": tags.get("prompt_version"), "prompt_source": prompt["source"],
+            "prompt_fallback": prompt.get("fallback"), "scores": metrics, "previous": previous,
+            "score_changes": score_changes(metrics, previous), "notes": [] if judge else [JUDGE_SKIPPED]}
 
 
 def score_changes(scores: dict[str, float], previous: dict[str, Any] | None) -> dict[str, float]:
@@ -134,9 +138,11 @@ def score_changes(scores: dict[str, float], previous: dict[str, Any] | None) -> 
 
 
 def comparison_lines(report: dict[str, Any]) -> list[str]:
-    """The report's scores, each next to the previous evaluation of another prompt version when there is one."""
+    """The report's scores, each next to the previous evaluation of another prompt version when there is
+    one."""
     previous = report.get("previous")
-    this = f"v{report['prompt_version']}" if report.get("prompt_version") else f"prompts {report['prompt_hash'][:8]}"
+    this = (f"v{report['prompt_version']}" if report.get("prompt_version")
+            else f"prompts {report['prompt_hash'][:8]}")
     head = [f"prompt {this} ({report.get('prompt_source', 'yaml')})"
             + (f", fell back: {report['prompt_fallback']}" if report.get("prompt_fallback") else "")]
     if previous:
@@ -148,7 +154,8 @@ def comparison_lines(report: dict[str, Any]) -> list[str]:
     for name, value in sorted(report["scores"].items()):
         line = f"{name} = {value:.4f}"
         if previous and name in previous["scores"]:
-            line += f"  (v{previous['prompt_version']}: {previous['scores'][name]:.4f}, {value - previous['scores'][name]:+.4f})"
+            line += (f"  (v{previous['prompt_version']}: {previous['scores'][name]:.4f}, "
+                     f"{value - previous['scores'][name]:+.4f})")
         lines.append(line)
     return head + lines
 
@@ -177,5 +184,6 @@ def evaluate_crew(crew: str, settings: LLMSettings, judge_settings: LLMSettings 
         rows.append(run_record(crew, record, settings, golden_set=golden_set, base_dir=base_dir,
                                prompt_version=prompt_version))
         log.info("evaluated %s (%s) record %d/%d", crew, label, index, len(records))
-    return log_crew_evaluation(crew, rows, settings, judge_settings, golden_set=label if golden else golden_set,
-                               golden=golden, prompt_version=prompt_version)
+    return log_crew_evaluation(crew, rows, settings, judge_settings,
+                               golden_set=label if golden else golden_set, golden=golden,
+                               prompt_version=prompt_version)

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from crews.runtime.settings import LLMSettings
 
-JUDGE_SKIPPED = ("LLM judge skipped: no judge model configured (set CREWS_JUDGE_PROVIDER and CREWS_JUDGE_MODEL, "
-                 "or add the Airflow connection llm_judge)")
+JUDGE_SKIPPED = ("LLM judge skipped: no judge model configured (set CREWS_JUDGE_PROVIDER and "
+                 "CREWS_JUDGE_MODEL, or add the Airflow connection llm_judge)")
 MAX_FIELD_CHARS = 4000
 CONFIG_DIR = Path(__file__).parent / "config"
 
@@ -58,10 +58,12 @@ class Judge:
         from crewai import Crew, Process, Task
 
         output = outputs.get("summary", outputs) if isinstance(outputs, dict) else outputs
-        task = Task(config=self._task_config, agent=self._agent, output_pydantic=JudgeVerdict, response_model=JudgeVerdict)
+        task = Task(config=self._task_config, agent=self._agent, output_pydantic=JudgeVerdict,
+                    response_model=JudgeVerdict)
         result = Crew(name="evaluation.judge", agents=[self._agent], tasks=[task], process=Process.sequential,
                       verbose=False).kickoff(inputs={"crew": crew, "inputs": _text(inputs),
-                                                     "expectations": _text(expectations), "output": _text(output)})
+                                                     "expectations": _text(expectations),
+                                                     "output": _text(output)})
         if not isinstance(result.pydantic, JudgeVerdict):
             raise ValueError(f"the judge returned no verdict: {str(result.raw)[:200]}")
         return result.pydantic

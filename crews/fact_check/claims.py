@@ -55,14 +55,14 @@ _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|[-*•>]\s+|\d{1,2}[.)]\s+)?")
 
 
 # Where one atomic claim ends and the next begins inside a sentence.
-_SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|or|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+|\s*\|\s*"
-                        r"|\s*[()]\s*", re.IGNORECASE)
+_SEPARATOR = re.compile(r",\s+|;\s*|\s+(?:and|or|&|plus|with|but|while|whilst|so|yet)\s+|\s+[–—+=-]\s+"
+                        r"|\s*\|\s*|\s*[()]\s*", re.IGNORECASE)
 
 
 # words that lead into a quantity ("on a 12-month contract", "for just €39"): a claim cut keeps them with it
-_LEAD_IN = re.compile(r"(?:\b(?:a|an|the|on|at|for|in|of|to|by|just|only|from|up|least|over|under|about|around|"
-                      r"nearly|almost|approximately|roughly|more|less|than|all|way|is|are|it's|its|now)\s+)+$",
-                      re.IGNORECASE)
+_LEAD_IN = re.compile(r"(?:\b(?:a|an|the|on|at|for|in|of|to|by|just|only|from|up|least|over|under|about|"
+                      r"around|nearly|almost|approximately|roughly|more|less|than|all|way|is|are|it's|its|"
+                      r"now)\s+)+$", re.IGNORECASE)
 
 
 _LEADING = re.compile(r"^(?:and|&|plus|with|but|while|whilst|so|yet|or)\s+", re.IGNORECASE)
@@ -110,7 +110,8 @@ def sentence_spans(text: str) -> list[Span]:
         stripped = piece[offset:].rstrip()
         lead = len(stripped) - len(stripped.lstrip())
         if stripped.strip():
-            spans.append(Span(stripped.strip(), start + offset + lead, start + offset + lead + len(stripped.strip())))
+            spans.append(Span(stripped.strip(), start + offset + lead,
+                              start + offset + lead + len(stripped.strip())))
     return spans
 
 
@@ -172,7 +173,8 @@ def _pieces(sentence: Span, sheet: FactSheet) -> list[Span]:
         if _restates(previous, quantity) or previous.unit.kind == quantity.unit.kind == "count":
             continue  # "2,000 g (4.4 lb)": one claim in two units; bare numbers go by their neighbours
         _cut_before(quantity, previous.end, sentence.text, cuts, protected)
-    for quantity in claims:  # "The zero-VOC formula dries to a 5% sheen": the banned word is a claim of its own
+    # "The zero-VOC formula dries to a 5% sheen": the banned word is a claim of its own
+    for quantity in claims:
         piece = next(((a, b) for a, b in cuts if a <= quantity.start < b), None)
         if piece and _prohibited_in(sentence.text[piece[0]:quantity.start], sheet):
             _cut_before(quantity, piece[0], sentence.text, cuts, protected)
@@ -213,7 +215,8 @@ def _restates(first: Quantity, second: Quantity) -> bool:
     if first.unit.kind != second.unit.kind:
         return False
     converted = first.to(second.unit)
-    return converted is not None and abs(converted.low - second.low) <= max(second.precision, 0.02 * abs(second.low))
+    return (converted is not None
+            and abs(converted.low - second.low) <= max(second.precision, 0.02 * abs(second.low)))
 
 
 def _states(quantity: Quantity, text: str, sheet: FactSheet) -> bool:
@@ -278,7 +281,8 @@ def _option_claims(sentence: Span, sheet: FactSheet) -> list[ClaimSpan]:
         if not isinstance(fact.value, list) or fact.is_numeric:
             continue
         known = [str(o) for o in fact.value]
-        pattern = re.compile("|".join(rf"(?<!\w){re.escape(o)}(?!\w)" for o in sorted(known, key=len, reverse=True)),
+        pattern = re.compile("|".join(rf"(?<!\w){re.escape(o)}(?!\w)"
+                                      for o in sorted(known, key=len, reverse=True)),
                              re.IGNORECASE)
         found: dict[int, ClaimSpan] = {}
         covered = -1
@@ -308,7 +312,8 @@ def _option_chain(text: str, start: int, end: int, known: list[str]) -> list[tup
     ordered = sorted(known, key=len, reverse=True)
     while link := _OPTION_LINK.match(text, position):  # each step moves on: linear in the sentence
         after = text[link.end():link.end() + 100].lower()
-        option = next((o for o in ordered if after.startswith(o.lower()) and not after[len(o):len(o) + 1].isalnum()),
+        option = next((o for o in ordered
+                       if after.startswith(o.lower()) and not after[len(o):len(o) + 1].isalnum()),
                       None)
         if option is not None:
             chain.append((link.end(), link.end() + len(option)))

@@ -48,7 +48,8 @@ def _read(reference: str, field: str, base_dir: Path | None) -> str:
 
 def _with_files(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
     """``data`` with ``copy_file`` and ``fact_sheet_file`` replaced by their contents; a plain
-    ``Key: value`` sheet (a file, or text given as ``fact_sheet``) is converted (:mod:`crews.fact_check.plain_sheet`)."""
+    ``Key: value`` sheet (a file, or text given as ``fact_sheet``) is converted
+    (:mod:`crews.fact_check.plain_sheet`)."""
     if isinstance(data.get("fact_sheet"), str):
         data["fact_sheet"] = parse_plain_sheet(data["fact_sheet"], "fact_sheet")
         data["fact_sheet_format"] = "plain"

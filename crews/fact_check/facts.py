@@ -47,7 +47,8 @@ def phrase_in(phrase: str, text: str) -> bool:
 
 
 def mentions(fact: Fact, text: str) -> str | None:
-    """The phrase by which ``text`` names the fact's subject (subject, alias, prohibited phrase, value), if any."""
+    """The phrase by which ``text`` names the fact's subject (subject, alias, prohibited phrase, value), if
+    any."""
     for phrase in [fact.subject, *fact.aliases, *fact.prohibited]:
         if phrase_in(phrase, text):
             return phrase
@@ -73,7 +74,8 @@ def code_pattern(fact: Fact) -> Any:
     if fact.pattern:
         return compile_user_pattern(fact.pattern, ignore_case=True)
     if isinstance(fact.value, str) and len(fact.value) <= 12 and _CODE.fullmatch(fact.value):
-        shape = "".join(r"\d+" if part.isdigit() else re.escape(part) for part in re.split(r"(\d+)", fact.value) if part)
+        shape = "".join(r"\d+" if part.isdigit() else re.escape(part)
+                        for part in re.split(r"(\d+)", fact.value) if part)
         return _compiled(rf"(?<![\w-]){shape}(?![\w-])")
     return None
 
@@ -94,7 +96,8 @@ def _index(sheet: FactSheet) -> _SheetIndex:
         by_stem: dict[str, set[str]] = {}
         multiword: set[str] = set()
         phrases = [(fact, phrase) for fact in sheet.facts for phrase in
-                   [fact.subject, *fact.aliases, *fact.prohibited, *([fact.value] if isinstance(fact.value, str) else [])]]
+                   [fact.subject, *fact.aliases, *fact.prohibited,
+                    *([fact.value] if isinstance(fact.value, str) else [])]]
         frequency: dict[str, int] = {}
         for _, phrase in phrases:
             for stem in set(_stems(phrase)):
@@ -111,7 +114,8 @@ def _index(sheet: FactSheet) -> _SheetIndex:
             by_stem, always, re.compile("|".join(re.escape(p) for p in ordered)) if ordered else None,
             frozenset(f.unit.strip() for f in sheet.facts if f.unit and f.fact_unit is not None),
             frozenset(stem for f in sheet.facts if f.is_numeric and f.fact_unit is None
-                      for phrase in (f.subject, *f.aliases) if len(words := _stems(phrase)) == 1 for stem in words))
+                      for phrase in (f.subject, *f.aliases) if len(words := _stems(phrase)) == 1
+                      for stem in words))
     return sheet._lookup  # type: ignore[return-value]
 
 
@@ -145,9 +149,11 @@ def quantities_in(text: str, sheet: FactSheet) -> list[Quantity]:
     index = _index(sheet)
     names = [(m.start(), m.end()) for code in _model_numbers(sheet.product)
              for m in re.finditer(rf"(?<!\w){re.escape(code)}(?!\w)", text, re.IGNORECASE)]
-    found = [q for q in find_quantities(text, index.allow) if not any(s <= q.start and q.end <= e for s, e in names)]
+    found = [q for q in find_quantities(text, index.allow)
+             if not any(s <= q.start and q.end <= e for s, e in names)]
     # "three nights" against a counted fact "nights: 2": a count
-    return [replace(q, unit=COUNT) if q.unit.kind != "count" and _unit_word(q) in index.counted else q for q in found]
+    return [replace(q, unit=COUNT) if q.unit.kind != "count" and _unit_word(q) in index.counted else q
+            for q in found]
 
 
 def _unit_word(quantity: Quantity) -> str:
@@ -163,7 +169,8 @@ def _model_numbers(product: str) -> tuple[str, ...]:
 
 
 def fact_phrases(text: str, sheet: FactSheet) -> list[tuple[int, int]]:
-    """Where the sheet's own phrases (values, subjects, aliases, prohibited words) occur: never cut inside them."""
+    """Where the sheet's own phrases (values, subjects, aliases, prohibited words) occur: never cut inside
+    them."""
     phrases = _index(sheet).phrases
     return [(m.start(), m.end()) for m in phrases.finditer(text.lower())] if phrases else []
 

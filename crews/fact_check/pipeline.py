@@ -60,8 +60,8 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
     extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
     claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
     checks = verify_claims(claims, copy_text, sheet)
-    base = {"draft_id": draft.draft_id, "product": sheet.product, "draft_copy": draft.copy_text, "claims": checks,
-            "withheld": withheld}
+    base = {"draft_id": draft.draft_id, "product": sheet.product, "draft_copy": draft.copy_text,
+            "claims": checks, "withheld": withheld}
     flagged = [c for c in checks if c.verdict != "supported"]
     if not flagged:
         draft_ok = not withheld
@@ -111,15 +111,17 @@ def _withheld_reason(withheld: list[str]) -> str:
 
 
 def route_to_review(report: FactCheckReport) -> FactCheckReport:
-    """Score the check (share of claims the tools could verify) and route weak or unapproved copy to a person."""
+    """Score the check (share of claims the tools could verify) and route weak or unapproved copy to a
+    person."""
     settings = review_settings("fact_check")
     verified = sum(c.verdict != "unverifiable" for c in report.claims)
     report.review_score = verified / len(report.claims) if report.claims else 0.0
     if not report.claims:
         report.review_reasons.append("no claims were found in the copy")
     elif report.review_score < settings["min_score"]:
-        report.review_reasons.append(f"only {verified} of {len(report.claims)} claims could be verified against "
-                                     f"the fact sheet (score {report.review_score:.2f} < {settings['min_score']})")
+        report.review_reasons.append(f"only {verified} of {len(report.claims)} claims could be verified "
+                                     f"against the fact sheet (score {report.review_score:.2f} < "
+                                     f"{settings['min_score']})")
     if not report.publishable and settings.get("review_unapproved", True):
         report.review_reasons.append(f"not approved: {report.approval_reason}")
     report.needs_review = bool(report.review_reasons)

@@ -57,7 +57,8 @@ def parse_plain_sheet(text: str, source: str = "fact_sheet_file") -> dict[str, A
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if len(line) > MAX_LINE:
-            raise InputError(f"{source}: line {number} has {len(line)} characters; a line may have at most {MAX_LINE}")
+            raise InputError(f"{source}: line {number} has {len(line)} characters; a line may have at most "
+                             f"{MAX_LINE}")
         match = _LINE.match(line)
         if not match:
             raise InputError(f"{source}: line {number} ({line.strip()[:60]!r}) is not 'Key: value'")
@@ -69,9 +70,11 @@ def parse_plain_sheet(text: str, source: str = "fact_sheet_file") -> dict[str, A
             prohibited += [p for p in _OPTION_SPLIT.split(value) if p]
             continue
         fact_id = _unique(re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_") or f"line_{number}", ids)
-        facts.append({"id": fact_id, "subject": key.lower(), "statement": f"{key}: {value}", **read_value(value)})
+        facts.append({"id": fact_id, "subject": key.lower(), "statement": f"{key}: {value}",
+                      **read_value(value)})
     if not product:
-        raise InputError(f"{source}: a plain fact sheet needs a 'Product: ...' line (or a '# Product' heading)")
+        raise InputError(f"{source}: a plain fact sheet needs a 'Product: ...' line "
+                         "(or a '# Product' heading)")
     if prohibited:
         facts.append({"id": _unique("never_say", ids), "subject": "claims the copy must not make",
                       "value": "approved wording only", "prohibited": prohibited,
@@ -98,7 +101,8 @@ def read_value(value: str) -> dict[str, Any]:
         if q.is_range:
             return {"value": {"min": q.low, "max": q.high}, "unit": unit or "count"}
         return {"value": q.low, "unit": unit, "qualifier": q.qualifier}
-    if len(quantities) > 1 and len({q.unit.kind for q in quantities}) == 1 and not any(q.is_range for q in quantities):
+    if (len(quantities) > 1 and len({q.unit.kind for q in quantities}) == 1
+            and not any(q.is_range for q in quantities)):
         unit = None if quantities[0].unit.kind == "count" else quantities[0].unit.name
         same_unit = [q.to(quantities[0].unit) for q in quantities]
         return {"value": [q.low for q in same_unit if q is not None], "unit": unit}

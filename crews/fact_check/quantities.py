@@ -36,26 +36,27 @@ _UNIT_ALIASES = {
     "centimetre": "centimeter", "millimetres": "millimeter", "millimetre": "millimeter",
     "working days": "working_day", "working day": "working_day", "business days": "business_day",
     "business day": "business_day", "workdays": "workday", "nights": "night", "calendar days": "day",
-    "calendar day": "day", "Nm": "N*m", "MP": "megapixel", "Mpx": "megapixel", "mAH": "mAh", "MAH": "mAh", "mah": "mAh", "wh": "Wh", "db": "dB", "kwh": "kWh", "KWh": "kWh",
-    "Kg": "kg", "KG": "kg", "KM": "km", "Km": "km", "ML": "ml", "percent": "percent", "per cent": "percent",
-    "°C": "degC", "ºC": "degC", "°F": "degF", "ºF": "degF", "C°": "degC",
+    "calendar day": "day", "Nm": "N*m", "MP": "megapixel", "Mpx": "megapixel", "mAH": "mAh", "MAH": "mAh",
+    "mah": "mAh", "wh": "Wh", "db": "dB", "kwh": "kWh", "KWh": "kWh", "Kg": "kg", "KG": "kg", "KM": "km",
+    "Km": "km", "ML": "ml", "percent": "percent", "per cent": "percent", "°C": "degC", "ºC": "degC",
+    "°F": "degF", "ºF": "degF", "C°": "degC",
 }
 # words pint knows as units that copy uses as ordinary words, or letters too ambiguous alone
 _NOT_UNITS = frozenset({
-    "a", "at", "in", "is", "it", "or", "to", "on", "as", "pi", "point", "points", "C", "G", "K", "T", "P", "B",
-    "F", "N", "S", "M", "E", "R", "H", "U", "X", "Y", "Z", "ha", "mo", "cup", "cups", "bag", "bags", "count",
-    "counts", "stone", "stones", "tex", "pt", "ct", "u", "x", "b", "e", "d", "t", "c", "y", "hand", "hands",
-    "gal", "ton", "tons", "barn", "are", "rad", "gray", "light", "lights", "atom", "atoms", "mil", "sun",
-    "percent_", "unit", "units", "cc", "pm", "am", "star", "stars", "candle", "candles", "quad", "line",
-    "lines", "shot", "shots", "rod", "rods", "chain", "chains", "link", "links", "pace", "paces", "cycle",
-    "cycles", "scruple", "dram", "fortnight", "century", "bit", "bits", "byte", "bytes", "galileo",
+    "a", "at", "in", "is", "it", "or", "to", "on", "as", "pi", "point", "points", "C", "G", "K", "T", "P",
+    "B", "F", "N", "S", "M", "E", "R", "H", "U", "X", "Y", "Z", "ha", "mo", "cup", "cups", "bag", "bags",
+    "count", "counts", "stone", "stones", "tex", "pt", "ct", "u", "x", "b", "e", "d", "t", "c", "y", "hand",
+    "hands", "gal", "ton", "tons", "barn", "are", "rad", "gray", "light", "lights", "atom", "atoms", "mil",
+    "sun", "percent_", "unit", "units", "cc", "pm", "am", "star", "stars", "candle", "candles", "quad",
+    "line", "lines", "shot", "shots", "rod", "rods", "chain", "chains", "link", "links", "pace", "paces",
+    "cycle", "cycles", "scruple", "dram", "fortnight", "century", "bit", "bits", "byte", "bytes", "galileo",
     "hertz", "poise", "knot", "knots", "speed", "grade", "turn", "turns", "revolution", "nit", "nits",
 })
 _NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "ninety": 90, "hundred": 100, "a dozen": 12, "dozen": 12, "half": 0.5, "twin": 2, "dual": 2,
-    "triple": 3,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100, "a dozen": 12, "dozen": 12, "half": 0.5,
+    "twin": 2, "dual": 2, "triple": 3,
 }
 _QUALIFIER_WORDS: list[tuple[str, Qualifier]] = [
     (r"just over|just above|slightly more than|a little over", "over"),
@@ -72,9 +73,11 @@ _QUALIFIER_AFTER = re.compile(r"^\s*(\+|or more|or higher|or longer|plus|or less
                               re.IGNORECASE)
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_WORDNUM = r"\b(?:" + "|".join(sorted((w for w in _NUMBER_WORDS if w != "half"), key=len, reverse=True)) + r")\b"
+_WORDNUM = (r"\b(?:" + "|".join(sorted((w for w in _NUMBER_WORDS if w != "half"), key=len, reverse=True))
+            + r")\b")
 _CUR_BEFORE = r"(?:US\$|A\$|C\$|[€£$¥₹₩₽]|\b[A-Z]{3}\b\s?)"
-_UNIT_WORD = r"(?:working|business|calendar)\s+days?|(?:sq\.?\s?|square\s|cubic\s)?[A-Za-z°º℃µμΩ%″\"]+[²³]?(?:\s?(?:/|per)\s?[A-Za-z]+[²³]?)?"
+_UNIT_WORD = (r"(?:working|business|calendar)\s+days?"
+              r"|(?:sq\.?\s?|square\s|cubic\s)?[A-Za-z°º℃µμΩ%″\"]+[²³]?(?:\s?(?:/|per)\s?[A-Za-z]+[²³]?)?")
 _SCAN = re.compile(
     rf"(?P<cur>{_CUR_BEFORE})?(?P<neg>[-−](?=\d))?"
     rf"(?P<num>(?<![\w.,])(?:{_NUM})|{_WORDNUM}|\ban?\b(?=\s+(?:hour|minute|day|week|month|year))"
@@ -88,8 +91,8 @@ _AND_A_HALF = re.compile(r"^\s*and a half\b", re.IGNORECASE)
 _DURATION_JOINER = re.compile(r"^\s*(?:and\s+|,\s*)?$", re.IGNORECASE)
 _RANGE_JOINER = re.compile(r"^\s*(?:-|–|—|to|until|through)\s*$", re.IGNORECASE)
 _BETWEEN = re.compile(r"\b(?:between|from)\s*$", re.IGNORECASE)
-_DIMENSION_AFTER = re.compile(r"\s+(?:wide|long|tall|high|deep|thick|across|diagonal|screen|display|in (?:width|length|height|depth|"
-                              r"diameter))\b", re.IGNORECASE)
+_DIMENSION_AFTER = re.compile(r"\s+(?:wide|long|tall|high|deep|thick|across|diagonal|screen|display|"
+                              r"in (?:width|length|height|depth|diameter))\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -182,11 +185,13 @@ def _unit_spellings(raw: str) -> list[str]:
     return spellings
 
 
-# pint units that capitals in copy and sheets parse into by accident ("EU" = exa-enzyme-unit, "MP" = megapoise)
-_EXOTIC = ("enzyme", "entropy", "poise", "number", "gauss", "stokes", "galileo", "franklin", "gilbert", "oersted", "maxwell",
-           "debye", "roentgen", "curie", "abampere", "statampere", "abvolt", "statvolt", "katal", "barn", "planck",
-           "atomic", "electron", "bohr", "hartree", "rydberg", "dalton", "svedberg", "fermi", "gamma", "lambert",
-           "langley", "kayser", "rhe", "reyn", "biot", "jansky", "denier", "tex", "unit_pole", "sverdrup")
+# pint units that capitals in copy and sheets parse into by accident ("EU" = exa-enzyme-unit,
+# "MP" = megapoise)
+_EXOTIC = ("enzyme", "entropy", "poise", "number", "gauss", "stokes", "galileo", "franklin", "gilbert",
+           "oersted", "maxwell", "debye", "roentgen", "curie", "abampere", "statampere", "abvolt", "statvolt",
+           "katal", "barn", "planck", "atomic", "electron", "bohr", "hartree", "rydberg", "dalton",
+           "svedberg", "fermi", "gamma", "lambert", "langley", "kayser", "rhe", "reyn", "biot", "jansky",
+           "denier", "tex", "unit_pole", "sverdrup")
 
 
 def _pint_unit(text: str) -> Unit | None:
@@ -250,7 +255,8 @@ class Quantity:
             return self
         ureg = registry()
         try:
-            low, high = (ureg.Quantity(v, self.unit.name).to(unit.name).magnitude for v in (self.low, self.high))
+            low, high = (ureg.Quantity(v, self.unit.name).to(unit.name).magnitude
+                         for v in (self.low, self.high))
             precision = abs(ureg.Quantity(self.precision, self.unit.name).to(unit.name).magnitude
                             - ureg.Quantity(0, self.unit.name).to(unit.name).magnitude)
         except Exception:  # noqa: BLE001  (pint raises several kinds for offset/log units)
@@ -295,7 +301,8 @@ def _qualifier(before: str, after: str) -> Qualifier:
 
 
 def qualifier_start(text: str, start: int) -> int:
-    """Where the qualifier before the quantity at ``start`` begins ("at least 80 km" -> the "a"), else ``start``."""
+    """Where the qualifier before the quantity at ``start`` begins ("at least 80 km" -> the "a"), else
+    ``start``."""
     window = text[max(0, start - 40):start]
     match = _QUALIFIER_BEFORE.search(window)
     return start - (len(window) - match.start(1)) if match else start
@@ -346,7 +353,8 @@ def _quantity(match: re.Match[str], text: str, allow: frozenset[str] = frozenset
         return None  # "one of our installers": an idiom, not a count
     unit = unit or COUNT
     if unit.is_currency and (period := _PERIOD.match(text[end:end + 40])):
-        word = {"mo": "month", "yr": "year"}.get(period.group("period").lower(), period.group("period").lower())
+        word = {"mo": "month", "yr": "year"}.get(period.group("period").lower(),
+                                                 period.group("period").lower())
         unit = Unit(f"{unit.name}/{word}", f"{unit.kind}/{word}")
         end += period.end()
     value = _number(num) * (-1 if match.group("neg") else 1)
@@ -362,7 +370,8 @@ def _currency_unit(text: str) -> Unit | None:
 
 
 def _unit_prefix(unit_text: str, allow: frozenset[str] = frozenset()) -> tuple[Unit | None, str]:
-    """The unit at the start of ``unit_text`` ("km/h", "sq ft", "kg of fibre" -> "kg"), and the words it used."""
+    """The unit at the start of ``unit_text`` ("km/h", "sq ft", "kg of fibre" -> "kg"), and the words it
+    used."""
     words = unit_text.split()
     candidates = [unit_text, *(" ".join(words[:n]) for n in range(len(words) - 1, 0, -1))]
     if "/" in unit_text:
@@ -387,7 +396,8 @@ def _merge(found: list[Quantity], text: str) -> list[Quantity]:
         if previous and not previous.is_range and not quantity.is_range:
             same = previous.unit.kind == "count" or previous.unit.kind == quantity.unit.kind
             if same and (_RANGE_JOINER.match(between) or (
-                    re.fullmatch(r"\s*and\s*", between) and _BETWEEN.search(text[max(0, previous.start - 20):previous.start]))):
+                    re.fullmatch(r"\s*and\s*", between)
+                    and _BETWEEN.search(text[max(0, previous.start - 20):previous.start]))):
                 low = previous.to(quantity.unit) if previous.unit.kind != "count" else previous
                 if low is not None:
                     merged[-1] = _span(previous, low.low, quantity.high, quantity.unit, text, previous.start,

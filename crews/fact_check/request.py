@@ -12,7 +12,8 @@ MAX_COPY_CHARS = 20_000
 
 
 class DraftRequest(BaseModel):
-    """A marketing draft and the fact sheet it must agree with, inline or as files under include/fact_check/."""
+    """A marketing draft and the fact sheet it must agree with, inline or as files under
+    include/fact_check/."""
 
     model_config = ConfigDict(
         extra="forbid", title="Draft",

@@ -34,12 +34,14 @@ class GateResult:
 
 
 def prompt_echo(text: str, *sources: str) -> str | None:
-    """A run of the crew's prompt words in ``text`` that none of ``sources`` (the draft, the fixed copy) contains."""
+    """A run of the crew's prompt words in ``text`` that none of ``sources`` (the draft, the fixed copy)
+    contains."""
     return echoed(text, CONFIG_DIR, *sources)
 
 
 @traced_step("tool")
-def check_revision(rewrite: str, draft_checks: list[ClaimCheck], sheet: FactSheet, *sources: str) -> GateResult:
+def check_revision(rewrite: str, draft_checks: list[ClaimCheck], sheet: FactSheet,
+                   *sources: str) -> GateResult:
     """Whether ``rewrite`` may be approved, and if not, why (see the module docstring)."""
     result = GateResult()
     if not rewrite.strip():

@@ -42,29 +42,33 @@ class Fact(BaseModel):
     subject: str = Field(min_length=1, max_length=200,
                          description="what the fact is about, as copy names it (e.g. 'battery life')")
     aliases: list[str] = Field(default_factory=list, max_length=50,
-                               description="other words copy uses for the subject (e.g. 'battery', 'playback')")
+                               description="other words copy uses for the subject "
+                                           "(e.g. 'battery', 'playback')")
     value: float | int | str | ValueRange | list[str | float] = Field(
         description="a number (with unit), a text or code (e.g. 'IPX4'), a range {min, max} or a list of "
                     "options (colours, sizes)")
     unit: str | None = Field(
         default=None, max_length=40,
-        description="unit of a numeric value: any unit pint knows (h, min, km, mi, kg, lb, mAh, Wh, Mbps, GB, "
-                    "m², sq ft, °C, kcal, %, ...) or an ISO 4217 currency code (EUR, GBP, USD, CHF, JPY, ...), "
-                    "optionally per period ('EUR/month'); 'count' or 'version' or none for plain numbers")
+        description="unit of a numeric value: any unit pint knows (h, min, km, mi, kg, lb, mAh, Wh, Mbps, "
+                    "GB, m², sq ft, °C, kcal, %, ...) or an ISO 4217 currency code (EUR, GBP, USD, CHF, JPY, "
+                    "...), optionally per period ('EUR/month'); 'count' or 'version' or none for plain "
+                    "numbers")
     qualifier: Qualifier | None = Field(
         default=None,
-        description="what the value means: exact, up_to (a maximum, 'up to 30 h'), at_least (a minimum), about, "
-                    "from (a starting price), over, under; default: read from the statement's wording, else exact")
+        description="what the value means: exact, up_to (a maximum, 'up to 30 h'), at_least (a minimum), "
+                    "about, from (a starting price), over, under; default: read from the statement's "
+                    "wording, else exact")
     pattern: str | None = Field(
         default=None, max_length=200,
-        description="regex (RE2 syntax, case-insensitive, run in linear time) that finds the claimed value of a "
-                    "coded fact (e.g. 'IPX\\d' for a water rating)")
+        description="regex (RE2 syntax, case-insensitive, run in linear time) that finds the claimed value "
+                    "of a coded fact (e.g. 'IPX\\d' for a water rating)")
     statement: str = Field(min_length=1, max_length=1000, description="the approved wording of the fact")
     prohibited: list[str] = Field(
         default_factory=list, max_length=50,
         description="phrases the copy must never use about this subject (e.g. 'waterproof' for an IPX4 "
                     "rating); a claim that uses one is contradicted whatever else it says")
-    tolerance: float = Field(default=0.0, ge=0, le=1, description="relative tolerance for numbers (0.05 = 5 %)")
+    tolerance: float = Field(default=0.0, ge=0, le=1,
+                             description="relative tolerance for numbers (0.05 = 5 %)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Fact:
@@ -82,8 +86,10 @@ class Fact(BaseModel):
                 compile_user_pattern(self.pattern, ignore_case=True)
             except PatternError as exc:
                 raise ValueError(f"fact {self.id!r}: pattern {exc}") from exc
-        if isinstance(self.value, list) and numeric and not all(isinstance(v, (int, float)) for v in self.value):
-            raise ValueError(f"fact {self.id!r}: a list value holds options of one kind (all texts or all numbers)")
+        if (isinstance(self.value, list) and numeric
+                and not all(isinstance(v, (int, float)) for v in self.value)):
+            raise ValueError(f"fact {self.id!r}: a list value holds options of one kind "
+                             "(all texts or all numbers)")
         return self
 
     @property
@@ -207,7 +213,8 @@ class ClaimCheck(BaseModel):
 
     claim_id: int
     claim: str
-    start: int = Field(default=-1, description="character offset of the claim in the checked copy (-1: not located)")
+    start: int = Field(default=-1,
+                       description="character offset of the claim in the checked copy (-1: not located)")
     end: int = Field(default=-1, description="end offset (exclusive) of the claim in the checked copy")
     sentence: str = Field(default="", description="the sentence of the copy the claim is part of")
     verdict: Verdict
@@ -230,12 +237,15 @@ class FactCheckReport(BaseModel):
     claims: list[ClaimCheck]
     draft_ok: bool = Field(description="every claim of the draft is supported (and nothing was withheld)")
     revision_approved: bool | None = Field(
-        default=None, description="the rewrite passed the revision gate and the editor; None when no rewrite was needed")
-    revised_copy: str = Field(description="the approved rewrite, or the tools' corrected copy when it was rejected")
+        default=None,
+        description="the rewrite passed the revision gate and the editor; None when no rewrite was needed")
+    revised_copy: str = Field(
+        description="the approved rewrite, or the tools' corrected copy when it was rejected")
     fact_checked_copy: str = Field(
         description="the copy with the tools' fixes applied, before the copywriter's polish"
     )
-    rejected_rewrite: str | None = Field(default=None, description="the copywriter's rewrite, when the gate refused it")
+    rejected_rewrite: str | None = Field(default=None,
+                                         description="the copywriter's rewrite, when the gate refused it")
     revision_problems: list[str] = Field(default_factory=list, description="why the gate refused the rewrite")
     changes: list[str] = Field(default_factory=list)
     approval_reason: str

@@ -42,7 +42,8 @@ def score(report: FactCheckReport, expectations: dict[str, Any]) -> dict[str, fl
     result: dict[str, float] = {}
     if expected:
         result["claim_recall"] = sum(m is not None for _, m in matches) / len(expected)
-        result["verdict_accuracy"] = sum(m is not None and m.verdict == e["verdict"] for e, m in matches) / len(expected)
+        result["verdict_accuracy"] = (sum(m is not None and m.verdict == e["verdict"] for e, m in matches)
+                                      / len(expected))
     false_claims = [(e, m) for e, m in matches if e["verdict"] == "contradicted"]
     if false_claims:
         result["contradicted_recall"] = sum(m is not None and m.verdict == "contradicted"

@@ -90,7 +90,8 @@ def _nearest_count(text: str, counts: list[Quantity], fact: Fact) -> list[Quanti
 
 
 def _near(text: str, quantity: Quantity, fact: Fact, words: int = 3) -> bool:
-    """Whether the fact's subject or an alias stands within ``words`` words of the quantity ("SPF 30", "sleeps two")."""
+    """Whether the fact's subject or an alias stands within ``words`` words of the quantity ("SPF 30",
+    "sleeps two")."""
     before = " ".join(text[:quantity.start].split()[-words:])
     after = " ".join(text[quantity.end:].split()[:words])
     return any(phrase_in(p, before) or phrase_in(p, after) for p in [fact.subject, *fact.aliases])
@@ -102,16 +103,19 @@ def _judge_quantity(fact: Fact, quantity: Quantity, text: str | None = None) -> 
         return None
     if references[0].unit.kind == "count" and text is not None and not _near(text, quantity, fact) and \
             sum(q.unit.kind == "count" for q in find_quantities(text)) > 1:
-        return None  # of several bare numbers, one is about a fact only when it stands next to the fact's name
+        # of several bare numbers, one is about a fact only when it stands next to the fact's name
+        return None
     claimed = quantity.to(references[0].unit) if not quantity.unit.is_currency else quantity
     if claimed is None:
         return None
     outcomes = [judge(claimed, reference, fact.tolerance) for reference in references]
-    outcome = "supports" if "supports" in outcomes else ("contradicts" if "contradicts" in outcomes else "unknown")
+    outcome = ("supports" if "supports" in outcomes
+               else ("contradicts" if "contradicts" in outcomes else "unknown"))
     return Finding(fact, outcome, quantity.text, quantity)
 
 
-def check_claim(claim_id: int, claim: str | ClaimSpan, sheet: FactSheet, found_by: str = "model") -> ClaimCheck:
+def check_claim(claim_id: int, claim: str | ClaimSpan, sheet: FactSheet,
+                found_by: str = "model") -> ClaimCheck:
     """The verdict on one atomic claim, with the facts that decided it as evidence."""
     span = claim if isinstance(claim, ClaimSpan) else ClaimSpan(claim, -1, -1, Span(claim, -1, -1))
     text = span.text
@@ -130,8 +134,8 @@ def check_claim(claim_id: int, claim: str | ClaimSpan, sheet: FactSheet, found_b
     else:
         verdict, deciding = "unverifiable", []
         reason = _unverifiable_reason(text, sheet)
-    evidence = [Evidence(fact_id=f.fact.id, statement=f.fact.statement, reference_value=f.fact.display_value(),
-                         claimed_value=f.claimed) for f in deciding]
+    evidence = [Evidence(fact_id=f.fact.id, statement=f.fact.statement,
+                         reference_value=f.fact.display_value(), claimed_value=f.claimed) for f in deciding]
     corrected = _corrected(text, contradicting) if contradicting else None
     return ClaimCheck(
         claim_id=claim_id, claim=text, start=span.start, end=span.end,
@@ -208,10 +212,11 @@ def _unverifiable_reason(text: str, sheet: FactSheet) -> str:
     for fact in named + _price_facts(sheet):
         unit = fact.fact_unit
         if unit and unit.is_currency and currencies and not compatible(unit, currencies[0].unit):
-            return (f"states a price in {currencies[0].unit.name}; the fact sheet states {fact.display_value()} "
-                    "(currencies are not converted)")
+            return (f"states a price in {currencies[0].unit.name}; the fact sheet states "
+                    f"{fact.display_value()} (currencies are not converted)")
     if named:
-        return "mentions " + ", ".join(f.subject for f in named) + " but states no value the fact sheet confirms"
+        return ("mentions " + ", ".join(f.subject for f in named)
+                + " but states no value the fact sheet confirms")
     return "no fact in the fact sheet covers this claim"
 
 
@@ -226,7 +231,8 @@ def corrected_value(claimed: str, fact: Fact) -> str:
     qualifier = words.get(reference.qualifier, "") if reference.qualifier != quantity.qualifier else ""
     if quantity.unit.kind == reference.unit.kind and quantity.unit.name == reference.unit.name and \
             not reference.is_range:
-        value = f"{reference.low:,.0f}" if "," in quantity.text and reference.low.is_integer() else f"{reference.low:g}"
+        value = (f"{reference.low:,.0f}" if "," in quantity.text and reference.low.is_integer()
+                 else f"{reference.low:g}")
         number = re.search(r"\d[\d,.]*|\b[a-z]+\b", quantity.text)
         if number:
             return qualifier + quantity.text[:number.start()] + value + quantity.text[number.end():]
@@ -249,7 +255,8 @@ def _corrected(text: str, contradicting: list[Finding]) -> str | None:
 
 
 def check_copy(copy_text: str, sheet: FactSheet, hints: list[str] | None = None) -> list[ClaimCheck]:
-    """Every atomic claim of the copy with its verdict; ``found_by`` says whether the fact checker quoted it."""
+    """Every atomic claim of the copy with its verdict; ``found_by`` says whether the fact checker quoted
+    it."""
     checks = []
     for number, span in enumerate(claim_spans(copy_text, sheet, hints), 1):
         quoted = any(hint_covers(h, span.text) or hint_covers(span.text, h) for h in hints or [])
@@ -270,7 +277,8 @@ def apply_fixes(copy_text: str, checks: list[ClaimCheck]) -> str:
         inside = [c for c in located if sentence.start <= c.start and c.end <= sentence.end]
         if not inside:
             continue
-        fixed = {id(c): c.corrected_claim for c in inside if c.verdict == "contradicted" and c.corrected_claim}
+        fixed = {id(c): c.corrected_claim for c in inside
+                 if c.verdict == "contradicted" and c.corrected_claim}
         dropped = [c for c in inside if c.verdict != "supported" and id(c) not in fixed]
         if len(dropped) == len(inside):
             edits.append((sentence.start, sentence.end, ""))

@@ -1,4 +1,5 @@
-"""How every crew builds its agents and tasks from YAML config: the base of each crew's ``@CrewBase`` class."""
+"""How every crew builds its agents and tasks from YAML config: the base of each crew's ``@CrewBase``
+class."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from crews.prompt_source import use_served_prompts
 
 
 class YamlCrew:
-    """What every crew's ``@CrewBase`` class shares: prompts in ``config/agents.yaml`` and ``config/tasks.yaml``
-    (or the registry version served to the run), one LLM for all agents, structured task outputs, and the
-    workaround for CrewAI's memo cache (:func:`forget_memoized`)."""
+    """What every crew's ``@CrewBase`` class shares: prompts in ``config/agents.yaml`` and
+    ``config/tasks.yaml`` (or the registry version served to the run), one LLM for all agents, structured
+    task outputs, and the workaround for CrewAI's memo cache (:func:`forget_memoized`)."""
 
     agents_config = "config/agents.yaml"
     tasks_config = "config/tasks.yaml"

@@ -37,7 +37,8 @@ class AnthropicLLM(TrackedLLM):
                                      max_retries=self.max_retries)
         return self._client
 
-    def request_body(self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None) -> dict[str, Any]:
+    def request_body(self, messages: list[dict[str, Any]],
+                     response_model: type[BaseModel] | None) -> dict[str, Any]:
         """Keyword arguments for ``messages.create`` (inspectable in tests)."""
         system = [str(m["content"]) for m in messages if m["role"] == "system"]
         if response_model is not None:
@@ -45,7 +46,8 @@ class AnthropicLLM(TrackedLLM):
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": int(self.max_tokens or 1024),
-            "messages": [{"role": m["role"], "content": str(m["content"])} for m in messages if m["role"] != "system"],
+            "messages": [{"role": m["role"], "content": str(m["content"])}
+                         for m in messages if m["role"] != "system"],
         }
         if system:
             body["system"] = "\n\n".join(system)
@@ -61,7 +63,8 @@ class AnthropicLLM(TrackedLLM):
         prompt, completion = response.usage.input_tokens, response.usage.output_tokens
         return Completion(
             text=text,
-            usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+            usage={"prompt_tokens": prompt, "completion_tokens": completion,
+                   "total_tokens": prompt + completion},
             finish_reason=response.stop_reason,
             response_id=response.id,
         )

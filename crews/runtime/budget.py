@@ -72,7 +72,8 @@ class SpendLedger:
 
     def add(self, run_key: str, task_key: str, tokens: int, usd: float) -> None:
         with Session(self.engine) as session, session.begin():
-            session.add(Spend(run_key=run_key, task_key=task_key, tokens=tokens, usd=usd, at=datetime.now(UTC)))
+            session.add(Spend(run_key=run_key, task_key=task_key, tokens=tokens, usd=usd,
+                              at=datetime.now(UTC)))
 
     def spent(self, run_key: str, task_key: str | None = None) -> Spent:
         query = select(func.coalesce(func.sum(Spend.tokens), 0), func.coalesce(func.sum(Spend.usd), 0.0))

@@ -32,7 +32,8 @@ def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item
     if not isinstance(llm, TrackedLLM):
         raise TypeError(f"provider {settings.provider}: {type(llm).__name__} is not a TrackedLLM; "
                         "it would bypass the response cache and the budget")
-    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard, CallProgress(item_id, guard))
+    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard,
+                    CallProgress(item_id, guard))
     return guard
 
 
@@ -41,14 +42,15 @@ def require_price(budget: Budget, price: Price, settings: LLMSettings, budget_na
     scopes = usd_limits(budget)
     if price.known or not scopes:
         return
-    pricing = os.environ.get("CREWS_PRICING_FILE") or "include/pricing.yaml (or the file CREWS_PRICING_FILE names)"
+    pricing = (os.environ.get("CREWS_PRICING_FILE")
+               or "include/pricing.yaml (or the file CREWS_PRICING_FILE names)")
     limits = os.environ.get("CREWS_LIMITS_FILE") or "include/limits.yaml"
     limited = " and ".join(f"budgets.{budget_name}.{scope}.usd" for scope in scopes)
     raise PriceUnknown(
         f"refused before any LLM call: no price is known for model {settings.model!r} of provider "
         f"{settings.provider!r} (neither in the pricing overrides nor in genai-prices), so the USD budget "
-        f"{limited} of {limits} cannot count its calls. Fix: add the model under per_million_tokens in {pricing} "
-        f"with its USD prices per million tokens, e.g. {settings.model.split('/', 1)[-1]}: "
+        f"{limited} of {limits} cannot count its calls. Fix: add the model under per_million_tokens in "
+        f"{pricing} with its USD prices per million tokens, e.g. {settings.model.split('/', 1)[-1]}: "
         f"{{prompt: 0.5, completion: 1.5}} (0 and 0 for a self-hosted model), or set usd: null for {limited} "
         f"in {limits} to keep only the token limits."
     )

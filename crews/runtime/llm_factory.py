@@ -29,11 +29,13 @@ def build_llm(settings: LLMSettings) -> BaseLLM:
         return ScriptedLLM(**common).with_responder(load_responder(settings.script or ""))
     if settings.provider == "anthropic":
         if not key:
-            raise ValueError("provider 'anthropic' needs an API key (ANTHROPIC_API_KEY or the connection password)")
+            raise ValueError("provider 'anthropic' needs an API key "
+                             "(ANTHROPIC_API_KEY or the connection password)")
         from crews.runtime.anthropic_llm import AnthropicLLM
 
         return AnthropicLLM(
-            **common, base_url=settings.base_url, timeout_s=settings.timeout_s, max_retries=settings.max_retries,
+            **common, base_url=settings.base_url, timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
         ).with_api_key(key)
     if settings.provider == "openai" and not key:
         raise ValueError("provider 'openai' needs an API key (OPENAI_API_KEY or the connection password)")

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("CREWS_LLM_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("CREWS_LLM_PORT", "8001")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("CREWS_LLM_THREADS", os.cpu_count() or 2)))
+    parser.add_argument("--threads", type=int,
+                        default=int(os.environ.get("CREWS_LLM_THREADS", os.cpu_count() or 2)))
     parser.add_argument("--n-ctx", type=int, default=int(os.environ.get("CREWS_LLM_CTX", "4096")))
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -43,8 +44,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def server_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The server's environment: ``CREWS_LLM_SERVER_API_KEY``, when set, becomes llama.cpp's ``API_KEY`` (every
-    request then needs it as a bearer token); passed in the environment, not on the command line ``ps`` shows."""
+    """The server's environment: ``CREWS_LLM_SERVER_API_KEY``, when set, becomes llama.cpp's ``API_KEY``
+    (every request then needs it as a bearer token); passed in the environment, not on the command line
+    ``ps`` shows."""
     env = {k: v for k, v in environ.items() if k != "API_KEY"}
     if key := environ.get("CREWS_LLM_SERVER_API_KEY"):
         env["API_KEY"] = key

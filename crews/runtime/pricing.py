@@ -134,7 +134,8 @@ def genai_price(provider: str, model: str) -> Price | None:
 class PricingTable:
     """Overrides by exact model name, then free providers, then genai-prices, else unknown."""
 
-    def __init__(self, prices: dict[str, Price], free_providers: set[str] | frozenset[str] = frozenset(FREE_PROVIDERS),
+    def __init__(self, prices: dict[str, Price],
+                 free_providers: set[str] | frozenset[str] = frozenset(FREE_PROVIDERS),
                  source: str = "include/pricing.yaml"):
         self._prices = prices
         self._free = set(free_providers)

@@ -31,7 +31,8 @@ class CallProgress:
             self.paid_tokens += int(usage.get("total_tokens", 0))
             this = f"{int(usage.get('total_tokens', 0)):,} tokens"
         line = (f"progress {self.item_id}: LLM call {self.paid_calls + self.replayed_calls} "
-                f"({(agent or 'no agent').strip()}) {this}; item so far: {self.paid_calls} paid, {self.paid_tokens:,} tokens")
+                f"({(agent or 'no agent').strip()}) {this}; item so far: {self.paid_calls} paid, "
+                f"{self.paid_tokens:,} tokens")
         if self.replayed_calls:
             line += f" (+{self.replayed_calls} replayed, {self.replayed_tokens:,} tokens)"
         if self.budget is not None and not self.budget.run_key.startswith("cli/"):

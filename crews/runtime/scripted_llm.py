@@ -59,6 +59,7 @@ class ScriptedLLM(TrackedLLM):
         prompt, completion = _words(messages), len(text.split())
         return Completion(
             text=text,
-            usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+            usage={"prompt_tokens": prompt, "completion_tokens": completion,
+                   "total_tokens": prompt + completion},
             finish_reason="stop",
         )

@@ -59,7 +59,8 @@ def parse_structured(text: str, response_model: type[BaseModel]) -> BaseModel:
 
 
 def repair_structured(text: str, response_model: type[BaseModel]) -> BaseModel | None:
-    """``response_model`` from JSON repaired locally (quotes, commas, truncation), or None if still invalid."""
+    """``response_model`` from JSON repaired locally (quotes, commas, truncation), or None if still
+    invalid."""
     try:
         return response_model.model_validate(json_repair.loads(text))
     except (ValidationError, ValueError, TypeError):
@@ -76,16 +77,19 @@ class TrackedLLM(BaseLLM):
 
     def with_guards(self, cache: ResponseCache | None = None, budget: BudgetGuard | None = None,
                     progress: CallProgress | None = None) -> TrackedLLM:
-        """Replay answers from ``cache``, charge paid calls to ``budget``, report each call to ``progress``."""
+        """Replay answers from ``cache``, charge paid calls to ``budget``, report each call to
+        ``progress``."""
         self._cache, self._budget, self._progress = cache, budget, progress
         return self
 
-    def request_key(self, chat: list[dict[str, Any]], response_model: type[BaseModel] | None) -> dict[str, Any]:
+    def request_key(self, chat: list[dict[str, Any]],
+                    response_model: type[BaseModel] | None) -> dict[str, Any]:
         """Everything that determines the answer: provider, model, messages, parameters, output schema."""
         return {
             "provider": self.provider, "model": self.model, "messages": chat,
             "params": {"temperature": self.temperature, "max_tokens": getattr(self, "max_tokens", None),
-                       "stop": self.stop_sequences, "structured_mode": getattr(self, "structured_mode", None)},
+                       "stop": self.stop_sequences,
+                       "structured_mode": getattr(self, "structured_mode", None)},
             "schema": schema_for(response_model) if response_model is not None else None,
         }
 
@@ -135,7 +139,8 @@ class TrackedLLM(BaseLLM):
                 last_error = exc
             repaired = repair_structured(completion.text, response_model)
             if repaired is not None:
-                log.info("%s: repaired malformed JSON for %s without a new call", self.model, response_model.__name__)
+                log.info("%s: repaired malformed JSON for %s without a new call", self.model,
+                         response_model.__name__)
                 return repaired
             chat = [
                 *chat,

@@ -23,7 +23,8 @@ class RunContext:
         """The context as tags, with MLflow's source tags (the UI's *Source* column)."""
         tags = {k: str(v) for k, v in asdict(self).items() if v is not None}
         if self.dag_id:
-            source = {"mlflow.source.type": "JOB", "mlflow.source.name": f"airflow:{self.dag_id}.{self.task_id}"}
+            source = {"mlflow.source.type": "JOB",
+                      "mlflow.source.name": f"airflow:{self.dag_id}.{self.task_id}"}
         else:
             source = {"mlflow.source.type": "LOCAL", "mlflow.source.name": f"python -m crews ({self.source})"}
         return tags | source

@@ -10,8 +10,10 @@ from typing import Any
 from crews.tracking.mlflow_writer import connect, ensure_experiment
 
 
-def log_drift(crew: str, run_name: str, report: dict[str, Any], plots: list[Path], tags: dict[str, str]) -> str:
-    """Log ``report`` (see :meth:`crews.evaluation.drift.DriftReport.to_dict`) in experiment ``crews/<crew>``."""
+def log_drift(crew: str, run_name: str, report: dict[str, Any], plots: list[Path],
+              tags: dict[str, str]) -> str:
+    """Log ``report`` (see :meth:`crews.evaluation.drift.DriftReport.to_dict`) in experiment
+    ``crews/<crew>``."""
     from mlflow.entities import Metric
 
     client = connect()
@@ -25,7 +27,8 @@ def log_drift(crew: str, run_name: str, report: dict[str, Any], plots: list[Path
                 metrics.append(Metric(f"drift.{feature['name']}.{key}", float(feature[key]), now, 0))
     for score in report["scores"]:
         if score["drop"] is not None:
-            metrics.append(Metric(f"drift.score.{score['name'].replace('/', '.')}.drop", float(score["drop"]), now, 0))
+            metrics.append(Metric(f"drift.score.{score['name'].replace('/', '.')}.drop", float(score["drop"]),
+                                  now, 0))
     for window in ("recent", "baseline"):
         metrics.append(Metric(f"window.{window}.runs", float(report["windows"][window]["runs"]), now, 0))
     client.log_batch(run_id, metrics=metrics)

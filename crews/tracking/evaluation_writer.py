@@ -1,4 +1,5 @@
-"""Writes one evaluation run per crew with ``mlflow.genai.evaluate`` (the tracking layer's only evaluation code).
+"""Writes one evaluation run per crew with ``mlflow.genai.evaluate`` (the tracking layer's only evaluation
+code).
 
 The rows are golden records with the crew's outputs already filled in
 (``{"inputs", "outputs", "expectations"}``); scores come from plain functions
@@ -82,7 +83,8 @@ def log_evaluation(
         mlflow.log_params(params)
         with contextlib.redirect_stdout(sys.stderr):  # MLflow prints a banner; stdout may carry JSON
             result = mlflow.genai.evaluate(data=rows, scorers=scorers)
-        mlflow.log_text("\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows) + "\n", "rows.jsonl")
+        mlflow.log_text("\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows) + "\n",
+                        "rows.jsonl")
     metrics = {k: float(v) for k, v in result.metrics.items() if v == v}  # drop NaN (no row had the score)
     return run.info.run_id, metrics, previous
 
@@ -92,13 +94,15 @@ def previous_evaluation(client: Any, experiment_id: str, tags: dict[str, str]) -
     but another prompt version: ``{"mlflow_run_id", "prompt_version", "prompt_hash", "start_ms", "scores"}``,
     or None. So promoting a version and evaluating again shows whether the scores moved."""
     same = {key: str(tags.get(key, "")) for key in ("golden_set", "model", "prompt_version")}
-    if any("'" in value for value in same.values()):  # not expressible in a search filter; skip the comparison
+    # not expressible in a search filter; skip the comparison
+    if any("'" in value for value in same.values()):
         return None
     query = (f"tags.kind = 'evaluation' and attributes.status = 'FINISHED' and tags.golden_set = "
              f"'{same['golden_set']}' and tags.model = '{same['model']}' "
              f"and tags.prompt_version != '{same['prompt_version']}'")
     try:
-        runs = client.search_runs([experiment_id], query, max_results=1, order_by=["attributes.start_time DESC"])
+        runs = client.search_runs([experiment_id], query, max_results=1,
+                                  order_by=["attributes.start_time DESC"])
     except Exception as exc:  # the comparison is informative only
         log.warning("previous evaluation not found: %s", exc)
         return None

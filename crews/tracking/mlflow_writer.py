@@ -111,11 +111,13 @@ def ensure_experiment(client: Any, name: str) -> str:
         _experiments[key] = experiment.experiment_id
         return experiment.experiment_id
     crew = name.removeprefix("crews/")
-    _experiments[key] = client.create_experiment(name, tags={"mlflow.note.content": EXPERIMENT_NOTE.format(crew=crew)})
+    _experiments[key] = client.create_experiment(
+        name, tags={"mlflow.note.content": EXPERIMENT_NOTE.format(crew=crew)})
     return _experiments[key]
 
 
-def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = False, replace: bool = False) -> str:
+def write_run(record: dict[str, Any], uri: str | None = None, *, new: bool = False,
+              replace: bool = False) -> str:
     """Write ``record`` to MLflow and return the new run id.
 
     Idempotent on ``record_id``: a record already written completely is not written
@@ -144,10 +146,12 @@ def _write(client: Any, record: dict[str, Any], new: bool, replace: bool = False
 
     mlflow.set_tracking_uri(client.tracking_uri)
     experiment_id = ensure_experiment(client, record["experiment"])
-    done = None if new else _existing_run(client, experiment_id, record["record_id"], keep_finished=not replace)
+    done = None if new else _existing_run(client, experiment_id, record["record_id"],
+                                          keep_finished=not replace)
     if done:
         return done
-    children = _item_runs(client, experiment_id, record["tags"]) if record["tags"].get("kind") == "batch" else None
+    children = (_item_runs(client, experiment_id, record["tags"])
+                if record["tags"].get("kind") == "batch" else None)
     if children:
         record = _batch_over(record, children)
     # A fresh trace id: a record replayed from the spool may have left part of a trace under its old one.
@@ -297,7 +301,8 @@ def _batch_over(record: dict[str, Any], children: list[Any]) -> dict[str, Any]:
     return {**record, "start_ms": min(start, record["start_ms"]), "end_ms": end,
             "metrics": {**record["metrics"], "duration_s": (end - min(start, record["start_ms"])) / 1000,
                         "item_runs": float(len(children))},
-            "artifacts": {**record["artifacts"], "items.json": json.dumps(items, indent=2, ensure_ascii=False)}}
+            "artifacts": {**record["artifacts"],
+                          "items.json": json.dumps(items, indent=2, ensure_ascii=False)}}
 
 
 def _existing_run(client: Any, experiment_id: str, record_id: str, keep_finished: bool = True) -> str | None:
@@ -316,14 +321,16 @@ def _prompt_version(client: Any, record: dict[str, Any]) -> Any | None:
     from crews.tracking.prompts import version_for_run
 
     try:
-        return version_for_run(client, record["tags"].get("crew", ""), record["tags"], record["prompt_template"])
+        return version_for_run(client, record["tags"].get("crew", ""), record["tags"],
+                               record["prompt_template"])
     except Exception as exc:  # the hash tag still identifies the prompts; the run is not lost
         log.warning("prompt registry unavailable (%s); the run keeps only the prompt hash", exc)
         return None
 
 
 def _linked_prompts(version: Any) -> str:
-    """The run's ``mlflow.linkedPrompts`` tag naming ``version`` (the run page's *Prompts* and the prompt's runs)."""
+    """The run's ``mlflow.linkedPrompts`` tag naming ``version`` (the run page's *Prompts* and the prompt's
+    runs)."""
     from mlflow.tracing.utils.prompt import update_linked_prompts_tag
 
     return update_linked_prompts_tag(None, [version])

@@ -47,7 +47,8 @@ def _auth() -> dict[str, Any]:
     if os.environ.get("MLFLOW_TRACKING_TOKEN"):
         options["headers"] = {"Authorization": f"Bearer {os.environ['MLFLOW_TRACKING_TOKEN']}"}
     elif os.environ.get("MLFLOW_TRACKING_USERNAME"):
-        options["auth"] = (os.environ["MLFLOW_TRACKING_USERNAME"], os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
+        options["auth"] = (os.environ["MLFLOW_TRACKING_USERNAME"],
+                           os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
     return options
 
 

@@ -184,7 +184,8 @@ def _served_version(crew: str, choice: Selector) -> Any:
     return _lookup(connect(uri), crew, choice)
 
 
-def load_served(crew: str, requested: str | int | None = None, config_dir: Path | None = None) -> ServedPrompts:
+def load_served(crew: str, requested: str | int | None = None,
+                config_dir: Path | None = None) -> ServedPrompts:
     """The prompts to serve one run of ``crew``: the registry version that ``requested`` (else
     ``CREWS_PROMPT_VERSION``, ``CREWS_PROMPT_ALIAS``, ``production``) names, or the YAML files on disk.
 
@@ -197,8 +198,9 @@ def load_served(crew: str, requested: str | int | None = None, config_dir: Path 
 
     def fallback(reason: str) -> ServedPrompts:
         served = yaml_prompts(crew, config_dir, choice.text, fallback=reason)
-        log.warning("%s: serving the YAML prompt files (hash %s) instead of %s %s: %s", crew, served.prompt_hash,
-                    prompt_name(crew), f"version {choice.version}" if choice.version else f"@{choice.alias}", reason)
+        log.warning("%s: serving the YAML prompt files (hash %s) instead of %s %s: %s", crew,
+                    served.prompt_hash, prompt_name(crew),
+                    f"version {choice.version}" if choice.version else f"@{choice.alias}", reason)
         return served
 
     if choice.is_yaml:
@@ -221,8 +223,8 @@ def load_served(crew: str, requested: str | int | None = None, config_dir: Path 
         check_fits(files, disk)
     except PromptTemplateError as exc:
         return fallback(f"version {version.version} does not fit the crew: {exc}")
-    served = ServedPrompts(crew, config_dir, version.template, _version_hash(version), "registry", choice.text,
-                           version=str(version.version), alias=choice.alias, files=files)
+    served = ServedPrompts(crew, config_dir, version.template, _version_hash(version), "registry",
+                           choice.text, version=str(version.version), alias=choice.alias, files=files)
     yaml_hash = yaml_prompts(crew, config_dir, choice.text).prompt_hash
     log.info("%s: serving prompt %s version %s%s (hash %s)%s", crew, prompt_name(crew), served.version,
              f" (alias {choice.alias})" if choice.alias else "", served.prompt_hash,
@@ -262,8 +264,9 @@ def push(client: Any, crew: str, alias: str | None = None) -> dict[str, Any]:
     moved = alias is not None or before is None
     if moved and before != str(version.version):
         client.set_prompt_alias(prompt_name(crew), target, int(version.version))
-    report = {"crew": crew, "prompt": prompt_name(crew), "version": str(version.version), "prompt_hash": hashed,
-              "registered": registered, "alias": target, "alias_version": str(version.version) if moved else before}
+    report = {"crew": crew, "prompt": prompt_name(crew), "version": str(version.version),
+              "prompt_hash": hashed, "registered": registered, "alias": target,
+              "alias_version": str(version.version) if moved else before}
     if moved and before != str(version.version):
         report["alias_was"] = before
     return report
@@ -292,8 +295,8 @@ def show(client: Any, crew: str, requested: str | None = None) -> dict[str, Any]
     version = _lookup(client, crew, choice)
     yaml_hash = prompt_hash(crew_config_dir(crew))
     hashed = _version_hash(version)
-    report = {"crew": crew, "prompt": prompt_name(crew), "version": str(version.version), "prompt_hash": hashed,
-              "yaml_hash": yaml_hash, "matches_yaml": hashed == yaml_hash,
+    report = {"crew": crew, "prompt": prompt_name(crew), "version": str(version.version),
+              "prompt_hash": hashed, "yaml_hash": yaml_hash, "matches_yaml": hashed == yaml_hash,
               "commit_message": getattr(version, "commit_message", None)}
     if choice.alias:
         report["alias"] = choice.alias

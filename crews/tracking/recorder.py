@@ -202,4 +202,5 @@ def _resolve_parents(spans: list[SpanRecord]) -> None:
             and other.start_ns <= span.start_ns
             and (other.end_ns is None or other.end_ns >= span.start_ns)
         ]
-        span.parent_id = max(enclosing, key=lambda o: (_DEPTH[o.kind], o.start_ns)).span_id if enclosing else None
+        span.parent_id = (max(enclosing, key=lambda o: (_DEPTH[o.kind], o.start_ns)).span_id
+                          if enclosing else None)

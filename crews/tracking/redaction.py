@@ -151,9 +151,10 @@ def redact(value: Any) -> Any:
 
 
 # Run-record fields that are numbers, identifiers or project YAML (the prompts): left as they are.
-_KEEP = {"record_id", "experiment", "metrics", "start_ms", "end_ms", "status", "prompt_template", "prompt_hash",
-         "trace_id"}
-_KEEP_TAGS = {"prompt_hash", "record_id", "trace_id", "dag_id", "run_id", "task_id", "map_index", "try_number"}
+_KEEP = {"record_id", "experiment", "metrics", "start_ms", "end_ms", "status", "prompt_template",
+         "prompt_hash", "trace_id"}
+_KEEP_TAGS = {"prompt_hash", "record_id", "trace_id", "dag_id", "run_id", "task_id", "map_index",
+              "try_number"}
 _KEEP_SPAN = {"span_id", "parent_id", "kind", "start_ns", "end_ns", "ok"}
 _KEEP_ATTRIBUTES = {"call_id", "task_id"}
 
@@ -165,7 +166,8 @@ def _artifact(name: str, text: Any, kinds: tuple[str, ...]) -> Any:
     try:
         if name.endswith(".jsonl"):
             return "".join(
-                json.dumps(_walk(json.loads(line), kinds), default=str, ensure_ascii=False) + "\n" if line.strip() else line
+                json.dumps(_walk(json.loads(line), kinds), default=str, ensure_ascii=False) + "\n"
+                if line.strip() else line
                 for line in text.splitlines(keepends=True)
             )
         if name.endswith(".json"):
@@ -176,7 +178,8 @@ def _artifact(name: str, text: Any, kinds: tuple[str, ...]) -> Any:
 
 
 def _span(span: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, Any]:
-    out = {key: value if key in _KEEP_SPAN else _walk(value, kinds) for key, value in span.items() if key != "attributes"}
+    out = {key: value if key in _KEEP_SPAN else _walk(value, kinds)
+           for key, value in span.items() if key != "attributes"}
     if "attributes" in span:
         out["attributes"] = {key: value if key in _KEEP_ATTRIBUTES else _walk(value, kinds)
                              for key, value in (span["attributes"] or {}).items()}
@@ -199,7 +202,8 @@ def redact_record(record: dict[str, Any]) -> dict[str, Any]:
         elif key == "tags":
             out[key] = {k: v if k in _KEEP_TAGS else _walk(v, kinds) for k, v in (value or {}).items()}
         elif key == "spans":
-            out[key] = [_span(span, kinds) if isinstance(span, dict) else _walk(span, kinds) for span in value or []]
+            out[key] = [_span(span, kinds) if isinstance(span, dict) else _walk(span, kinds)
+                        for span in value or []]
         elif key == "artifacts":
             out[key] = {name: _artifact(name, text, kinds) for name, text in (value or {}).items()}
         else:

@@ -85,7 +85,8 @@ class RunFinder:
         try:
             run = self._search(dag_id, run_id, task_id, map_index, try_number)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            log.warning("MLflow run lookup for %s/%s/%s[%s] failed: %s", dag_id, run_id, task_id, map_index, exc)
+            log.warning("MLflow run lookup for %s/%s/%s[%s] failed: %s", dag_id, run_id, task_id, map_index,
+                        exc)
             return None
         if run is None:
             return None
@@ -109,7 +110,8 @@ class RunFinder:
         runs = self._post("/api/2.0/mlflow/runs/search", body).get("runs", [])
         if map_index < 0:  # an unmapped task: its runs carry no map index, or -1
             runs = [r for r in runs if _tags(r).get("map_index", "-1") == "-1"]
-        same_try = [r for r in runs if try_number is not None and _tags(r).get("try_number") == str(try_number)]
+        same_try = [r for r in runs
+                    if try_number is not None and _tags(r).get("try_number") == str(try_number)]
         return (same_try or runs or [None])[0]
 
     def _experiment_ids(self) -> list[str]:
@@ -117,7 +119,8 @@ class RunFinder:
         if ids and time.monotonic() - fetched_at < _EXPERIMENTS_TTL_S:
             return ids
         body = {"filter": f"name LIKE '{EXPERIMENT_PREFIX}%'", "max_results": 1000}
-        ids = [e["experiment_id"] for e in self._post("/api/2.0/mlflow/experiments/search", body).get("experiments", [])]
+        ids = [e["experiment_id"]
+               for e in self._post("/api/2.0/mlflow/experiments/search", body).get("experiments", [])]
         self._experiments = (time.monotonic(), ids)
         return ids
 

@@ -71,7 +71,8 @@ def traced_step(kind: str = "tool", name: str | None = None) -> Callable[[F], F]
             from crews.tracking.recorder import SpanRecord
 
             span = SpanRecord(span_id=f"step-{uuid.uuid4().hex}", parent_id=_parent.get(), kind=kind,
-                              name=span_name, start_ns=time.time_ns(), inputs=_arguments(signature, args, kwargs))
+                              name=span_name, start_ns=time.time_ns(),
+                              inputs=_arguments(signature, args, kwargs))
             token = _parent.set(span.span_id)
             try:
                 result = function(*args, **kwargs)
@@ -100,7 +101,8 @@ def _arguments(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[
         bound = signature.bind_partial(*args, **kwargs)
     except TypeError:
         return {"args": compact(list(args)), "kwargs": compact(kwargs)}
-    return {key: compact(value) for key, value in bound.arguments.items() if key not in {"self", "llm", "crew"}}
+    return {key: compact(value) for key, value in bound.arguments.items()
+            if key not in {"self", "llm", "crew"}}
 
 
 def compact(value: Any, depth: int = 0) -> Any:
@@ -110,7 +112,8 @@ def compact(value: Any, depth: int = 0) -> Any:
     elif hasattr(value, "__dataclass_fields__"):
         value = {k: getattr(value, k) for k in value.__dataclass_fields__}
     if isinstance(value, str):
-        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + f"… [{len(value) - MAX_TEXT} more characters]"
+        return (value if len(value) <= MAX_TEXT
+                else value[:MAX_TEXT] + f"… [{len(value) - MAX_TEXT} more characters]")
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth >= MAX_DEPTH:

@@ -42,7 +42,8 @@ def llm_call_rows(spans: list[SpanRecord], pricing: PricingTable, provider: str)
                 "total_tokens": int(usage.get("total_tokens", prompt + completion)),
                 "cost_usd": total_cost,
                 "input_cost_usd": input_cost,
-                "output_cost_usd": total_cost - input_cost,  # so the two parts add up to the total (tiered prices)
+                # so the two parts add up to the total (tiered prices)
+                "output_cost_usd": total_cost - input_cost,
                 "price_known": price.known,
                 "latency_s": latency,
                 "messages": span.inputs,
@@ -73,7 +74,7 @@ def metrics_from_calls(rows: list[dict[str, Any]]) -> dict[str, float]:
         metrics["llm_failed_calls"] += 0 if row["ok"] else 1
         if row["latency_s"] is not None:
             metrics["llm_latency_s"] += row["latency_s"]
-    for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "llm_calls", "llm_failed_calls",
-                "llm_latency_s", "cache_hits", "cached_tokens"):
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "llm_calls",
+                "llm_failed_calls", "llm_latency_s", "cache_hits", "cached_tokens"):
         metrics.setdefault(key, 0.0)
     return dict(metrics)

@@ -49,10 +49,12 @@ def span_attributes(span: dict[str, Any]) -> dict[str, Any]:
 
 
 def totals(spans: list[dict[str, Any]]) -> tuple[dict[str, int] | None, dict[str, float] | None]:
-    """The trace's token usage and cost: sums over its LLM calls (cost only when every call's price is known)."""
+    """The trace's token usage and cost: sums over its LLM calls (cost only when every call's price is
+    known)."""
     calls = [span_attributes(s) for s in spans if s["kind"] == "llm"]
     usages = [c[CHAT_USAGE] for c in calls if CHAT_USAGE in c]
-    usage = {k: sum(int(u.get(k, 0)) for u in usages) for k in ("input_tokens", "output_tokens", "total_tokens")}
+    usage = {k: sum(int(u.get(k, 0)) for u in usages)
+             for k in ("input_tokens", "output_tokens", "total_tokens")}
     costs = [c[LLM_COST] for c in calls if LLM_COST in c]
     cost = ({k: sum(float(c.get(k, 0.0)) for c in costs) for k in ("input_cost", "output_cost", "total_cost")}
             if costs and len(costs) == len(calls) else None)
@@ -71,7 +73,8 @@ def new_trace_id() -> str:
 
 def write_trace(tracking_uri: str, record: dict[str, Any], experiment_id: str, run_id: str,
                 trace_id: str | None = None) -> str | None:
-    """Write the record's spans as one trace linked to ``run_id``; returns the trace id (None without spans)."""
+    """Write the record's spans as one trace linked to ``run_id``; returns the trace id (None without
+    spans)."""
     from mlflow.entities import Span, TraceInfo, TraceLocation, TraceState
     from mlflow.tracing.client import TracingClient
     from mlflow.tracing.utils import build_otel_context
@@ -110,8 +113,9 @@ def write_trace(tracking_uri: str, record: dict[str, Any], experiment_id: str, r
     for span in spans:
         good = span["ok"] is not False
         built.append(build(
-            span["name"], span["kind"], ids[span["span_id"]], ids.get(span["parent_id"], root_id), span["start_ns"],
-            span["end_ns"] or end, span["inputs"], span["outputs"] if good else {"error": span["error"]},
+            span["name"], span["kind"], ids[span["span_id"]], ids.get(span["parent_id"], root_id),
+            span["start_ns"], span["end_ns"] or end, span["inputs"],
+            span["outputs"] if good else {"error": span["error"]},
             span_attributes(span), good, span["error"],
         ))
     usage, cost = totals(spans)
@@ -122,14 +126,16 @@ def write_trace(tracking_uri: str, record: dict[str, Any], experiment_id: str, r
         metadata["mlflow.trace.tokenUsage"] = json.dumps(usage)
     if cost:
         metadata["mlflow.trace.cost"] = json.dumps(cost)
-    trace_tags = {"mlflow.traceName": tags.get("crew", "crew")} | {k: str(tags[k]) for k in TRACE_TAGS if tags.get(k)}
+    trace_tags = ({"mlflow.traceName": tags.get("crew", "crew")}
+                  | {k: str(tags[k]) for k in TRACE_TAGS if tags.get(k)})
     client = TracingClient(tracking_uri)
     client.log_spans(experiment_id, built)
     client.start_trace(TraceInfo(
         trace_id=trace_id, trace_location=TraceLocation.from_experiment_id(experiment_id),
         request_time=start // 1_000_000, execution_duration=(end - start) // 1_000_000,
         state=TraceState.OK if ok else TraceState.ERROR,
-        request_preview=_preview(record.get("trace_inputs")), response_preview=_preview(record.get("trace_outputs")),
+        request_preview=_preview(record.get("trace_inputs")),
+        response_preview=_preview(record.get("trace_outputs")),
         trace_metadata=metadata, tags=trace_tags,
     ))
     return trace_id

@@ -235,7 +235,8 @@ def _with_usage(spans: list, rows: list[dict[str, Any]], provider: str) -> list[
 
 
 def publish_record(record: dict[str, Any], writer: Writer) -> tuple[str | None, str | None]:
-    """Redact PII, write the record or spool it; then replay older spooled records. Returns (run id, spool path)."""
+    """Redact PII, write the record or spool it; then replay older spooled records. Returns (run id, spool
+    path)."""
     from crews.tracking.redaction import redact_record
 
     record = redact_record(record)
@@ -263,7 +264,8 @@ def publish_batch_summary(crew: str, run_name: str, tags: dict[str, str], metric
     now = int(time.time() * 1000)
     batch = "/".join([crew, run_name, tags.get("dag_id", ""), tags.get("run_id", "")])
     record = {
-        "record_id": uuid.uuid5(uuid.NAMESPACE_URL, f"crews-batch/{batch}").hex, "experiment": f"crews/{crew}",
+        "record_id": uuid.uuid5(uuid.NAMESPACE_URL, f"crews-batch/{batch}").hex,
+        "experiment": f"crews/{crew}",
         "run_name": run_name,
         "tags": {**tags, "crew": crew, "kind": "batch", "purpose": "monitoring"}, "params": {},
         "metrics": metrics, "artifacts": {}, "spans": [], "trace_inputs": None, "trace_outputs": None,

@@ -64,7 +64,8 @@ def _closing_brace(text: str, start: int) -> int:
 
 
 def interpolate_text(text: str, env: Mapping[str, str], where: str, problems: list[str]) -> str:
-    """Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r}, ${VAR+r}."""
+    """Compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r},
+    ${VAR+r}."""
     out, i = [], 0
     while i < len(text):
         if text.startswith("$$", i):
@@ -183,7 +184,8 @@ def check_service_sources(doc: Mapping[str, Any], external: Iterable[str] = ()) 
     """Every service has an image or a build, unless it overrides a service defined elsewhere."""
     external = set(external)
     return [
-        f"service {name}: neither image nor build (and not one of the services this file extends: {sorted(external)})"
+        f"service {name}: neither image nor build (and not one of the services this file extends: "
+        f"{sorted(external)})"
         for name, svc in services(doc).items()
         if not defines_container(svc) and name not in external
     ]
@@ -207,7 +209,8 @@ def check_paths(doc: Mapping[str, Any], base: Path) -> list[str]:
                 problems.append(f"service {name}: bind-mount source {source} does not exist")
         env_files = svc.get("env_file") or []
         for entry in [env_files] if isinstance(env_files, (str, dict)) else env_files:
-            path, required = (entry, True) if isinstance(entry, str) else (entry["path"], entry.get("required", True))
+            path, required = ((entry, True) if isinstance(entry, str)
+                              else (entry["path"], entry.get("required", True)))
             if required and not (base / path).is_file():
                 problems.append(f"service {name}: env_file {path} is required and does not exist")
     for kind in ("configs", "secrets"):
@@ -267,7 +270,8 @@ def check_ports(doc: Mapping[str, Any], taken: Mapping[str, str] | None = None) 
     for name, svc in services(doc).items():
         for host_ip, host_port, entry in published_ports(svc):
             if host_ip != LOOPBACK:
-                problems.append(f"service {name}: port {entry} is published on every interface; bind it to {LOOPBACK}")
+                problems.append(f"service {name}: port {entry} is published on every interface; "
+                                f"bind it to {LOOPBACK}")
             if host_port is None:
                 continue
             for port in _port_range(host_port):
@@ -294,8 +298,10 @@ def check_depends_on(doc: Mapping[str, Any], external: Iterable[str] = ()) -> li
         for dep, spec in deps.items():
             if dep not in known and dep not in external:
                 problems.append(f"service {name}: depends_on {dep}, which is not a service")
-            elif dep in known and (spec or {}).get("condition") == "service_healthy" and not _has_healthcheck(known[dep]):
-                problems.append(f"service {name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+            elif (dep in known and (spec or {}).get("condition") == "service_healthy"
+                  and not _has_healthcheck(known[dep])):
+                problems.append(f"service {name}: waits for {dep} to be healthy, but {dep} has no "
+                                "healthcheck")
     return problems
 
 
@@ -326,14 +332,17 @@ def check_scalable(doc: Mapping[str, Any], name: str) -> list[str]:
 
 
 def check_celery(doc: Mapping[str, Any]) -> list[str]:
-    """CeleryExecutor everywhere, one broker (a Redis service) and one result backend (the metadata Postgres)."""
+    """CeleryExecutor everywhere, one broker (a Redis service) and one result backend (the metadata
+    Postgres)."""
     known = services(doc)
-    airflow = {name: environment(svc) for name, svc in known.items() if "AIRFLOW__CORE__EXECUTOR" in environment(svc)}
+    airflow = {name: environment(svc) for name, svc in known.items()
+               if "AIRFLOW__CORE__EXECUTOR" in environment(svc)}
     if not airflow:
         return ["no service sets AIRFLOW__CORE__EXECUTOR"]
     problems = [f"service {name}: executor is {env['AIRFLOW__CORE__EXECUTOR']}, not CeleryExecutor"
                 for name, env in airflow.items() if env["AIRFLOW__CORE__EXECUTOR"] != "CeleryExecutor"]
-    keys = ("AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    keys = ("AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     values = {}
     for key in keys:
         found = {env.get(key, "") for env in airflow.values()}
@@ -349,7 +358,8 @@ def check_celery(doc: Mapping[str, Any]) -> list[str]:
         problems.append(f"broker {values[keys[0]]!r} is not a Redis service of this file")
     backend, metadata = urlsplit(values[keys[1]]), urlsplit(values[keys[2]])
     if not backend.scheme.startswith("db+postgresql") or not service_with_image(backend.hostname, "postgres"):
-        problems.append(f"result backend {values[keys[1]]!r} is not a db+postgresql URL of a Postgres service")
+        problems.append(f"result backend {values[keys[1]]!r} is not a db+postgresql URL of a Postgres "
+                        "service")
     elif (backend.hostname, backend.path) != (metadata.hostname, metadata.path):
         problems.append("the result backend is not the metadata database")
     workers = [name for name in airflow if re.search(r"\bcelery\s+worker\b", command_text(known[name]))]
@@ -369,7 +379,8 @@ def check_no_literal_secrets(doc: Mapping[str, Any]) -> list[str]:
     problems = []
     for name, svc in services(doc).items():
         for key, value in environment(svc).items():
-            if SECRET_KEY.search(key) and not key.endswith(("_FILE", "_USERS")) and value and "${" not in value:
+            if (SECRET_KEY.search(key) and not key.endswith(("_FILE", "_USERS")) and value
+                    and "${" not in value):
                 problems.append(f"service {name}: {key} is a literal; take it from .env with ${{...}}")
             problems += _url_passwords(f"service {name}: {key}", value)
         problems += _url_passwords(f"service {name}: command", command_text(svc))
@@ -460,7 +471,8 @@ def check_copy_sources(dockerfile: Path, context: Path) -> list[str]:
     problems, patterns = [], dockerignore_patterns(context)
     for source in copy_sources(dockerfile):
         if not list(Path(context).glob(source)):
-            problems.append(f"{Path(dockerfile).name}: COPY source {source} does not exist in the build context")
+            problems.append(f"{Path(dockerfile).name}: COPY source {source} does not exist in the build "
+                            "context")
         elif is_ignored(source, patterns):
             problems.append(f"{Path(dockerfile).name}: COPY source {source} is excluded by .dockerignore")
     return problems

@@ -40,8 +40,10 @@ ROOT = checks.ROOT
 def test_dockerfile_builds_on_the_astro_runtime_of_the_pinned_airflow():
     image = astro_image()
     assert image["repository"] == RUNTIME_REPOSITORY
-    assert image["build"] in RUNTIME_CATALOG, f"{image['build']} is not in the runtime table; add it with its source"
-    assert image["airflow"] == pins()["apache-airflow"], "the runtime must carry the Airflow of requirements.txt"
+    assert image["build"] in RUNTIME_CATALOG, (f"{image['build']} is not in the runtime table; add it with "
+                                               "its source")
+    assert image["airflow"] == pins()["apache-airflow"], ("the runtime must carry the Airflow of "
+                                                          "requirements.txt")
     assert image["python"] in RUNTIME_CATALOG[image["build"]]["pythons"]
     instructions = checks.dockerfile_instructions(ASTRO_DOCKERFILE)
     assert instructions[0][0] == "FROM" and [k for k, _ in instructions].count("FROM") == 1
@@ -211,7 +213,8 @@ def test_dag_tests_import_only_what_the_astro_image_installs():
     Scans tests/conftest.py and tests/dags (every import) and the tests.support modules they use,
     including the scripted LLMs the DAG runs load by name (module-level imports).
     """
-    files = [(ROOT / "tests/conftest.py", False), *((p, False) for p in sorted((ROOT / "tests/dags").glob("*.py"))),
+    files = [(ROOT / "tests/conftest.py", False),
+             *((p, False) for p in sorted((ROOT / "tests/dags").glob("*.py"))),
              *((p, True) for p in sorted((ROOT / "tests/support").glob("*.py")))]
     modules, seen = set(), set()
     while files:

@@ -128,12 +128,14 @@ def test_a_missing_required_variable_is_reported(project: Path):
 
 def test_an_unset_variable_without_default_is_reported():
     _, problems = checks.interpolate({"services": {"a": {"image": "x:${TAG}"}}}, {})
-    assert problems == ["/services/a/image: variable TAG is not set and has no default (compose would use '')"]
+    assert problems == ["/services/a/image: variable TAG is not set and has no default (compose would use "
+                        "'')"]
 
 
 def test_env_file_parsing(tmp_path: Path):
     (tmp_path / ".env").write_text("# c\nA=1\nB='{\"k\": 1}'\nC=\"two words\"\nexport D=4\nE=5 # note\n\n")
-    assert checks.read_env_file(tmp_path / ".env") == {"A": "1", "B": '{"k": 1}', "C": "two words", "D": "4", "E": "5"}
+    assert checks.read_env_file(tmp_path / ".env") == {"A": "1", "B": '{"k": 1}', "C": "two words", "D": "4",
+                                                       "E": "5"}
 
 
 # --- one broken document per check ---------------------------------------------------------------
@@ -152,16 +154,20 @@ def test_schema_reports_an_unknown_key(project: Path):
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (lambda d: d["x-airflow"]["build"].update(dockerfile="missing.Dockerfile"), "dockerfile missing.Dockerfile does not exist"),
+    (lambda d: d["x-airflow"]["build"].update(dockerfile="missing.Dockerfile"),
+     "dockerfile missing.Dockerfile does not exist"),
     (lambda d: d["x-airflow"]["build"].update(context="nowhere"), "build context nowhere does not exist"),
-    (lambda d: d["x-airflow"]["volumes"].append("./plugins:/opt/airflow/plugins"), "bind-mount source ./plugins does not exist"),
-    (lambda d: d["x-airflow"]["env_file"][0].update(required=True), "env_file .env is required and does not exist"),
+    (lambda d: d["x-airflow"]["volumes"].append("./plugins:/opt/airflow/plugins"),
+     "bind-mount source ./plugins does not exist"),
+    (lambda d: d["x-airflow"]["env_file"][0].update(required=True),
+     "env_file .env is required and does not exist"),
 ])
 def test_paths_report_what_does_not_exist(project: Path, change, expected: str):
     def edit(d):  # the anchor is expanded on load, so edit every service that merged it
         change(d)
         for name in ("api", "scheduler", "worker", "init"):
-            d["services"][name] = {**svc(d, name), **{k: d["x-airflow"][k] for k in ("build", "volumes", "env_file")}}
+            d["services"][name] = {**svc(d, name),
+                                   **{k: d["x-airflow"][k] for k in ("build", "volumes", "env_file")}}
     problems = checks.check_paths(load(project, edit), project)
     assert any(expected in p for p in problems), problems
 
@@ -172,7 +178,8 @@ def test_a_service_without_image_or_build_is_reported(project: Path):
     assert checks.check_service_sources(doc, external={"scheduler"}) == []
 
 
-@pytest.mark.parametrize(("image", "expected"), [("redis", "has no tag"), ("redis:latest", "uses the tag latest"),
+@pytest.mark.parametrize(("image", "expected"), [("redis", "has no tag"),
+                                                  ("redis:latest", "uses the tag latest"),
                                                   ("registry:5000/redis", "has no tag")])
 def test_unpinned_images_are_reported(project: Path, image: str, expected: str):
     problems = checks.check_image_tags(load(project, lambda d: svc(d, "redis").update(image=image)))
@@ -180,7 +187,8 @@ def test_unpinned_images_are_reported(project: Path, image: str, expected: str):
 
 
 def test_digest_pinned_images_pass(project: Path):
-    assert checks.check_image_tags(load(project, lambda d: svc(d, "redis").update(image="redis@sha256:abc"))) == []
+    assert checks.check_image_tags(load(project,
+                                        lambda d: svc(d, "redis").update(image="redis@sha256:abc"))) == []
 
 
 @pytest.mark.parametrize("ports", [["8080:8080"], ["0.0.0.0:8080:8080"], ["8080"],
@@ -201,7 +209,8 @@ def test_a_host_port_taken_by_astro_is_reported(project: Path):
 
 
 def test_depends_on_a_missing_service_is_reported(project: Path):
-    doc = load(project, lambda d: svc(d, "worker").update(depends_on={"rabbitmq": {"condition": "service_started"}}))
+    doc = load(project, lambda d: svc(d, "worker").update(
+        depends_on={"rabbitmq": {"condition": "service_started"}}))
     assert checks.check_depends_on(doc) == ["service worker: depends_on rabbitmq, which is not a service"]
     doc = load(project, lambda d: svc(d, "worker").update(depends_on=["rabbitmq"]))
     assert checks.check_depends_on(doc) == ["service worker: depends_on rabbitmq, which is not a service"]
@@ -209,10 +218,12 @@ def test_depends_on_a_missing_service_is_reported(project: Path):
 
 def test_waiting_for_health_without_a_healthcheck_is_reported(project: Path):
     doc = load(project, lambda d: svc(d, "redis").pop("healthcheck"))
-    assert "service api: waits for redis to be healthy, but redis has no healthcheck" in checks.check_depends_on(doc)
+    assert ("service api: waits for redis to be healthy, but redis has no healthcheck"
+            in checks.check_depends_on(doc))
 
 
-@pytest.mark.parametrize("change", [lambda s: s.pop("healthcheck"), lambda s: s.update(healthcheck={"disable": True})])
+@pytest.mark.parametrize("change", [lambda s: s.pop("healthcheck"),
+                                    lambda s: s.update(healthcheck={"disable": True})])
 def test_a_long_running_service_without_healthcheck_is_reported(project: Path, change):
     problems = checks.check_healthchecks(load(project, lambda d: change(svc(d, "scheduler"))))
     assert problems == ["service scheduler: long-running (restart: always) but has no healthcheck"]
@@ -235,9 +246,11 @@ def _set_env(d: dict, key: str, value: str, services=("api", "scheduler", "worke
 
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda d: _set_env(d, "AIRFLOW__CORE__EXECUTOR", "LocalExecutor"), "not CeleryExecutor"),
-    (lambda d: _set_env(d, "AIRFLOW__CELERY__BROKER_URL", "redis://:@cache:6379/0"), "is not a Redis service"),
+    (lambda d: _set_env(d, "AIRFLOW__CELERY__BROKER_URL", "redis://:@cache:6379/0"),
+     "is not a Redis service"),
     (lambda d: _set_env(d, "AIRFLOW__CELERY__BROKER_URL", "amqp://rabbit:5672//"), "is not a Redis service"),
-    (lambda d: _set_env(d, "AIRFLOW__CELERY__RESULT_BACKEND", "redis://:@redis:6379/1"), "is not a db+postgresql URL"),
+    (lambda d: _set_env(d, "AIRFLOW__CELERY__RESULT_BACKEND", "redis://:@redis:6379/1"),
+     "is not a db+postgresql URL"),
     (lambda d: _set_env(d, "AIRFLOW__CELERY__RESULT_BACKEND", "db+postgresql://a:b@postgres/other"),
      "not the metadata database"),
     (lambda d: _set_env(d, "AIRFLOW__CELERY__BROKER_URL", "redis://:@redis:6379/5", services=("worker",)),
@@ -253,7 +266,8 @@ def test_an_inconsistent_celery_setup_is_reported(project: Path, change, expecte
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (lambda d: svc(d, "postgres")["environment"].update(POSTGRES_PASSWORD="airflow"), "POSTGRES_PASSWORD is a literal"),
+    (lambda d: svc(d, "postgres")["environment"].update(POSTGRES_PASSWORD="airflow"),
+     "POSTGRES_PASSWORD is a literal"),
     (lambda d: svc(d, "api").update(environment={"URL": "postgresql://mlflow:mlflow@postgres/mlflow"}),
      "URL has a literal password in a URL"),
     (lambda d: svc(d, "redis").update(command="server --backend-store-uri postgresql://u:pw@db/x"),
@@ -288,7 +302,8 @@ def test_unpinned_base_images_are_reported(tmp_path: Path, image: str, bad: bool
 
 
 def test_missing_or_dockerignored_copy_sources_are_reported(tmp_path: Path):
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nCOPY here.txt gone.txt /app/\nCOPY secret/key /k\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nCOPY here.txt gone.txt /app/\n"
+                                         "COPY secret/key /k\n")
     (tmp_path / "here.txt").write_text("")
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret/key").write_text("")
@@ -308,5 +323,6 @@ def test_dockerignore_matching(path: str, patterns: list[str], ignored: bool):
 
 
 def test_requirement_pins(tmp_path: Path):
-    (tmp_path / "r.txt").write_text("# c\napache-airflow==3.3.2\ncrewai[anthropic]==1.15.30  # x\npydantic>=2\n")
+    (tmp_path / "r.txt").write_text("# c\napache-airflow==3.3.2\ncrewai[anthropic]==1.15.30  # x\n"
+                                    "pydantic>=2\n")
     assert checks.requirement_pins(tmp_path / "r.txt") == {"apache-airflow": "3.3.2", "crewai": "1.15.30"}

@@ -99,7 +99,8 @@ def test_long_running_services_have_healthchecks(path: Path):
 
 
 def test_one_shot_services_are_the_init_and_cli_jobs():
-    one_shot = {name for name, svc in checks.services(compose()).items() if str(svc.get("restart", "no")) == "no"}
+    one_shot = {name for name, svc in checks.services(compose()).items()
+                if str(svc.get("restart", "no")) == "no"}
     assert one_shot == {"airflow-init", "airflow-cli"}
 
 

@@ -52,13 +52,15 @@ def test_compose_airflow_image_is_the_official_image_of_the_pinned_airflow():
     assert name == "apache/airflow"
     assert re.fullmatch(rf"{re.escape(pins()['apache-airflow'])}-python3\.\d+", tag)
     assert python_of_official_image(AIRFLOW_DOCKERFILE) == "3.12", "same Python as the Astro image"
-    run = " ".join(args for keyword, args in checks.dockerfile_instructions(AIRFLOW_DOCKERFILE) if keyword == "RUN")
+    run = " ".join(args for keyword, args in checks.dockerfile_instructions(AIRFLOW_DOCKERFILE)
+                   if keyword == "RUN")
     assert '"apache-airflow[celery,postgres,redis]==${AIRFLOW_VERSION}"' in run
     assert "-r /requirements.txt" in run
 
 
 def test_mlflow_image_installs_the_pinned_mlflow():
-    run = " ".join(args for keyword, args in checks.dockerfile_instructions(MLFLOW_DOCKERFILE) if keyword == "RUN")
+    run = " ".join(args for keyword, args in checks.dockerfile_instructions(MLFLOW_DOCKERFILE)
+                   if keyword == "RUN")
     assert f'"mlflow[auth]=={pins()["mlflow"]}"' in run.split()  # the basic-auth app of the compose stack
     assert re.search(r"psycopg2-binary==[\d.]+", run), "the Postgres driver of the backend store"
 
@@ -79,8 +81,10 @@ def test_the_compose_stack_authenticates_mlflow_and_the_llm():
 
 
 def test_llm_image_installs_the_local_model_requirements():
-    run = " ".join(args for keyword, args in checks.dockerfile_instructions(LLM_DOCKERFILE) if keyword == "RUN")
+    run = " ".join(args for keyword, args in checks.dockerfile_instructions(LLM_DOCKERFILE)
+                   if keyword == "RUN")
     assert "-r requirements-local.txt" in run
     assert "requirements-local.txt" in checks.copy_sources(LLM_DOCKERFILE)
     cmd = [args for keyword, args in checks.dockerfile_instructions(LLM_DOCKERFILE) if keyword == "CMD"][-1]
-    assert '"crews.runtime.local_server"' in cmd and '"0.0.0.0"' in cmd  # inside the container; published on 127.0.0.1
+    # inside the container; published on 127.0.0.1
+    assert '"crews.runtime.local_server"' in cmd and '"0.0.0.0"' in cmd

@@ -22,7 +22,8 @@ SCRIPT = ROOT / "docker/postgres-init.sql"
 
 
 def _server_bin() -> Path | None:
-    initdb = shutil.which("initdb") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None)
+    initdb = shutil.which("initdb") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))),
+                                            None)
     return Path(initdb).resolve().parent if initdb else None
 
 
@@ -59,7 +60,8 @@ def _running(tmp_path: Path, bindir: Path, psql: str, as_user: dict, user) -> It
     if user:
         os.chown(data / "pg_hba.conf", user.pw_uid, user.pw_gid)
     options = f"-c listen_addresses='' -k {tmp_path}"
-    done = run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(tmp_path / "log"), "-w", "start"])
+    done = run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(tmp_path / "log"), "-w",
+                "start"])
     assert done.returncode == 0, done.stderr + (tmp_path / "log").read_text()
     try:
         yield {"run": run, "psql": psql, "socket": str(tmp_path)}
@@ -69,8 +71,9 @@ def _running(tmp_path: Path, bindir: Path, psql: str, as_user: dict, user) -> It
 
 def _init(server: dict, env: dict[str, str]) -> subprocess.CompletedProcess:
     """What docker-entrypoint.sh does with a *.sql file in /docker-entrypoint-initdb.d."""
-    return server["run"]([server["psql"], "-h", server["socket"], "-v", "ON_ERROR_STOP=1", "--username", "airflow",
-                          "--no-password", "--no-psqlrc", "--dbname", "postgres", "-f", str(SCRIPT)], env)
+    return server["run"]([server["psql"], "-h", server["socket"], "-v", "ON_ERROR_STOP=1", "--username",
+                          "airflow", "--no-password", "--no-psqlrc", "--dbname", "postgres", "-f",
+                          str(SCRIPT)], env)
 
 
 def _login(server: dict, role: str, password: str) -> subprocess.CompletedProcess:

@@ -71,10 +71,13 @@ def _pip_install_requirements(dockerfile: Path, variables: dict[str, str]) -> li
 
 
 IMAGES = {
-    "astro": lambda: (astro_image()["python"], ["-r " + str(ROOT / "requirements.txt"), *ASTRO_RUNTIME_PROVIDERS]),
+    "astro": lambda: (astro_image()["python"],
+                      ["-r " + str(ROOT / "requirements.txt"), *ASTRO_RUNTIME_PROVIDERS]),
     "compose-airflow": lambda: (python_of_official_image(AIRFLOW_DOCKERFILE),
-                                _pip_install_requirements(AIRFLOW_DOCKERFILE, {"AIRFLOW_VERSION": pins()["apache-airflow"]})),
-    "mlflow": lambda: (python_of_official_image(MLFLOW_DOCKERFILE), _pip_install_requirements(MLFLOW_DOCKERFILE, {})),
+                                _pip_install_requirements(AIRFLOW_DOCKERFILE,
+                                                          {"AIRFLOW_VERSION": pins()["apache-airflow"]})),
+    "mlflow": lambda: (python_of_official_image(MLFLOW_DOCKERFILE),
+                       _pip_install_requirements(MLFLOW_DOCKERFILE, {})),
 }
 
 
@@ -93,7 +96,8 @@ def test_requirements_resolve_for_the_image(image: str, platform: str, tmp_path:
          "--only-binary", ":all:", "--no-header", "--quiet", "-o", str(output)],
         capture_output=True, text=True, timeout=600,
     )
-    assert done.returncode == 0, f"{image} requirements do not resolve for Python {python} on {platform}:\n{done.stderr}"
+    assert done.returncode == 0, (f"{image} requirements do not resolve for Python {python} on {platform}:\n"
+                                  f"{done.stderr}")
     resolved = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", output.read_text(), re.M))
     assert resolved, "nothing resolved"
     if image != "mlflow":

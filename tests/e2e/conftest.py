@@ -40,7 +40,8 @@ def running_stack():
 @pytest.fixture(scope="session")
 def api(running_stack):
     """An authenticated REST client (scripts/trigger_dag.py's), once the DAGs are parsed."""
-    stack.trigger_dag.show_progress("stack", "stdout")  # the client's progress lines, as `make run` shows them
+    # the client's progress lines, as `make run` shows them
+    stack.trigger_dag.show_progress("stack", "stdout")
     client = stack.api_client()
     stack.wait_for_dag(client, FIRST_DAG)
     yield client

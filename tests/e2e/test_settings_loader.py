@@ -18,9 +18,11 @@ pytestmark = pytest.mark.e2e
 
 def _settings(path: Path, slots: int) -> Path:
     path.write_text(yaml.safe_dump({"airflow": {
-        "connections": [{"conn_id": "e2e_settings_conn", "conn_type": "generic", "conn_host": "http://127.0.0.1:9/v1",
+        "connections": [{"conn_id": "e2e_settings_conn", "conn_type": "generic",
+                         "conn_host": "http://127.0.0.1:9/v1",
                          "conn_extra": {"provider": "openai_compatible", "timeout_s": 5}}],
-        "pools": [{"pool_name": "e2e_settings_pool", "pool_slot": slots, "pool_description": "from the e2e test"}],
+        "pools": [{"pool_name": "e2e_settings_pool", "pool_slot": slots,
+                   "pool_description": "from the e2e test"}],
         "variables": [{"variable_name": "e2e_settings_var", "variable_value": {"threshold": 0.6}}],
     }}))
     return path
@@ -29,15 +31,19 @@ def _settings(path: Path, slots: int) -> Path:
 def test_settings_file_is_loaded_and_reloaded_in_place(api, tmp_path):
     try:
         stack.load_settings(api, _settings(tmp_path / "a.yaml", slots=2))
-        stack.load_settings(api, _settings(tmp_path / "b.yaml", slots=3))  # a second load updates, never duplicates
+        # a second load updates, never duplicates
+        stack.load_settings(api, _settings(tmp_path / "b.yaml", slots=3))
         conn = api.get("/api/v2/connections/e2e_settings_conn").json()
-        assert conn["host"] == "http://127.0.0.1:9/v1" and json.loads(conn["extra"])["provider"] == "openai_compatible"
+        assert (conn["host"] == "http://127.0.0.1:9/v1"
+                and json.loads(conn["extra"])["provider"] == "openai_compatible")
         pool = api.get("/api/v2/pools/e2e_settings_pool").json()
         assert (pool["slots"], pool["description"]) == (3, "from the e2e test")
         assert json.loads(api.get("/api/v2/variables/e2e_settings_var").json()["value"]) == {"threshold": 0.6}
-        assert api.get("/api/v2/pools/llm_pool").json()["slots"] == 1  # the project's own file, loaded by `up`
+        # the project's own file, loaded by `up`
+        assert api.get("/api/v2/pools/llm_pool").json()["slots"] == 1
     finally:
-        for path in ("connections/e2e_settings_conn", "pools/e2e_settings_pool", "variables/e2e_settings_var"):
+        for path in ("connections/e2e_settings_conn", "pools/e2e_settings_pool",
+                     "variables/e2e_settings_var"):
             api.delete(f"/api/v2/{path}")
 
 

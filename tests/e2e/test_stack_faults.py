@@ -40,16 +40,19 @@ def test_worker_killed_mid_task_is_retried_replays_the_cache_and_stores_one_resu
 
     client = MlflowClient(stack.MLFLOW_URL)
     experiment = client.get_experiment_by_name("crews/fact_check")
-    (tracked,) = client.search_runs([experiment.experiment_id], f"tags.run_id = '{run_id}' and tags.try_number = '2'")
+    (tracked,) = client.search_runs([experiment.experiment_id],
+                                    f"tags.run_id = '{run_id}' and tags.try_number = '2'")
     metrics = tracked.data.metrics
     assert metrics["cache_hits"] >= 1
     engine = create_engine(f"sqlite:///{stack.STATE / 'results.db'}")
     with engine.connect() as conn:
         paid = conn.execute(text("select coalesce(sum(tokens), 0) from llm_spend where run_key = :k"),
                             {"k": f"{DAG}/{run_id}"}).scalar()
-        rows = conn.execute(text("select count(*) from crew_results where dag_run_id = :r"), {"r": run_id}).scalar()
+        rows = conn.execute(text("select count(*) from crew_results where dag_run_id = :r"),
+                            {"r": run_id}).scalar()
     # Every call of the crew was paid exactly once across both tries: zero tokens re-spent.
     assert paid == metrics["total_tokens"] + metrics["cached_tokens"]
     assert rows == 1
-    print(f"forced retry: {int(metrics['cache_hits'])} calls / {int(metrics['cached_tokens'])} tokens replayed, "
-          f"{int(metrics['total_tokens'])} tokens paid by try 2, {paid} paid in total; tokens re-spent: 0")
+    print(f"forced retry: {int(metrics['cache_hits'])} calls / {int(metrics['cached_tokens'])} tokens "
+          f"replayed, {int(metrics['total_tokens'])} tokens paid by try 2, {paid} paid in total; tokens "
+          f"re-spent: 0")

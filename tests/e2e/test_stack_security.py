@@ -25,7 +25,8 @@ KNOWN_PORTS = {stack.LLM_PORT, stack.MLFLOW_PORT, stack.AIRFLOW_PORT}
 
 
 def stack_processes() -> list[psutil.Process]:
-    """The process of every service in ``.stack/pids`` and all its descendants (task processes leave the group)."""
+    """The process of every service in ``.stack/pids`` and all its descendants (task processes leave the
+    group)."""
     processes = []
     for pid_file in (stack.STATE / "pids").glob("*.pid"):
         try:
@@ -51,7 +52,8 @@ def listening_addresses() -> set[tuple[str, int, str]]:
 
 def non_loopback_addresses() -> list[str]:
     addresses = [
-        a.address for nic in psutil.net_if_addrs().values() for a in nic if a.family in (socket.AF_INET, socket.AF_INET6)
+        a.address for nic in psutil.net_if_addrs().values() for a in nic
+        if a.family in (socket.AF_INET, socket.AF_INET6)
     ]
     return [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback]
 
@@ -66,7 +68,8 @@ def test_every_listening_socket_is_on_loopback(running_stack):
 def test_rest_api_refuses_missing_and_wrong_tokens(running_stack):
     url = f"{stack.AIRFLOW_URL}/api/v2/dags"
     assert httpx.get(url, timeout=10).status_code == 401
-    forged = jwt.encode({"sub": "1", "role": "ADMIN", "exp": int(time.time()) + 600}, "not-the-secret" * 8, "HS512")
+    forged = jwt.encode({"sub": "1", "role": "ADMIN", "exp": int(time.time()) + 600}, "not-the-secret" * 8,
+                        "HS512")
     for token in ("not-a-token", forged):
         response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert response.status_code in {401, 403}, (token, response.status_code)

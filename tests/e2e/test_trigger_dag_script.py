@@ -38,8 +38,10 @@ ANSWERABLE_QUESTION = {"question_id": "or_warranty_period", "contract_id": "orbi
 
 
 def trigger(dag_id: str, conf: dict, *extra: str, timeout_s: float = WAIT_S) -> tuple[int, dict | None, str]:
-    """Run the script like a user would (password from the local runner's file); returns (exit code, summary, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"AIRFLOW_TOKEN", "AIRFLOW_PASSWORD", "AIRFLOW_URL"}}
+    """Run the script like a user would (password from the local runner's file); returns (exit code,
+    summary, stderr)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"AIRFLOW_TOKEN", "AIRFLOW_PASSWORD", "AIRFLOW_URL"}}
     env["AIRFLOW_HOME"] = str(stack.AIRFLOW_HOME)
     done = subprocess.run(
         [sys.executable, str(SCRIPT), dag_id, "--conf", json.dumps(conf), "--url", stack.AIRFLOW_URL,
@@ -47,13 +49,15 @@ def trigger(dag_id: str, conf: dict, *extra: str, timeout_s: float = WAIT_S) -> 
         capture_output=True, text=True, env=env, timeout=timeout_s + 120,
     )
     print(done.stderr)  # progress lines, shown when a test fails
-    password = json.loads((stack.AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
+    password = json.loads((stack.AIRFLOW_HOME
+                           / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
     assert password not in done.stdout + done.stderr
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done.stderr
 
 
 def check_run(api, dag_id: str, code: int, summary: dict | None, stderr: str, task_id: str) -> list[dict]:
-    """Exit 0, state success in the summary and over REST, a UI URL that loads, results whose MLflow URLs resolve."""
+    """Exit 0, state success in the summary and over REST, a UI URL that loads, results whose MLflow URLs
+    resolve."""
     assert code == 0 and summary is not None, stderr
     run_id = summary["dag_run_id"]
     assert summary["state"] == "success", (summary, stderr)
@@ -64,7 +68,8 @@ def check_run(api, dag_id: str, code: int, summary: dict | None, stderr: str, ta
     assert f"triggered {dag_id} run {run_id}" in stderr and "run success:" in stderr
     assert summary["result_task"] == task_id and summary["results"], summary
     for row in summary["results"]:
-        match = re.fullmatch(rf"{re.escape(stack.MLFLOW_URL)}/#/experiments/(\d+)/runs/(\w+)", row["mlflow_url"] or "")
+        match = re.fullmatch(rf"{re.escape(stack.MLFLOW_URL)}/#/experiments/(\d+)/runs/(\w+)",
+                             row["mlflow_url"] or "")
         assert match and match[2] == row["mlflow_run_id"], row
         mlflow_run = httpx.get(f"{stack.MLFLOW_URL}/api/2.0/mlflow/runs/get", params={"run_id": match[2]},
                                timeout=30).json()["run"]
@@ -103,7 +108,8 @@ def test_contract_qa_one_answerable_question(api):
     stack.wait_for_dag(api, "contract_qa")
     code, summary, stderr = trigger("contract_qa", {"questions": [ANSWERABLE_QUESTION]})
     (row,) = check_run(api, "contract_qa", code, summary, stderr, "collect_results")
-    assert row["item_id"] == "orbital_supply.or_warranty_period" and row["mlflow_experiment"] == "crews/contract_qa"
+    assert (row["item_id"] == "orbital_supply.or_warranty_period"
+            and row["mlflow_experiment"] == "crews/contract_qa")
     assert row["status"] == "answered" and row["grounded"] is True and row["needs_review"] is False
     assert row["citations"] and all(c.startswith("orbital_supply:") for c in row["citations"])
 
@@ -119,7 +125,8 @@ def test_crew_evaluation_first_data_qa_record(api):
 
 @pytest.mark.timeout(WAIT_S + 180)
 def test_crew_drift_data_qa_without_verdicts(api):
-    """``min_runs`` above the windows: every feature gets "no verdict", so the check passes whatever the history."""
+    """``min_runs`` above the windows: every feature gets "no verdict", so the check passes whatever the
+    history."""
     stack.wait_for_dag(api, "crew_drift")
     conf = {"crews": ["data_qa"], "recent_runs": 5, "baseline_runs": 5, "min_runs": 1000}
     code, summary, stderr = trigger("crew_drift", conf)
@@ -129,7 +136,8 @@ def test_crew_drift_data_qa_without_verdicts(api):
 
 @pytest.mark.timeout(WAIT_S + 600)
 def test_run_waiting_for_review_exits_3_then_finishes_once_answered(api):
-    """The planted false claims of aurora_launch keep it unapproved, so the code gate always routes it to review."""
+    """The planted false claims of aurora_launch keep it unapproved, so the code gate always routes it to
+    review."""
     stack.wait_for_dag(api, "fact_check_copy")
     draft = {"draft_id": "rest_review", "copy_file": "drafts/aurora_launch.md",
              "fact_sheet_file": "fact_sheets/aurora_x2.yaml"}
@@ -141,9 +149,11 @@ def test_run_waiting_for_review_exits_3_then_finishes_once_answered(api):
     assert review == "review_copy" and [r["item_id"] for r in summary["results"]] == ["rest_review"]
     assert summary["results"][0]["needs_review"] is True
     run_id = summary["dag_run_id"]
-    answer = api.patch(f"/api/v2/dags/fact_check_copy/dagRuns/{run_id}/taskInstances/review_copy/{map_index}/hitlDetails",
+    answer = api.patch(f"/api/v2/dags/fact_check_copy/dagRuns/{run_id}/taskInstances/review_copy/{map_index}"
+                       f"/hitlDetails",
                        json={"chosen_options": ["Reject copy"], "params_input": {"correction": ""}})
-    assert answer.status_code == 200, answer.text  # answered, so the run ends and frees its max_active_runs slot
+    # answered, so the run ends and frees its max_active_runs slot
+    assert answer.status_code == 200, answer.text
     deadline = time.monotonic() + 300
     while (state := api.get(f"/api/v2/dags/fact_check_copy/dagRuns/{run_id}").json()["state"]) == "running":
         assert time.monotonic() < deadline, "the run did not finish after its review was answered"

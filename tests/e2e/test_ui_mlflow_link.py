@@ -1,4 +1,5 @@
-"""In a real browser: a crew task's "MLflow run" button in the Airflow UI opens that task's run in the MLflow UI.
+"""In a real browser: a crew task's "MLflow run" button in the Airflow UI opens that task's run in the
+MLflow UI.
 
 Headless Chromium signs in to the local Airflow, opens a finished crew task, checks the
 button (its address and, in the screenshot, its label), clicks it, and reads the run's
@@ -30,14 +31,16 @@ SCALE = 2  # device pixels per CSS pixel: sharper text for OCR
 @pytest.fixture(scope="module")
 def finished_run(api):
     conf = {"drafts": [{"draft_id": ITEM, "fact_sheet_file": "fact_sheets/aurora_x2.yaml",
-                        "copy_text": "Aurora X2 gives up to 30 hours of playback. Backed by a 2-year warranty."}]}
+                        "copy_text": "Aurora X2 gives up to 30 hours of playback. Backed by a 2-year "
+                                     "warranty."}]}
     run = stack.trigger_and_wait(api, DAG, conf, timeout_s=900)
     assert run["state"] == "success", run
     return run["dag_run_id"]
 
 
 def _links(api, run_id: str, task_id: str, map_index: int = -1) -> dict:
-    response = api.get(f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/links", params={"map_index": map_index})
+    response = api.get(f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/links",
+                       params={"map_index": map_index})
     response.raise_for_status()
     return response.json()["extra_links"]
 

@@ -52,12 +52,14 @@ UI_TIMEOUT_MS = 60_000
 def item(api) -> dict:
     """One finished fact_check_copy DAG run of one draft: its run id, and the item's MLflow run and trace."""
     run = stack.trigger_and_wait(api, DAG, {"drafts": [DRAFT]}, timeout_s=900)
-    assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"]) for t in run["task_instances"]]
+    assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"])
+                                       for t in run["task_instances"]]
     client = MlflowClient(stack.MLFLOW_URL)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment is not None, f"no MLflow experiment {EXPERIMENT}"
     found = client.search_runs([experiment.experiment_id], f"tags.dag_id = '{DAG}' and tags.run_id = "
-                               f"'{run['dag_run_id']}' and tags.item_id = '{ITEM}' and attributes.status = 'FINISHED'")
+                               f"'{run['dag_run_id']}' and tags.item_id = '{ITEM}' and "
+                               f"attributes.status = 'FINISHED'")
     assert found, f"no finished MLflow run of item {ITEM} in DAG run {run['dag_run_id']} (spooled?)"
     last = max(found, key=lambda r: int(r.data.tags.get("try_number", 0)))  # the try that succeeded
     return {"dag_run_id": run["dag_run_id"], "experiment_id": experiment.experiment_id, "run": last,
@@ -94,14 +96,16 @@ def test_item_trace_carries_the_runs_tokens_and_cost(item):
     assert trace.info.trace_metadata["mlflow.trace.session"] == f"{DAG}/{item['dag_run_id']}"
     # The local model's price is 0: the cost is there, and nothing.
     assert "mlflow.trace.cost" in trace.info.trace_metadata, trace.info.trace_metadata
-    assert trace.info.cost["total_cost"] == 0 == run.data.metrics["cost_usd"], (trace.info.cost, run.data.metrics)
+    assert trace.info.cost["total_cost"] == 0 == run.data.metrics["cost_usd"], (trace.info.cost,
+                                                                                run.data.metrics)
 
     # MLflow's own conventions: the usage is the sum over the CHAT_MODEL spans; checks are TOOL spans.
     calls = [s for s in trace.data.spans if s.span_type == "CHAT_MODEL"]
     assert calls and all(s.get_attribute("mlflow.llm.model") for s in calls), [s.name for s in calls]
     assert sum(s.get_attribute("mlflow.chat.tokenUsage")["total_tokens"] for s in calls) == total
     assert all(s.get_attribute("mlflow.llm.cost") is not None for s in calls)
-    assert any(s.span_type == "TOOL" for s in trace.data.spans), [(s.span_type, s.name) for s in trace.data.spans]
+    assert any(s.span_type == "TOOL" for s in trace.data.spans), [(s.span_type, s.name)
+                                                                  for s in trace.data.spans]
 
     batch = MlflowClient(stack.MLFLOW_URL).get_run(run.data.tags["mlflow.parentRunId"])
     assert (batch.data.tags["kind"], batch.data.tags["run_id"]) == ("batch", item["dag_run_id"])
@@ -111,7 +115,8 @@ def test_item_trace_carries_the_runs_tokens_and_cost(item):
     ours = [t for t in traces if t.info.trace_id == item["trace_id"]]
     assert len(ours) == 1 and ours[0].info.token_usage == usage, [t.info.trace_id for t in traces]
     with tracking_uri(stack.MLFLOW_URL):
-        linked = mlflow.search_traces(locations=[item["experiment_id"]], run_id=run.info.run_id, return_type="list")
+        linked = mlflow.search_traces(locations=[item["experiment_id"]], run_id=run.info.run_id,
+                                      return_type="list")
     assert [t.info.trace_id for t in linked] == [item["trace_id"]]  # what the run page's Traces tab lists
 
 
@@ -177,7 +182,8 @@ def test_tokens_show_in_the_mlflow_ui(item, tmp_path):
             expect(page.get_by_role("tab", name="Usage")).to_be_visible(timeout=UI_TIMEOUT_MS)
             expect(page.get_by_role("button", name=f"Last {OVERVIEW_DAYS} days")).to_be_visible()
             card = page.get_by_text("Token Usage", exact=True).locator("xpath=ancestor::div[.//h3][1]//h3")
-            expect(card).to_have_text(re.compile(r"^[\d.,]+[KM]? \(.* input, .* output"), timeout=UI_TIMEOUT_MS)
+            expect(card).to_have_text(re.compile(r"^[\d.,]+[KM]? \(.* input, .* output"),
+                                      timeout=UI_TIMEOUT_MS)
             card.scroll_into_view_if_needed()
             shown, rounding = shown_count(card.inner_text())
             for _ in range(12):  # trace metrics are aggregated by the server: give a late one time to count
@@ -191,7 +197,8 @@ def test_tokens_show_in_the_mlflow_ui(item, tmp_path):
             assert shown > 0, card.inner_text()
             # Total of the experiment's traces over the last 7 days: at least this item's and every trace
             # well inside the range, at most every trace there is (the page may round: 12.35K).
-            assert total <= shown + rounding and in_range <= shown + rounding, (card.inner_text(), total, in_range)
+            assert total <= shown + rounding and in_range <= shown + rounding, (card.inner_text(), total,
+                                                                                in_range)
             assert shown - rounding <= upper, (card.inner_text(), upper)
 
         with step(page, tmp_path, "traces"):
@@ -204,7 +211,8 @@ def test_tokens_show_in_the_mlflow_ui(item, tmp_path):
         with step(page, tmp_path, "sessions"):
             sessions = page.get_by_role("link", name="Sessions", exact=True)
             if not sessions.count():
-                pytest.skip(f"this MLflow UI has no Sessions view: session {session} not checked in the browser")
+                pytest.skip(f"this MLflow UI has no Sessions view: session {session} not checked in the "
+                            "browser")
             sessions.click()
             # MLflow 3.17: "The Sessions view has moved to the Traces tab" (grouped by session).
             moved = page.get_by_role("link", name=re.compile("View Sessions in Traces tab"))
@@ -218,5 +226,6 @@ def test_tokens_show_in_the_mlflow_ui(item, tmp_path):
                              if t.info.trace_metadata.get("mlflow.trace.session") == session)
             assert in_session >= total  # the item's trace (and any earlier try's)
             expect(cell(page, row, "Tokens")).to_have_text(str(in_session), timeout=UI_TIMEOUT_MS)
-    print(json.dumps({"item_total_tokens": total, "overview_token_usage": shown, "experiment_traces_in_range": in_range,
-                      "experiment_traces_total": upper, "session": session}))
+    print(json.dumps({"item_total_tokens": total, "overview_token_usage": shown,
+                      "experiment_traces_in_range": in_range, "experiment_traces_total": upper,
+                      "session": session}))

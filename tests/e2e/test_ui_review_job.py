@@ -31,7 +31,8 @@ SHEET = "fact_sheets/aurora_x2.yaml"
 
 
 def trigger_from_form(page, dag_id: str, field: str, value: list[dict]) -> str:
-    """Open the DAG's trigger form, put ``value`` into the JSON field titled ``field``, trigger; the run id."""
+    """Open the DAG's trigger form, put ``value`` into the JSON field titled ``field``, trigger; the run
+    id."""
     page.goto(f"{stack.AIRFLOW_URL}/dags/{dag_id}")
     page.get_by_role("button", name="Trigger").first.click()
     dialog = page.get_by_role("dialog")
@@ -52,10 +53,12 @@ def trigger_from_form(page, dag_id: str, field: str, value: list[dict]) -> str:
     return page.url.split("/runs/", 1)[1].split("/", 1)[0].replace("%2B", "+").replace("%3A", ":")
 
 
-def reviews_waiting(api, dag_id: str, run_id: str, task_id: str, items: set[str], timeout_s: float) -> dict[str, int]:
+def reviews_waiting(api, dag_id: str, run_id: str, task_id: str, items: set[str],
+                    timeout_s: float) -> dict[str, int]:
     """Follow the run until the review tasks of ``items`` await input; their map index by item id."""
     run = stack.follow_run(api, dag_id, run_id, timeout_s, stop_at_review=True)
-    assert run["state"] == "awaiting_review", [(t["task_id"], t["map_index"], t["state"]) for t in run["task_instances"]]
+    assert run["state"] == "awaiting_review", [(t["task_id"], t["map_index"], t["state"])
+                                               for t in run["task_instances"]]
     waiting = {t["rendered_map_index"]: t["map_index"] for t in run["task_instances"]
                if t["task_id"] == task_id and t["state"] == "awaiting_input"}
     assert items <= set(waiting), waiting  # review tasks are named by item id
@@ -110,7 +113,8 @@ def refused_on_the_page(api, page, dag_id: str, run_id: str, task_id: str, map_i
 def results_page_rows(page, dag_id: str, run_id: str) -> dict[str, str]:
     """The DAG run's *Crew results* tab, as the text a person reads: each row's cells, by item id."""
     page.goto(f"{stack.AIRFLOW_URL}/dags/{dag_id}/runs/{run_id}")
-    page.get_by_role("tab", name="Crew results").or_(page.get_by_role("link", name="Crew results")).last.click()
+    page.get_by_role("tab", name="Crew results").or_(
+        page.get_by_role("link", name="Crew results")).last.click()
     frame = page.frame_locator("iframe").first
     frame.locator("table tbody tr").first.wait_for(timeout=30_000)
     rows = {}
@@ -122,13 +126,15 @@ def results_page_rows(page, dag_id: str, run_id: str) -> dict[str, str]:
 
 def stored(run_id: str) -> dict[str, tuple[str, dict]]:
     with sqlite3.connect(stack.STATE / "results.db") as db:
-        found = db.execute("SELECT item_id, status, summary_json FROM crew_results WHERE dag_run_id = ?", (run_id,))
+        found = db.execute("SELECT item_id, status, summary_json FROM crew_results WHERE dag_run_id = ?",
+                           (run_id,))
         return {item: (status, json.loads(summary)) for item, status, summary in found}
 
 
 def finish(api, dag_id: str, run_id: str) -> dict:
     run = stack.follow_run(api, dag_id, run_id, timeout_s=600)
-    assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"]) for t in run["task_instances"]]
+    assert run["state"] == "success", [(t["task_id"], t["map_index"], t["state"])
+                                       for t in run["task_instances"]]
     return run
 
 
@@ -137,8 +143,9 @@ def test_fact_check_review_job_in_the_browser(api, tmp_path):
     require_tools()
     colours, launch = f"fc_colours_{STAMP}", f"fc_launch_{STAMP}"
     drafts = [  # both go to review: unverifiable claims, and a rewrite the checks refuse
-        {"draft_id": colours, "copy_text": "Aurora X2 gives up to 30 hours of playback. It comes in 12 colours "
-                                           "and ships with a 3-metre velvet cable.", "fact_sheet_file": SHEET},
+        {"draft_id": colours, "copy_text": "Aurora X2 gives up to 30 hours of playback. It comes in 12 "
+                                           "colours and ships with a 3-metre velvet cable.",
+         "fact_sheet_file": SHEET},
         {"draft_id": launch, "copy_file": "drafts/aurora_launch.md", "fact_sheet_file": SHEET},
     ]
     dag, task = "fact_check_copy", "review_copy"
@@ -151,8 +158,8 @@ def test_fact_check_review_job_in_the_browser(api, tmp_path):
         open_review(page, f"Review copy {launch}")
         page.screenshot(path=str(tmp_path / "review_copy.png"), full_page=True)
         text = page.locator("main").inner_text() if page.locator("main").count() else page.inner_text("body")
-        for shown in ("Draft as submitted", "Proposed copy (published if you accept)", "Verdict", "contradicted",
-                      "water_resistance", "Enjoy up to 40 hours of battery life"):
+        for shown in ("Draft as submitted", "Proposed copy (published if you accept)", "Verdict",
+                      "contradicted", "water_resistance", "Enjoy up to 40 hours of battery life"):
             assert shown in text, shown
         link = page.get_by_role("link", name=re.compile("Open the MLflow run"))
         assert re.search(r"/#/runs/[0-9a-f]{32}$", link.get_attribute("href"))
@@ -164,13 +171,15 @@ def test_fact_check_review_job_in_the_browser(api, tmp_path):
                             "Looks fine\u202e to me", "Response failed")
         correction = "Aurora X2 gives up to 30 hours of playback."
         detail = decide(api, page, dag, run_id, task, waiting[colours], "Reject copy", correction)
-        assert detail["chosen_options"] == ["Reject copy"] and detail["params_input"]["correction"] == correction
+        assert (detail["chosen_options"] == ["Reject copy"]
+                and detail["params_input"]["correction"] == correction)
 
         finish(api, dag, run_id)
         rows = results_page_rows(page, dag, run_id)
         page.screenshot(path=str(tmp_path / "crew_results.png"), full_page=True)
     assert "accepted" in rows[launch] and "Accept copy" in rows[launch], rows
-    assert "rejected" in rows[colours] and "Reject copy" in rows[colours] and correction in rows[colours], rows
+    assert ("rejected" in rows[colours] and "Reject copy" in rows[colours]
+            and correction in rows[colours]), rows
 
     results = stored(run_id)
     assert results[launch][0] == "accepted" and results[launch][1]["review"]["correction"] is None
@@ -179,7 +188,8 @@ def test_fact_check_review_job_in_the_browser(api, tmp_path):
     published = stack.STATE / "published" / "fact_check" / f"{launch}.md"
     assert published.exists() and not (published.parent / f"{colours}.md").exists()
 
-    second = api.patch(f"/api/v2/dags/{dag}/dagRuns/{run_id}/taskInstances/{task}/{waiting[colours]}/hitlDetails",
+    second = api.patch(f"/api/v2/dags/{dag}/dagRuns/{run_id}/taskInstances/{task}/{waiting[colours]}"
+                       f"/hitlDetails",
                        json={"chosen_options": ["Accept copy"], "params_input": {"correction": None}})
     assert second.status_code == 409, second.text
     assert stored(run_id) == results  # nothing already recorded changed
@@ -191,7 +201,8 @@ def test_contract_answer_review_job_in_the_browser(api, tmp_path):
     item = f"cq_{STAMP}"
     # The local model answers this one with a sentence that names no period: code routes it to review.
     questions = [{"question_id": item, "contract_id": "helios_nda",
-                  "question": "For how long do the confidentiality obligations continue once the NDA has ended?"}]
+                  "question": "For how long do the confidentiality obligations continue once the NDA has "
+                              "ended?"}]
     dag, task, pair = "contract_qa", "review_answer", f"helios_nda.{item}"  # pair id: <contract>.<question>
     with browser_context(viewport={"width": 1400, "height": 1400}) as context:
         page = context.new_page()
@@ -201,8 +212,8 @@ def test_contract_answer_review_job_in_the_browser(api, tmp_path):
         open_review(page, f"Review answer {pair}")
         page.screenshot(path=str(tmp_path / "review_answer.png"), full_page=True)
         text = page.inner_text("body")
-        for shown in ("Question", "confidentiality obligations continue", "Answer", "Quotes", "Clause helios_nda:",
-                      "The clause as written", "Open the MLflow run"):
+        for shown in ("Question", "confidentiality obligations continue", "Answer", "Quotes",
+                      "Clause helios_nda:", "The clause as written", "Open the MLflow run"):
             assert shown in text, shown
         correction = "3 years after the date of termination or expiry (clause 6.1)."
         detail = decide(api, page, dag, run_id, task, waiting[pair], "Reject answer", correction)

@@ -8,7 +8,8 @@ from crews.results import record_review, upsert_results
 from tests.conftest import ROOT
 from tests.support.plugins import plugin_module
 
-FC_RUN, QA_RUN, CQ_RUN = "manual__2026-11-22T02:00:00+00:00", "scheduled__2026-11-23T00:00:00+00:00", "manual__3"
+FC_RUN, QA_RUN, CQ_RUN = ("manual__2026-11-22T02:00:00+00:00", "scheduled__2026-11-23T00:00:00+00:00",
+                          "manual__3")
 HOSTILE_ITEM = "<script>alert('item')</script>"
 HOSTILE_CORRECTION = "<script>alert('fix')</script> The launch moved to May."
 READABLE = {"fact_check_copy", "data_quality_qa", "contract_qa"}
@@ -17,7 +18,8 @@ MLFLOW_UI = "http://mlflow.example:5000"
 
 
 def _row(crew, item_id, summary, mlflow_run_id=None):
-    return {"crew": crew, "item_id": item_id, "summary": summary, "result": {}, "mlflow_run_id": mlflow_run_id}
+    return {"crew": crew, "item_id": item_id, "summary": summary, "result": {},
+            "mlflow_run_id": mlflow_run_id}
 
 
 @pytest.fixture
@@ -25,18 +27,20 @@ def results_db(tmp_path, monkeypatch):
     """Four stored results (written oldest first); one in a DAG the test user may not read."""
     monkeypatch.setenv("CREWS_RESULTS_URL", f"sqlite:///{tmp_path / 'results.db'}")
     monkeypatch.setenv("CREWS_MLFLOW_UI_URL", MLFLOW_UI)
-    upsert_results([_row("fact_check", "hidden_item", {"status": "draft ok", "passed": True})], "secret_dag", "r0")
+    upsert_results([_row("fact_check", "hidden_item", {"status": "draft ok", "passed": True})],
+                   "secret_dag", "r0")
     upsert_results([_row("contract_qa", "c1__q1", {"status": "answered", "passed": True, "confidence": 0.9,
                                                    "citations": ["c1:2"], "grounded": True}, "run-cq")],
                    "contract_qa", CQ_RUN)
-    upsert_results([_row("data_qa", "customers", {"status": "failed", "passed": False, "rows": 120, "errors": 2,
-                                                  "warnings": 1, "needs_review": False})
+    upsert_results([_row("data_qa", "customers", {"status": "failed", "passed": False, "rows": 120,
+                                                  "errors": 2, "warnings": 1, "needs_review": False})
                     | {"task": {"task_id": "check_dataset", "map_index": 3},
                        "usage": {"llm_calls": 2, "total_tokens": 1234, "cost_usd": 0.0}}],
                    "data_quality_qa", QA_RUN)
     upsert_results([_row("fact_check", HOSTILE_ITEM, {"status": "needs changes", "passed": False, "claims": 7,
                                                       "supported": 2, "contradicted": 4, "unverifiable": 1,
-                                                      "draft_ok": False}, "run-fc")], "fact_check_copy", FC_RUN)
+                                                      "draft_ok": False}, "run-fc")],
+                   "fact_check_copy", FC_RUN)
     record_review("fact_check", "fact_check_copy", FC_RUN, HOSTILE_ITEM,
                   {"chosen": ["Accept"], "correction": HOSTILE_CORRECTION, "responded_by": "alice"})
 
@@ -86,10 +90,12 @@ def test_page_shows_verdicts_review_and_links(client):
     page = response.text
     assert "claims 7, supported 2, contradicted 4, unverifiable 1" in page
     assert "rows 120, errors 2, warnings 1" in page and "confidence 0.9" in page
-    assert "Accept by alice" in page and "correction: &lt;script&gt;alert(&#x27;fix&#x27;)&lt;/script&gt;" in page
-    assert f'<a href="{MLFLOW_UI}/#/runs/run-fc" target="_blank" rel="noopener noreferrer">MLflow run</a>' in page
-    assert ('<a href="/dags/data_quality_qa/runs/scheduled__2026-11-23T00%3A00%3A00%2B00%3A00/tasks/check_dataset/'
-            'mapped/3" target="_top">task</a>') in page
+    assert ("Accept by alice" in page
+            and "correction: &lt;script&gt;alert(&#x27;fix&#x27;)&lt;/script&gt;" in page)
+    assert (f'<a href="{MLFLOW_UI}/#/runs/run-fc" target="_blank" rel="noopener noreferrer">MLflow run</a>'
+            in page)
+    assert ('<a href="/dags/data_quality_qa/runs/scheduled__2026-11-23T00%3A00%3A00%2B00%3A00/tasks/'
+            'check_dataset/mapped/3" target="_top">task</a>') in page
     assert page.count("<tr>") == 1 + 3  # header and the three readable rows
 
 
@@ -115,8 +121,9 @@ def test_filters(client):
     assert _items(client, dag_id="contract_qa") == ["c1__q1"]
     assert _items(client, dag_run_id=QA_RUN) == ["customers"]
     assert _items(client, crew="fact_check", status="failed") == []
-    assert _items(client, crew="", status="", dag_id="", dag_run_id="", limit="") == [HOSTILE_ITEM, "customers",
-                                                                                        "c1__q1"]  # the empty form
+    # the empty form
+    assert _items(client, crew="", status="", dag_id="", dag_run_id="", limit="") == [HOSTILE_ITEM,
+                                                                                        "customers", "c1__q1"]
     assert _items(client, limit=2) == [HOSTILE_ITEM, "customers"]
     page = client.get("/", params={"crew": "data_qa", "limit": 1}).text
     assert '<option value="data_qa" selected>' in page and "customers" in page and "c1__q1" not in page
@@ -154,7 +161,8 @@ def test_error_message_is_escaped(client):
 
 
 def test_a_stored_status_outside_the_known_ones_is_a_valid_filter(client):
-    upsert_results([_row("data_qa", "orders", {"status": "partly checked", "passed": False})], "data_quality_qa", "r9")
+    upsert_results([_row("data_qa", "orders", {"status": "partly checked", "passed": False})],
+                   "data_quality_qa", "r9")
     assert _items(client, status="partly checked") == ["orders"]
     assert '<option value="partly checked">' in client.get("/").text
 
@@ -183,7 +191,8 @@ def auth_manager(monkeypatch):
     from airflow.api_fastapi.auth.managers import base_auth_manager
 
     monkeypatch.setattr(airflow_app._AuthManagerState, "instance", None)
-    monkeypatch.setattr(base_auth_manager.RevokedToken, "is_revoked", lambda *args, **kwargs: False)  # no Airflow DB
+    # no Airflow DB
+    monkeypatch.setattr(base_auth_manager.RevokedToken, "is_revoked", lambda *args, **kwargs: False)
     return airflow_app.create_auth_manager()
 
 
@@ -220,8 +229,9 @@ def airflow_plugins(monkeypatch):
     """Airflow's plugins manager loading this project's plugins folder."""
     from airflow import plugins_manager
 
-    caches = (plugins_manager._get_plugins, plugins_manager.get_fastapi_plugins, plugins_manager._get_ui_plugins,
-              plugins_manager._get_extra_operators_links_plugins, plugins_manager.get_flask_plugins)
+    caches = (plugins_manager._get_plugins, plugins_manager.get_fastapi_plugins,
+              plugins_manager._get_ui_plugins, plugins_manager._get_extra_operators_links_plugins,
+              plugins_manager.get_flask_plugins)
     monkeypatch.setattr(plugins_manager.settings, "PLUGINS_FOLDER", str(ROOT / "plugins"))
     for cached in caches:
         cached.cache_clear()
@@ -238,7 +248,8 @@ def test_airflow_loads_the_app_and_the_ui_views(airflow_plugins, results_db):
     assert [(a["url_prefix"], a["name"]) for a in apps if a["url_prefix"] == "/crew-results"] == [
         ("/crew-results", "Crew results")]
     views, _ = airflow_plugins._get_ui_plugins()
-    ours = {v["url_route"]: (v["destination"], v["href"]) for v in views if v["url_route"].startswith("crew-results")}
+    ours = {v["url_route"]: (v["destination"], v["href"]) for v in views
+            if v["url_route"].startswith("crew-results")}
     assert ours == {"crew-results": ("nav", "/crew-results/"),
                     "crew-results-dag": ("dag", "/crew-results/?dag_id={DAG_ID}"),
                     "crew-results-dag-run": ("dag_run", "/crew-results/?dag_id={DAG_ID}&dag_run_id={RUN_ID}")}

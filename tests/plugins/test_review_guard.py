@@ -33,7 +33,8 @@ def client():
     (["a list"], "must be text"),
 ])
 def test_a_correction_that_cannot_be_stored_is_refused_with_the_reason(client, correction, reason):
-    response = client.patch(PATH, json={"chosen_options": ["Reject copy"], "params_input": {"correction": correction}})
+    response = client.patch(PATH, json={"chosen_options": ["Reject copy"],
+                                        "params_input": {"correction": correction}})
     assert response.status_code == 400 and reason in response.json()["detail"]
 
 
@@ -46,7 +47,8 @@ def test_a_good_response_reaches_airflow_unchanged(client, params):
 
 def test_other_routes_and_huge_bodies(client):
     assert client.patch(PATH.replace("hitlDetails", "other"), json={}).status_code == 404  # passed through
-    huge = client.patch(PATH, content=b"{" + b" " * 1_000_001 + b"}", headers={"content-type": "application/json"})
+    huge = client.patch(PATH, content=b"{" + b" " * 1_000_001 + b"}",
+                        headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
 
@@ -71,9 +73,11 @@ def test_a_response_to_a_review_opened_moments_ago_is_held_back_until_it_settles
     monkeypatch.setattr(module, "_open_for_s", lambda ids: asked.append(ids) or 0.2)
     monkeypatch.setattr(module, "SETTLE_S", 1.0)
     began = time.monotonic()
-    response = client.patch(PATH, json={"chosen_options": ["Accept copy"], "params_input": {"correction": None}})
+    response = client.patch(PATH, json={"chosen_options": ["Accept copy"],
+                                        "params_input": {"correction": None}})
     assert response.status_code == 200 and time.monotonic() - began >= 0.8
-    assert asked == [{"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "review_copy", "map_index": "0"}]
+    assert asked == [{"dag_id": "fact_check_copy", "run_id": "manual__1", "task_id": "review_copy",
+                      "map_index": "0"}]
     monkeypatch.setattr(module, "_open_for_s", lambda ids: 60.0)  # open for a minute: no wait
     began = time.monotonic()
     assert client.patch(PATH, json={"chosen_options": ["Accept copy"]}).status_code == 200

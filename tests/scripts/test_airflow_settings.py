@@ -24,7 +24,8 @@ SETTINGS = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
 def test_project_settings_become_a_pool_and_a_connection():
     loads = loader.plan(SETTINGS, environ={})
     pool = SETTINGS["airflow"]["pools"][0]
-    assert loads["pools"] == {"llm_pool": {"slots": 1, "description": pool["pool_description"], "include_deferred": False}}
+    assert loads["pools"] == {"llm_pool": {"slots": 1, "description": pool["pool_description"],
+                                           "include_deferred": False}}
     conn = loads["connections"]["llm_default"]
     assert conn["conn_type"] == "generic" and conn["host"] == "http://127.0.0.1:8001/v1"
     assert json.loads(conn["extra"])["provider"] == "local"
@@ -39,7 +40,8 @@ def test_a_connection_set_by_environment_variable_is_left_to_it():
 
 def test_astro_template_placeholders_are_skipped():
     template = {"airflow": {
-        "connections": [{"conn_id": None, "conn_type": None, "conn_extra": {"example_extra_field": "example-value"}}],
+        "connections": [{"conn_id": None, "conn_type": None,
+                         "conn_extra": {"example_extra_field": "example-value"}}],
         "pools": [{"pool_name": None, "pool_slot": None, "pool_description": None}],
         "variables": [{"variable_name": None, "variable_value": None}],
     }}

@@ -13,16 +13,18 @@ import pytest
 
 CHROMIUM = os.environ.get("CREWS_CHROMIUM", "/usr/bin/chromium")
 # This machine has no route out: without these, Chromium keeps retrying Google's hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def require_tools() -> None:
-    """Skip when Chromium or tesseract are missing, unless CREWS_REQUIRE_BROWSER=1 (CI) makes that a failure."""
+    """Skip when Chromium or tesseract are missing, unless CREWS_REQUIRE_BROWSER=1 (CI) makes that a
+    failure."""
     missing = [tool for tool in (CHROMIUM, "tesseract") if not shutil.which(tool)]
     if not missing:
         return
-    message = f"{', '.join(missing)} not installed (apt-get install chromium tesseract-ocr; scripts/install.sh does it as root)"
+    message = (f"{', '.join(missing)} not installed (apt-get install chromium tesseract-ocr; "
+               "scripts/install.sh does it as root)")
     if os.environ.get("CREWS_REQUIRE_BROWSER") == "1":
         pytest.fail(message)
     pytest.skip(message)
@@ -49,10 +51,12 @@ def ocr(png: Path, box: dict[str, float] | None = None, scale: float = 1.0) -> s
     if box is not None:
         pad = 6
         image = image.crop((max(0, (box["x"] - pad) * scale), max(0, (box["y"] - pad) * scale),
-                            (box["x"] + box["width"] + pad) * scale, (box["y"] + box["height"] + pad) * scale))
+                            (box["x"] + box["width"] + pad) * scale,
+                            (box["y"] + box["height"] + pad) * scale))
     crop = png.with_suffix(".ocr.png")
     image.convert("L").save(crop)
-    result = subprocess.run(["tesseract", str(crop), "stdout", "--psm", "6"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["tesseract", str(crop), "stdout", "--psm", "6"], capture_output=True, text=True,
+                            timeout=60)
     return result.stdout
 
 

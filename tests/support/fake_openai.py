@@ -98,7 +98,8 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, payload: dict[str, Any],
+                      headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -123,7 +124,8 @@ class FakeOpenAI:
                     return
                 if fault and fault[0] == "status":
                     headers = {"Retry-After": "0"} if fault[1] == 429 else {}
-                    self._send(fault[1], {"error": {"message": f"injected {fault[1]}", "type": "fault"}}, headers)
+                    self._send(fault[1], {"error": {"message": f"injected {fault[1]}", "type": "fault"}},
+                               headers)
                     return
                 if fault and fault[0] == "sleep":
                     time.sleep(fault[1])

@@ -38,8 +38,8 @@ def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
         items = re.findall(r"^\[([^\]]+)\] (.*)$", prompt, re.M)
         clause_id, text = items[0]
         if not clause_id.startswith("register.") and len(_words(question) & _words(text)) < 2:
-            return response_model.model_validate({"citations": [{"clause_id": "none", "quote": ""}], "answer": "",
-                                                  "confidence": 0.9})
+            return response_model.model_validate({"citations": [{"clause_id": "none", "quote": ""}],
+                                                  "answer": "", "confidence": 0.9})
         quote = re.split(r"(?<=[.;])\s", text)[0]
         return response_model.model_validate({"citations": [{"clause_id": clause_id, "quote": quote}],
                                               "answer": f"The contract says: {quote}", "confidence": 0.9})

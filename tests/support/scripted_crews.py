@@ -6,7 +6,8 @@ from typing import Any
 
 from tests.support import scripted_contract_qa, scripted_data_qa, scripted_fact_check
 
-RESPONDERS = {"fact_check": scripted_fact_check, "data_qa": scripted_data_qa, "contract_qa": scripted_contract_qa}
+RESPONDERS = {"fact_check": scripted_fact_check, "data_qa": scripted_data_qa,
+              "contract_qa": scripted_contract_qa}
 
 
 def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:

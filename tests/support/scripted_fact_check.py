@@ -26,7 +26,8 @@ def respond(messages: list[dict[str, Any]], response_model: Any) -> Any:
     if response_model is ExtractedClaims:
         return ExtractedClaims(claims=split_sentences(_between(prompt, "COPY")))
     if response_model is RevisedCopy:
-        return RevisedCopy(revised_copy=_between(prompt, "DRAFT"), changes=["applied the fact checker's fixes"])
+        return RevisedCopy(revised_copy=_between(prompt, "DRAFT"),
+                           changes=["applied the fact checker's fixes"])
     if response_model is EditorReview:
         return EditorReview(approved=True, notes="Every claim is now supported.")
     raise AssertionError(f"unexpected response model {response_model}")

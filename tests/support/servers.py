@@ -19,7 +19,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(command: list[str], health_url: str, log_path: Path, timeout_s: float = 120, **popen) -> Iterator[float]:
+def serving(command: list[str], health_url: str, log_path: Path, timeout_s: float = 120,
+            **popen) -> Iterator[float]:
     """Run ``command`` until the block ends; yields the seconds it took until ``health_url`` answered 200.
 
     Raises RuntimeError with the end of its log if it exits or does not answer within ``timeout_s``.
@@ -35,7 +36,8 @@ def serving(command: list[str], health_url: str, log_path: Path, timeout_s: floa
                 except httpx.HTTPError:
                     pass
                 if process.poll() is not None or time.monotonic() - began > timeout_s:
-                    raise RuntimeError(f"{command[:4]} did not start: {log_path.read_text(errors='replace')[-2000:]}")
+                    raise RuntimeError(f"{command[:4]} did not start: "
+                                       f"{log_path.read_text(errors='replace')[-2000:]}")
                 time.sleep(0.5)
             yield time.monotonic() - began
         finally:
