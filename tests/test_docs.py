@@ -141,3 +141,17 @@ def test_a_missing_file_or_heading_is_reported(tmp_path: Path) -> None:
         "[web](https://example.com/x.md)\n"
     )
     assert [line.split(":")[0] for line in broken_links(page)] == ["missing.md", "other.md#nope"]
+
+
+def test_the_crews_page_example_runs_and_prints_what_it_says() -> None:
+    import contextlib
+    import io
+
+    page = (ROOT / "docs" / "crews.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "docs/crews.md", "exec"), {})
+    first, second = out.getvalue().splitlines()
+    assert first == "contradicted -> A range of up to 80 km"
+    assert second.startswith('{"checks":[{"claim_id":1,"claim":"A range of up to 80 km"')

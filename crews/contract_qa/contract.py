@@ -156,9 +156,9 @@ class ContractQA(CrewContract):
         return pair_id(item.contract.contract_id, item.question_id)
 
     def run(self, item: QuestionInput, llm: Any) -> ContractAnswer:
-        from crews.contract_qa.pipeline import answer_question
+        from crews.contract_qa import pipeline
 
-        return answer_question(item, llm)
+        return pipeline.run(item, llm)
 
     def metrics(self, answer: ContractAnswer) -> dict[str, float]:
         return {

@@ -33,29 +33,21 @@ from crewai.llms.base_llm import BaseLLM
 
 from crews.contract_qa.answer_checks import MIN_COVERAGE, MISSING_FIGURE, NO_ANSWER, answer_problems
 from crews.contract_qa.answer_sentence import sentence_problems, strongest_sentence
-from crews.contract_qa.citations import (
-    REPAIR_OVERLAP,
-    best_sentence,
-    is_verbatim,
-    normalize,
-    numbers,
-    unsupported_numbers,
-)
+from crews.contract_qa.citations import numbers, unsupported_numbers
 from crews.contract_qa.crew import ContractQACrew
 from crews.contract_qa.register import FIELD_LABELS, FIELDS, fields_named_in, format_fact
-from crews.contract_qa.retrieval import ClauseIndex, coverage
+from crews.contract_qa.retrieval import coverage
 from crews.contract_qa.schemas import (
     NOT_FOUND,
     AnalystAnswer,
     Citation,
     ContractAnswer,
     EvidenceItem,
-    EvidenceSelection,
-    GroundednessReview,
     QuestionInput,
     QuotedCitation,
     Routing,
 )
+from crews.contract_qa.tools import MAX_QUERY_CHARS, SearchClausesTool, VerifyQuoteTool, cited_id, label
 from crews.review import review_settings
 from crews.screening import WITHHELD, screen
 from crews.tracking.steps import traced_step
@@ -72,59 +64,38 @@ _MARKERS = re.compile(r"\s*(<<<|>>>)?\b(EVIDENCE|CLAUSES|QUOTES)\b(<<<|>>>)?\s*$
                       r"|\[(?:preamble|register\.\w+|\d{1,3}(?:\.\d{1,3}){0,3})\]\s*")  # and evidence labels
 
 
-def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any], schema: type) -> Any:
-    output = crew.step(step).kickoff(inputs=inputs)
-    return output.pydantic if isinstance(output.pydantic, schema) else None
+def _kickoff(crew: ContractQACrew, step: str, inputs: dict[str, Any]) -> Any:
+    """The structured output of the one-task crew ``step``, ``None`` when the model gave none."""
+    return crew.ask(crew.step(step), inputs)[0]
 
 
 @traced_step("retriever")
 def retrieve(item: QuestionInput, search_terms: str) -> list[EvidenceItem]:
-    """Search hits for the question, then for the coordinator's keywords; screened for injected
-    instructions."""
-    index = ClauseIndex(item.contract.clauses)
-    hits = index.search(item.question, k=SEARCH_K)
-    seen = {h.clause.clause_id for h in hits}
-    hits += [h for h in index.search(search_terms, k=2) if h.clause.clause_id not in seen]
-    evidence = []
-    for hit in hits:
-        text, withheld = screen(hit.clause.text)
-        evidence.append(EvidenceItem(clause_id=hit.clause.clause_id, score=hit.score, text=text,
-                                     selected=False, withheld=withheld))
-    return evidence
-
-
-def _label(clause_id: str) -> str:
-    """How a clause is shown to the model: ``9.3`` for ``northwind_msa:9.3``."""
-    return clause_id.split(":", 1)[1] if ":" in clause_id else clause_id
-
-
-def _cited_id(raw: str, texts: dict[str, str]) -> str | None:
-    """The evidence id a model-written reference means (``[9.3]``, ``northwind_msa:9.3``,
-    ``register:end_date``)."""
-    raw = raw.strip("[] ").replace("register:", "register.")
-    for key in texts:
-        if raw in (key, _label(key)):
-            return key
-    return None
+    """Search hits for the question, then for the coordinator's keywords
+    (:class:`~crews.contract_qa.tools.SearchClausesTool`); screened for injected instructions."""
+    search = SearchClausesTool(contract=item.contract)
+    hits = search.run(query=item.question, k=SEARCH_K).hits
+    seen = {h.clause_id for h in hits}
+    return hits + [h for h in search.run(query=search_terms[:MAX_QUERY_CHARS], k=2).hits
+                   if h.clause_id not in seen]
 
 
 @traced_step("tool")
 def verify_citations(
     answer: AnalystAnswer, contract_id: str, texts: dict[str, str]
 ) -> tuple[list[Citation], list[QuotedCitation]]:
-    """Split the analyst's citations into verified and rejected ones (see :mod:`crews.contract_qa.citations`).
+    """Split the analyst's citations into verified and rejected ones
+    (:class:`~crews.contract_qa.tools.VerifyQuoteTool`).
 
     ``texts`` maps each citable id to its original text (withheld sentences included,
     so a quote of the withheld marker is rejected). A quote that is not in the
     clause it names (or names no clause) but occurs in another clause of
     ``texts`` is attributed to that clause.
     """
+    verify = VerifyQuoteTool(contract_id=contract_id, texts=texts)
     verified, rejected = [], []
     for cited in answer.citations:
-        clause_id = _cited_id(cited.clause_id, texts)
-        citation = _verify(cited.quote, clause_id, texts, contract_id) if clause_id else None
-        if citation is None and normalize(cited.quote):
-            citation = _attribute(cited.quote, clause_id, texts, contract_id)
+        citation = verify.run(clause_id=cited.clause_id, quote=cited.quote).citation
         if citation is None:
             rejected.append(cited)
         elif all(c.clause_id != citation.clause_id or c.quote != citation.quote for c in verified):
@@ -132,41 +103,12 @@ def verify_citations(
     return verified, rejected
 
 
-def _verify(quote: str, clause_id: str, texts: dict[str, str], contract_id: str) -> Citation | None:
-    """The citation of ``quote`` in one clause: verbatim, or repaired to the clause sentence it nearly is."""
-    text = texts[clause_id]
-    if clause_id.startswith("register.") and numbers(quote) and numbers(quote) == numbers(text):
-        return Citation(contract_id=contract_id, clause_id=clause_id, quote=text,
-                        repaired=not is_verbatim(quote, text))  # "30 September 2027" == 2027-09-30
-    if is_verbatim(quote, text):
-        return Citation(contract_id=contract_id, clause_id=clause_id, quote=quote)
-    sentence, share = best_sentence(quote, text)
-    if share >= REPAIR_OVERLAP and normalize(quote):
-        return Citation(contract_id=contract_id, clause_id=clause_id, quote=sentence, repaired=True)
-    return None
-
-
-def _attribute(quote: str, cited: str | None, texts: dict[str, str], contract_id: str) -> Citation | None:
-    """The clause (other than ``cited``) that holds ``quote`` verbatim, else the one it best repairs to."""
-    others = [key for key in texts if key != cited and not key.startswith("register.")]
-    for key in others:
-        if is_verbatim(quote, texts[key]):
-            return Citation(contract_id=contract_id, clause_id=key, quote=quote, attributed=True)
-    scored = [(best_sentence(quote, texts[key]), key) for key in others]
-    if scored:
-        (sentence, share), key = max(scored, key=lambda item: item[0][1])
-        if share >= REPAIR_OVERLAP:
-            return Citation(contract_id=contract_id, clause_id=key, quote=sentence, repaired=True,
-                            attributed=True)
-    return None
-
-
 def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> Routing:
     """The coordinator's decision, checked by code: a register field the question names by a
     :data:`~crews.contract_qa.register.FIELD_WORDS` word adds the register (a question about what "the
     register" holds goes to the register alone); no register row removes it."""
     routing = _kickoff(crew, "route_question", {**common, "title": item.contract.title,
-                                                "register_fields": ", ".join(FIELDS)}, Routing)
+                                                "register_fields": ", ".join(FIELDS)})
     routing = routing or Routing(route="both", register_fields=list(FIELDS))
     if item.register_row is None and asks_register(item.question):
         return Routing(register_fields=[], route="register", search_terms=routing.search_terms)
@@ -184,9 +126,14 @@ def route(crew: ContractQACrew, item: QuestionInput, common: dict[str, Any]) -> 
     return routing.model_copy(update={"register_fields": named})
 
 
-def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
-    crew = ContractQACrew(llm)
+def run(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
+    """Answer one question about one contract."""
     contract = item.contract
+    crew = ContractQACrew(llm, tools={
+        "retriever": [SearchClausesTool(contract=contract)],
+        "analyst": [VerifyQuoteTool(contract_id=contract.contract_id,
+                                    texts={c.clause_id: c.text for c in contract.clauses})],
+    })
     common = {"contract_id": contract.contract_id, "question": item.question}
     routing = route(crew, item, common)
 
@@ -195,9 +142,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         evidence = retrieve(item, routing.search_terms)
         candidates = [e for e in evidence if e.text.replace(WITHHELD, "").strip()]
         if candidates:
-            listing = "\n".join(f"[{_label(e.clause_id)}] {e.text}" for e in candidates)
-            picked = _kickoff(crew, "select_evidence", {**common, "candidates": listing}, EvidenceSelection)
-            chosen = {_cited_id(c, {e.clause_id: "" for e in candidates})
+            listing = "\n".join(f"[{label(e.clause_id)}] {e.text}" for e in candidates)
+            picked = _kickoff(crew, "select_evidence", {**common, "candidates": listing})
+            chosen = {cited_id(c, {e.clause_id: "" for e in candidates})
                       for c in (picked.clause_ids if picked else [])}
             kept = candidates[:ALWAYS_KEPT] + [e for e in candidates[ALWAYS_KEPT:] if e.clause_id in chosen]
             for e in kept[:MAX_EVIDENCE]:
@@ -225,10 +172,9 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
                   if anywhere else [])
         return _not_found(item, routing, evidence, register_facts, confidence=1.0, reasons=partly)
     parties = f"[preamble] {screen(names)[0]}\n" if preamble and preamble.clause_id not in texts else ""
-    listing = parties + "\n".join(f"[{_label(key)}] {text}" for key, text in texts.items())
-    labels = tuple(dict.fromkeys([*(["preamble"] if parties else []), *(_label(key) for key in texts)]))
-    output = crew.answer_step(labels).kickoff(inputs={**common, "evidence": listing})
-    answer = output.pydantic if isinstance(output.pydantic, AnalystAnswer) else None
+    listing = parties + "\n".join(f"[{label(key)}] {text}" for key, text in texts.items())
+    labels = tuple(dict.fromkeys([*(["preamble"] if parties else []), *(label(key) for key in texts)]))
+    (answer,) = crew.ask(crew.answer_step(labels), {**common, "evidence": listing})
     if answer is None:
         raise ValueError("the analyst returned no answer")
     if not answer.found:
@@ -258,7 +204,7 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
         text, reasons = alternative.quote, []
     elif alternative:  # the model's wording does not hold; a verified sentence does: give that, for review
         source = "its verified quote" if alternative in citations else \
-            f"the sentence of clause {_label(alternative.clause_id)} that code finds answers the question"
+            f"the sentence of clause {label(alternative.clause_id)} that code finds answers the question"
         reasons = [f"the analyst's answer {text!r} did not hold up; {source} is given instead", *reasons]
         text = alternative.quote
         citations = [alternative, *(c for c in citations
@@ -271,8 +217,7 @@ def answer_question(item: QuestionInput, llm: BaseLLM) -> ContractAnswer:
     review = None
     if citations:
         quotes = "\n".join(f"[{c.clause_id}] {c.quote}" for c in citations)
-        review = _kickoff(crew, "check_grounding", {**common, "answer": text, "quotes": quotes},
-                          GroundednessReview)
+        review = _kickoff(crew, "check_grounding", {**common, "answer": text, "quotes": quotes})
         if review is not None and not review.grounded:
             reasons.append(f"reviewer: {review.reason}")
     grounded = not reasons

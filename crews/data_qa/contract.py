@@ -148,9 +148,9 @@ class DataQA(CrewContract):
         return item.spec.dataset_id
 
     def run(self, item: DataQAInput, llm: Any) -> DataQualityReport:
-        from crews.data_qa.pipeline import check_dataset
+        from crews.data_qa import pipeline
 
-        return check_dataset(item, llm)
+        return pipeline.run(item, llm)
 
     def metrics(self, report: DataQualityReport) -> dict[str, float]:
         counts = report.counts_by_severity()

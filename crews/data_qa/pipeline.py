@@ -13,7 +13,7 @@ no human review of its own.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,10 +21,10 @@ import yaml
 from crewai.llms.base_llm import BaseLLM
 
 from crews.data_qa.crew import DataQACrew
-from crews.data_qa.profiler import findings, profile_table, schema_drift
-from crews.data_qa.schemas import AnalystFixes, DataQAInput, DataQualityReport, Finding, Issue, ReviewSummary
+from crews.data_qa.profiler import schema_drift
+from crews.data_qa.schemas import DataQAInput, DataQualityReport, Finding, Issue
 from crews.data_qa.summary_check import summary_problems, templated_summary
-from crews.readonly_db import readonly_engine
+from crews.data_qa.tools import ProfileTableTool
 from crews.review import review_settings
 
 DEFAULT_FIXES = {
@@ -63,10 +63,13 @@ def classify(found: list[Finding]) -> list[Issue]:
     ]
 
 
-def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) -> DataQualityReport:
+def run(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) -> DataQualityReport:
+    """Check one dataset and return the full report."""
     spec = item.spec
-    profile = profile_table(readonly_engine(spec.url, spec.files), spec, now=now)
-    issues = classify(findings(profile, spec) + schema_drift(item.previous, profile))
+    profiler = ProfileTableTool(spec=spec, now=now or datetime.now(UTC))
+    checked = profiler.run()
+    profile = checked.profile
+    issues = classify(checked.findings + schema_drift(item.previous, profile))
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
     passed = errors == 0
@@ -81,15 +84,13 @@ def check_dataset(item: DataQAInput, llm: BaseLLM, now: datetime | None = None) 
         "error_count": errors,
         "warning_count": warnings,
     }
-    crew = DataQACrew(llm)
-    output = crew.crew().kickoff(inputs=inputs)
-    fixes = output.tasks_output[0].pydantic
-    review = output.pydantic
-    by_id = {f.issue_id: f.suggested_fix for f in fixes.fixes} if isinstance(fixes, AnalystFixes) else {}
+    crew = DataQACrew(llm, tools={"analyst": [profiler]})
+    fixes, review = crew.ask(crew.crew(), inputs)
+    by_id = {f.issue_id: f.suggested_fix for f in fixes.fixes} if fixes else {}
     for issue in issues:
         if by_id.get(issue.issue_id, "").strip():
             issue.suggested_fix, issue.fix_by = by_id[issue.issue_id].strip(), "analyst"
-    summary = review.summary if isinstance(review, ReviewSummary) else ""
+    summary = review.summary if review else ""
     report = DataQualityReport(
         dataset_id=spec.dataset_id, table=spec.table, row_count=profile.row_count, passed=passed,
         issues=issues, summary=summary, profile=profile,
@@ -103,8 +104,8 @@ def checked_summary(report: DataQualityReport, crew: DataQACrew, inputs: dict) -
     if not problems:
         return report
     report.summary_problems = [f"first summary: {p}" for p in problems]
-    again = crew.resummary_crew().kickoff(inputs={**inputs, "problems": "; ".join(problems)}).pydantic
-    second = again.summary if isinstance(again, ReviewSummary) else ""
+    (again,) = crew.ask(crew.resummary_crew(), {**inputs, "problems": "; ".join(problems)})
+    second = again.summary if again else ""
     problems = summary_problems(second, report) if second.strip() else ["it is empty"]
     if not problems:
         report.summary, report.summary_by = second, "reviewer, second try"

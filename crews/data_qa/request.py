@@ -74,9 +74,10 @@ class DatasetSpec(BaseModel):
 
     dataset_id: ItemId = Field(title="Dataset id")
     # A password in conf would be kept in clear in the Airflow DB and logs: the trigger form and the REST API
-    # refuse one (HTTP 400). The crew itself accepts it: the DAG resolves conn_id into such a URL in memory.
-    url: str | None = Field(default=None, min_length=1, description="SQLAlchemy URL without a password (use "
-                            "conn_id for credentials); omit when the data are files",
+    # refuse one (HTTP 400, quoting the description: kept short so it prints on one line). The crew itself
+    # accepts it: the DAG resolves conn_id into such a URL in memory.
+    url: str | None = Field(default=None, min_length=1,
+                            description="SQLAlchemy URL, no password in a URL: use conn_id",
                             json_schema_extra={"not": {"pattern": PASSWORD_IN_URL}})
     conn_id: str | None = Field(default=None, pattern=ID_PATTERN, max_length=250,
                                 description="Airflow connection of the database (postgres, mysql, sqlite, "

@@ -105,9 +105,9 @@ class FactCheck(CrewContract):
         return item.draft_id
 
     def run(self, item: DraftInput, llm: Any) -> FactCheckReport:
-        from crews.fact_check.pipeline import check_draft
+        from crews.fact_check import pipeline
 
-        return check_draft(item, llm)
+        return pipeline.run(item, llm)
 
     def metrics(self, report: FactCheckReport) -> dict[str, float]:
         counts = report.verdict_counts

@@ -3,7 +3,7 @@
 1. the fact checker quotes the claims it sees (``extraction_crew``);
 2. code cuts the copy into atomic claims (one fact each, with its span), keeps
    the pieces the fact checker quoted as claims too, and gives every claim a
-   verdict with evidence (:mod:`crews.fact_check.tools`). The draft is
+   verdict with evidence (:mod:`crews.fact_check.claim_checks`). The draft is
    ``draft_ok`` when every claim is supported;
 3. otherwise code applies the fixes (correct the value, drop the unsupported
    claim), the copywriter polishes that copy and the editor reviews it
@@ -23,18 +23,16 @@ from __future__ import annotations
 
 from crewai.llms.base_llm import BaseLLM
 
+from crews.fact_check.claim_checks import apply_fixes
 from crews.fact_check.crew import FactCheckCrew
 from crews.fact_check.revision_gate import check_revision
 from crews.fact_check.schemas import (
     ClaimCheck,
     DraftInput,
-    EditorReview,
-    ExtractedClaims,
     FactCheckReport,
     FactSheet,
-    RevisedCopy,
 )
-from crews.fact_check.tools import apply_fixes, check_copy
+from crews.fact_check.tools import CheckClaimsTool
 from crews.review import review_settings
 from crews.screening import screen
 from crews.tracking.steps import traced_step
@@ -42,8 +40,9 @@ from crews.tracking.steps import traced_step
 
 @traced_step("tool")
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
-    """Every atomic claim of the copy with its verdict; the fact checker's quotes mark extra claims."""
-    return check_copy(copy_text, sheet, [str(c) for c in claims])
+    """Every atomic claim of the copy with its verdict (:class:`~crews.fact_check.tools.CheckClaimsTool`);
+    the fact checker's quotes mark extra claims."""
+    return CheckClaimsTool(sheet=sheet).run(copy_text=copy_text, claims=[str(c) for c in claims]).checks
 
 
 def remaining_problems(revised_copy: str, original: list[ClaimCheck], sheet: FactSheet) -> list[ClaimCheck]:
@@ -51,14 +50,14 @@ def remaining_problems(revised_copy: str, original: list[ClaimCheck], sheet: Fac
     return check_revision(revised_copy, original, sheet).unsupported
 
 
-def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
-    """Run the crew on one draft and return the full report."""
+def run(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
+    """Check one draft and return the full report."""
     sheet = draft.fact_sheet
-    crew = FactCheckCrew(llm)
+    crew = FactCheckCrew(llm, tools={"fact_checker": [CheckClaimsTool(sheet=sheet)]})
     copy_text, withheld = screen(draft.copy_text, replacement="")
     inputs = {"product": sheet.product, "copy": copy_text}
-    extracted = crew.extraction_crew().kickoff(inputs=inputs).pydantic
-    claims = extracted.claims if isinstance(extracted, ExtractedClaims) else []
+    (extracted,) = crew.ask(crew.extraction_crew(), inputs)
+    claims = extracted.claims if extracted else []
     checks = verify_claims(claims, copy_text, sheet)
     base = {"draft_id": draft.draft_id, "product": sheet.product, "draft_copy": draft.copy_text,
             "claims": checks, "withheld": withheld}
@@ -72,10 +71,8 @@ def check_draft(draft: DraftInput, llm: BaseLLM) -> FactCheckReport:
             fact_checked_copy=copy_text, approval_reason=reason,
         ))
     fact_checked = apply_fixes(copy_text, checks)
-    output = crew.revision_crew().kickoff(inputs={**inputs, "corrected_copy": fact_checked})
-    revised = output.tasks_output[0].pydantic
-    review = output.pydantic
-    if not isinstance(revised, RevisedCopy) or not isinstance(review, EditorReview):
+    revised, review = crew.ask(crew.revision_crew(), {**inputs, "corrected_copy": fact_checked})
+    if revised is None or review is None:
         raise ValueError("revision crew returned no structured output")
     gate = check_revision(revised.revised_copy, checks, sheet, copy_text, fact_checked)
     if not gate.passed:

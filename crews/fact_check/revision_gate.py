@@ -1,7 +1,7 @@
 """The gate a rewrite must pass before it can be approved, decided in code.
 
 The copywriter's rewrite is checked claim by claim like the draft was
-(:func:`crews.fact_check.tools.check_copy`). It passes only when
+(:func:`crews.fact_check.claim_checks.check_copy`). It passes only when
 
 * every claim in it is supported by the fact sheet (no unsupported claim added or left),
 * every fact the draft stated correctly is still stated (no supported claim dropped),
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crews.fact_check.claim_checks import check_copy
 from crews.fact_check.schemas import ClaimCheck, FactSheet
-from crews.fact_check.tools import check_copy
 from crews.prompt_echo import prompt_echo as echoed
 from crews.tracking.steps import traced_step
 

@@ -9,9 +9,11 @@ from typing import Any
 from crewai import Agent, Crew, Process, Task
 from crewai.llms.base_llm import BaseLLM
 from crewai.project.utils import cache as _memo
+from crewai.tools import BaseTool
 from pydantic import BaseModel
 
 from crews.prompt_source import use_served_prompts
+from crews.runtime.tools import agent_tools
 
 
 class YamlCrew:
@@ -22,14 +24,17 @@ class YamlCrew:
     agents_config = "config/agents.yaml"
     tasks_config = "config/tasks.yaml"
 
-    def __init__(self, llm: BaseLLM) -> None:
+    def __init__(self, llm: BaseLLM, tools: dict[str, list[BaseTool]] | None = None) -> None:
         self.llm = llm
+        self.tools = tools or {}  # agent name -> the crew's tools that agent may call itself
         forget_memoized(self)
         use_served_prompts(self)  # agents/tasks config from the prompts served to this run
 
     def agent_named(self, name: str) -> Agent:
-        """The agent configured under ``name`` in agents.yaml."""
-        return build_agent(self.agents_config[name], self.llm)  # type: ignore[index]
+        """The agent configured under ``name`` in agents.yaml, holding its tools when the LLM calls tools
+        natively (:func:`~crews.runtime.tools.agent_tools`)."""
+        return build_agent(self.agents_config[name], self.llm,  # type: ignore[index]
+                           agent_tools(self.llm, self.tools.get(name, [])))
 
     def task_named(self, name: str, output: type[BaseModel]) -> Task:
         """The task configured under ``name`` in tasks.yaml, answering with ``output``.
@@ -40,18 +45,26 @@ class YamlCrew:
         return Task(config=self.tasks_config[name], output_pydantic=output, response_model=output)  # type: ignore[index]
 
     @staticmethod
+    def ask(crew: Crew, inputs: dict[str, Any]) -> list[Any]:
+        """Kick off ``crew``: each task's structured output in task order, ``None`` where the model gave
+        none that fits the task's schema."""
+        output = crew.kickoff(inputs=inputs)
+        return [out.pydantic if isinstance(out.pydantic, task.output_pydantic) else None
+                for task, out in zip(crew.tasks, output.tasks_output, strict=True)]
+
+    @staticmethod
     def sequential(name: str, agents: list[Agent], tasks: list[Task]) -> Crew:
         """A crew that runs ``tasks`` in order, quietly."""
         return Crew(name=name, agents=agents, tasks=tasks, process=Process.sequential, verbose=False)
 
 
-def build_agent(config: dict[str, Any], llm: BaseLLM) -> Agent:
+def build_agent(config: dict[str, Any], llm: BaseLLM, tools: list[BaseTool] | None = None) -> Agent:
     """An agent that never delegates and does not retry on its own.
 
     Retries belong to the LLM client (transport) and to Airflow (task); CrewAI's
     agent retry would multiply them.
     """
-    return Agent(config=config, llm=llm, allow_delegation=False, max_retry_limit=0)
+    return Agent(config=config, llm=llm, allow_delegation=False, max_retry_limit=0, tools=tools or [])
 
 
 def forget_memoized(crew: object) -> None:

@@ -71,7 +71,7 @@ BAD_CONF = [
     ("dq_sample_limit_too_big", "data_quality_qa", {"datasets": [DATASET | {"sample_limit": 10**9}]},
      ["is greater than the maximum of 1000000", "sample_limit"]),
     ("dq_password_in_url", "data_quality_qa", {"datasets": [DATASET | {"url": "postgresql://qa:hunter2@db/shop"}]},
-     ["param datasets", "Failed validating 'not'", "without a password (use conn_id"]),
+     ["param datasets", "Failed validating 'not'", "no password in a URL: use conn_id"]),
     ("dq_url_and_conn_id", "data_quality_qa", {"datasets": [DATASET | {"conn_id": "shop_db"}]},
      ["param datasets", "is valid under each of"]),
     ("dq_unknown_key", "data_quality_qa", {"datasets": [DATASET | {"schedule": "daily"}]},

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from crews.contract_qa.pipeline import answer_question
+from crews.contract_qa.pipeline import run as answer_question
 from crews.contract_qa.schemas import (
     NOT_FOUND,
     AnalystAnswer,

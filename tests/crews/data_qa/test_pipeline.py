@@ -1,5 +1,6 @@
 
-from crews.data_qa.pipeline import check_dataset, classify
+from crews.data_qa.pipeline import classify
+from crews.data_qa.pipeline import run as check_dataset
 from crews.data_qa.schemas import Finding
 from crews.evaluation.golden import sample_items
 from crews.registry import get_crew

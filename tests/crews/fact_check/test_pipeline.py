@@ -2,9 +2,10 @@ from pathlib import Path
 
 import yaml
 
-from crews.fact_check.pipeline import check_draft, remaining_problems, verify_claims
+from crews.fact_check.claim_checks import check_claim
+from crews.fact_check.pipeline import remaining_problems, verify_claims
+from crews.fact_check.pipeline import run as check_draft
 from crews.fact_check.schemas import DraftInput, ExtractedClaims, FactSheet
-from crews.fact_check.tools import check_claim
 from crews.runtime.scripted_llm import ScriptedLLM
 
 SHEET = FactSheet.model_validate(

@@ -1,9 +1,9 @@
 import pytest
 
 from crews.errors import InputError
+from crews.fact_check.claim_checks import check_copy
 from crews.fact_check.plain_sheet import looks_plain, parse_plain_sheet
 from crews.fact_check.schemas import FactSheet
-from crews.fact_check.tools import check_copy
 from crews.registry import get_crew
 
 load_input = get_crew("fact_check").load_input

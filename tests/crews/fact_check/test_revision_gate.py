@@ -1,6 +1,6 @@
+from crews.fact_check.claim_checks import check_copy
 from crews.fact_check.revision_gate import check_revision, prompt_echo
 from crews.fact_check.schemas import FactSheet
-from crews.fact_check.tools import check_copy
 
 SHEET = FactSheet.model_validate({"product": "Velo e-bike", "facts": [
     {"id": "range", "subject": "range", "value": 80, "unit": "km", "statement": "Up to 80 km of range."},

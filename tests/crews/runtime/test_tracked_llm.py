@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 from crewai.llms.base_llm import BaseLLM
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.fact_check.schemas import DraftInput, FactSheet
 
 SHEET = FactSheet.model_validate(yaml.safe_load(

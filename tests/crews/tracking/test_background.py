@@ -8,7 +8,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.tracking import background, mlflow_writer, spool
 from crews.tracking.context import RunContext
 from crews.tracking.tracker import CrewRunTracker, _default_writer_replay

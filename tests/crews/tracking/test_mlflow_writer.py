@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.tracking.context import RunContext
 from crews.tracking.mlflow_writer import TrackingUnavailable, check_server, write_run
 from crews.tracking.tracker import CrewRunTracker

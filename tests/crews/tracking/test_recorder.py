@@ -1,6 +1,6 @@
 from collections import Counter
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.tracking.recorder import EventRecorder
 
 

@@ -124,7 +124,7 @@ CONTEXT = RunContext(crew="fact_check", item_id="pii", source="airflow", dag_id=
 
 
 def _tracked_run(draft, llm, writer):
-    from crews.fact_check.pipeline import check_draft
+    from crews.fact_check.pipeline import run as check_draft
 
     pii = draft.model_copy(update={"copy_text": f"Questions? Mail {EMAIL}. Pay with card {CARD}. "
                                                 + draft.copy_text})

@@ -4,7 +4,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.runtime.pricing import PricingTable, genai_price
 from crews.tracking.context import RunContext
 from crews.tracking.mlflow_writer import write_run
@@ -86,7 +86,7 @@ def test_a_replayed_llm_call_counts_no_tokens_and_no_cost():
 
 
 def test_contract_search_is_a_retriever_span_with_documents(mlflow_http):
-    from crews.contract_qa.pipeline import answer_question
+    from crews.contract_qa.pipeline import run as answer_question
     from crews.registry import get_crew
 
     load_input = get_crew("contract_qa").load_input

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from crews.fact_check.pipeline import check_draft
+from crews.fact_check.pipeline import run as check_draft
 from crews.tracking import spool
 from crews.tracking.context import RunContext
 from crews.tracking.tracker import CrewRunTracker
