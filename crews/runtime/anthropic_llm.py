@@ -57,7 +57,12 @@ class AnthropicLLM(TrackedLLM):
             body["stop_sequences"] = self.stop_sequences
         return body
 
-    def _complete(self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None) -> Completion:
+    def supports_function_calling(self) -> bool:
+        return False  # tool calls are not translated to the Messages API yet
+
+    def _complete(self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None,
+                  tools: list[dict[str, Any]] | None = None) -> Completion:
+        """One Messages API request; ``tools`` are never offered here (settings refuse ``native_tools``)."""
         response = self._get_client().messages.create(**self.request_body(messages, response_model))
         text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
         prompt, completion = response.usage.input_tokens, response.usage.output_tokens

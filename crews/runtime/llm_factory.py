@@ -21,6 +21,7 @@ def build_llm(settings: LLMSettings) -> BaseLLM:
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
         "provider": settings.provider,
+        "native_tools": settings.native_tools,
     }
     key = settings.api_key.get_secret_value() if settings.api_key else None
     if settings.provider == "scripted":

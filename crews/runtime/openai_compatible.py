@@ -60,10 +60,13 @@ class OpenAICompatibleLLM(TrackedLLM):
         return self._client
 
     def request_body(
-        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Keyword arguments for ``chat.completions.create`` (inspectable in tests)."""
         body: dict[str, Any] = {"model": self.model, "messages": messages}
+        if tools:
+            body["tools"] = tools
         if self.temperature is not None:
             body["temperature"] = self.temperature
         if self.max_tokens:
@@ -80,14 +83,18 @@ class OpenAICompatibleLLM(TrackedLLM):
         return body
 
     def _complete(
-        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
         response = self._get_client().chat.completions.create(
-            **self.request_body(messages, response_model)
+            **self.request_body(messages, response_model, tools)
         )
         choice = response.choices[0]
         usage = response.usage
         return Completion(
+            tool_calls=[{"id": call.id, "type": "function",
+                         "function": {"name": call.function.name, "arguments": call.function.arguments}}
+                        for call in choice.message.tool_calls or []],
             text=choice.message.content or "",
             usage={
                 "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,

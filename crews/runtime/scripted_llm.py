@@ -44,12 +44,20 @@ class ScriptedLLM(TrackedLLM):
         return self
 
     def _complete(
-        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
+        """The responder's answer; with ``tools`` offered, a list of OpenAI-shaped tool calls it returns
+        is answered as tool calls."""
         if self._responder is None:
             raise RuntimeError("ScriptedLLM has no responder")
         self.calls += 1
         answer = self._responder(messages, response_model)
+        if tools and isinstance(answer, list) and answer and all("function" in c for c in answer):
+            prompt, completion = _words(messages), len(json.dumps(answer).split())
+            return Completion(text="", tool_calls=answer, finish_reason="tool_calls",
+                              usage={"prompt_tokens": prompt, "completion_tokens": completion,
+                                     "total_tokens": prompt + completion})
         if isinstance(answer, BaseModel):
             text = answer.model_dump_json()
         elif isinstance(answer, (dict, list)):

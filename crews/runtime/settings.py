@@ -57,6 +57,8 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(default=768, gt=0)
     structured_output: StructuredMode | None = None
     script: str | None = None
+    native_tools: bool = Field(default=False, description="the model calls tools itself: agents are handed "
+                                                          "their crew's tools (see docs/crews.md)")
 
     @field_validator("base_url")
     @classmethod
@@ -72,6 +74,10 @@ class LLMSettings(BaseModel):
             object.__setattr__(self, "base_url", _DEFAULT_BASE_URLS[self.provider])
         if self.provider == "openai_compatible" and not self.base_url:
             raise ValueError("provider 'openai_compatible' needs base_url")
+        if self.native_tools and self.provider in ("local", "anthropic"):
+            raise ValueError(f"native_tools is not available for provider {self.provider!r}: the local "
+                             "model cannot drive tool calls reliably and Anthropic's tool calls are not "
+                             "translated; the pipeline calls the tools itself")
         if self.provider == "scripted" and not self.script:
             raise ValueError("provider 'scripted' needs script='module:function'")
         if self.api_key is None and self.provider in _KEY_ENV:
@@ -98,7 +104,7 @@ class LLMSettings(BaseModel):
         """
         env = os.environ if environ is None else environ
         names = ("provider", "model", "base_url", "api_key", "timeout_s", "max_retries", "temperature",
-                 "max_tokens", "structured_output", "script")
+                 "max_tokens", "structured_output", "script", "native_tools")
         fields = {name: env.get(prefix + name.upper()) for name in names}
         return cls(**{k: v for k, v in fields.items() if v not in (None, "")})
 

@@ -40,6 +40,7 @@ class Completion:
     usage: dict[str, int] = field(default_factory=dict)
     finish_reason: str | None = None
     response_id: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # OpenAI shape: id, type, function
 
 
 class StructuredOutputError(ValueError):
@@ -71,6 +72,7 @@ class TrackedLLM(BaseLLM):
     """A CrewAI LLM whose calls are observable on the CrewAI event bus."""
 
     max_repairs: int = 1
+    native_tools: bool = False  # the model answers with tool calls when an agent offers tools
     _cache: ResponseCache | None = PrivateAttr(default=None)
     _budget: BudgetGuard | None = PrivateAttr(default=None)
     _progress: CallProgress | None = PrivateAttr(default=None)
@@ -82,10 +84,12 @@ class TrackedLLM(BaseLLM):
         self._cache, self._budget, self._progress = cache, budget, progress
         return self
 
-    def request_key(self, chat: list[dict[str, Any]],
-                    response_model: type[BaseModel] | None) -> dict[str, Any]:
-        """Everything that determines the answer: provider, model, messages, parameters, output schema."""
+    def request_key(self, chat: list[dict[str, Any]], response_model: type[BaseModel] | None,
+                    tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Everything that determines the answer: provider, model, messages, parameters, output schema and
+        the tools offered."""
         return {
+            **({"tools": tools} if tools else {}),
             "provider": self.provider, "model": self.model, "messages": chat,
             "params": {"temperature": self.temperature, "max_tokens": getattr(self, "max_tokens", None),
                        "stop": self.stop_sequences,
@@ -95,12 +99,16 @@ class TrackedLLM(BaseLLM):
 
     @abstractmethod
     def _complete(
-        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel] | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
-        """Send one chat request and return the raw answer."""
+        """Send one chat request (offering ``tools``, OpenAI format, when given) and return the raw
+        answer."""
 
     def supports_function_calling(self) -> bool:
-        return False
+        """Whether agents hand this model their tools (CrewAI then calls with ``tools`` and runs the tool
+        calls it answers with)."""
+        return self.native_tools
 
     def get_input_tokens_count(
         self,
@@ -127,10 +135,13 @@ class TrackedLLM(BaseLLM):
         response_model: type[BaseModel] | None = None,
     ) -> str | BaseModel:
         chat = [{"role": "user", "content": messages}] if isinstance(messages, str) else list(messages)
+        offered = tools if tools and self.native_tools else None
         attempts = 1 + (self.max_repairs if response_model is not None else 0)
         last_error: Exception | None = None
         for _ in range(attempts):
-            completion = self._tracked_complete(chat, response_model, from_task, from_agent)
+            completion = self._tracked_complete(chat, response_model, from_task, from_agent, offered)
+            if completion.tool_calls:
+                return [dict(call) for call in completion.tool_calls]  # CrewAI runs them and calls again
             if response_model is None:
                 return completion.text
             try:
@@ -162,9 +173,10 @@ class TrackedLLM(BaseLLM):
         response_model: type[BaseModel] | None,
         from_task: Any | None,
         from_agent: Any | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
         with llm_call_context():
-            return self._complete_in_context(chat, response_model, from_task, from_agent)
+            return self._complete_in_context(chat, response_model, from_task, from_agent, tools)
 
     def _complete_in_context(
         self,
@@ -172,8 +184,9 @@ class TrackedLLM(BaseLLM):
         response_model: type[BaseModel] | None,
         from_task: Any | None,
         from_agent: Any | None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> Completion:
-        key = self.request_key(chat, response_model) if self._cache is not None else None
+        key = self.request_key(chat, response_model, tools) if self._cache is not None else None
         cached = self._cache.get(key) if key is not None else None
         self._emit_call_started_event(messages=chat, from_task=from_task, from_agent=from_agent)
         if cached is not None:
@@ -183,7 +196,7 @@ class TrackedLLM(BaseLLM):
         try:
             if self._budget is not None:
                 self._budget.check()
-            completion = self._complete(chat, response_model)
+            completion = self._complete(chat, response_model, tools)
         except Exception as exc:
             self._emit_call_failed_event(
                 error=f"{type(exc).__name__}: {exc}", from_task=from_task, from_agent=from_agent
@@ -215,8 +228,8 @@ class TrackedLLM(BaseLLM):
         else:
             self._track_token_usage_internal({**usage, "successful_requests": 1})
         self._emit_call_completed_event(
-            response=completion.text,
-            call_type=LLMCallType.LLM_CALL,
+            response=json.dumps(completion.tool_calls) if completion.tool_calls else completion.text,
+            call_type=LLMCallType.TOOL_CALL if completion.tool_calls else LLMCallType.LLM_CALL,
             from_task=from_task,
             from_agent=from_agent,
             messages=chat,

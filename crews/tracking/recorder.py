@@ -32,6 +32,11 @@ from crewai.events.types.llm_events import (
     LLMCallStartedEvent,
 )
 from crewai.events.types.task_events import TaskCompletedEvent, TaskFailedEvent, TaskStartedEvent
+from crewai.events.types.tool_usage_events import (
+    ToolUsageErrorEvent,
+    ToolUsageFinishedEvent,
+    ToolUsageStartedEvent,
+)
 
 from crews.tracking.steps import StepLog, activate
 
@@ -40,6 +45,7 @@ _STARTS = {
     TaskStartedEvent: "task",
     AgentExecutionStartedEvent: "agent",
     LLMCallStartedEvent: "llm",
+    ToolUsageStartedEvent: "tool",  # a tool an agent called itself (native tool calling)
 }
 _ENDS = {
     CrewKickoffCompletedEvent: ("crew", True),
@@ -50,6 +56,8 @@ _ENDS = {
     AgentExecutionErrorEvent: ("agent", False),
     LLMCallCompletedEvent: ("llm", True),
     LLMCallFailedEvent: ("llm", False),
+    ToolUsageFinishedEvent: ("tool", True),
+    ToolUsageErrorEvent: ("tool", False),
 }
 
 
@@ -94,6 +102,10 @@ def _start_span(kind: str, event: Any) -> SpanRecord:
     elif kind == "agent":
         span.name = (event.agent_role or getattr(event.agent, "role", "agent")).strip()
         span.inputs = event.task_prompt
+    elif kind == "tool":
+        span.name = event.tool_name
+        span.inputs = event.tool_args
+        span.attributes.update(agent_role=(event.agent_role or "").strip() or None, called_by="agent")
     else:
         span.name = f"llm {event.model}"
         span.inputs = event.messages
@@ -121,6 +133,8 @@ def _finish_span(span: SpanRecord, event: Any, ok: bool) -> None:
         span.outputs = output.pydantic.model_dump() if output.pydantic else output.raw
     elif span.kind == "agent":
         span.outputs = event.output
+    elif span.kind == "tool":
+        span.outputs = str(event.output)
     else:
         span.outputs = event.response
         span.attributes.update(usage=dict(event.usage or {}), finish_reason=event.finish_reason)

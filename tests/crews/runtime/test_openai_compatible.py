@@ -103,3 +103,29 @@ def test_broken_json_is_repaired_locally_without_a_second_call():
     llm = _llm_with_replies(["```json\n{'verdict': 'supported', 'score': 3,}\n```"], seen)
     assert llm.call("check", response_model=Answer) == Answer(verdict="supported", score=3)
     assert len(seen) == 1
+
+
+def test_offered_tools_are_sent_and_tool_calls_come_back_in_openai_shape():
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        call = {"id": "call_7", "type": "function",
+                "function": {"name": "search_clauses", "arguments": '{"query": "rent"}'}}
+        return httpx.Response(200, json={
+            "id": "r1", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                         "finish_reason": "tool_calls"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+
+    tools = [{"type": "function", "function": {"name": "search_clauses", "parameters": {"type": "object"}}}]
+    llm = OpenAICompatibleLLM(model="m", base_url="http://llm.test/v1", native_tools=True)
+    llm._client = OpenAI(base_url="http://llm.test/v1", api_key="x",
+                         http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    answer = llm.call([{"role": "user", "content": "find the rent"}], tools=tools)
+    assert answer == [{"id": "call_7", "type": "function",
+                       "function": {"name": "search_clauses", "arguments": '{"query": "rent"}'}}]
+    assert seen[0]["tools"] == tools
+    llm.native_tools = False  # a model that does not call tools is never offered them
+    llm.call([{"role": "user", "content": "find the rent"}], tools=tools)
+    assert "tools" not in seen[1]

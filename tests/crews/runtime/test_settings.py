@@ -52,8 +52,18 @@ def test_generic_connection_without_provider_is_openai_compatible():
         {"provider": "scripted"},
         {"timeout_s": 0},
         {"unknown_field": 1},
+        {"native_tools": True},
+        {"provider": "anthropic", "api_key": "k", "native_tools": True},
     ],
 )
 def test_invalid_settings_are_refused(fields):
     with pytest.raises(ValidationError):
         LLMSettings(**fields)
+
+
+def test_native_tools_is_read_from_the_environment_and_reaches_the_llm():
+    from crews.runtime.llm_factory import build_llm
+
+    settings = LLMSettings.from_env({"CREWS_LLM_PROVIDER": "ollama", "CREWS_LLM_NATIVE_TOOLS": "true"})
+    assert settings.native_tools and build_llm(settings).supports_function_calling()
+    assert not build_llm(LLMSettings()).supports_function_calling()

@@ -205,3 +205,22 @@ def test_a_dag_runs_item_runs_nest_under_its_batch_run(tracking_uri, monkeypatch
     assert again.info.run_id != batch.info.run_id
     assert {client.get_run(r).data.tags["mlflow.parentRunId"]
             for r in (first, second, late)} == {again.info.run_id}
+
+
+def test_a_tool_an_agent_calls_itself_is_a_tool_span_under_the_agent_in_mlflow(tracking_uri):
+    """Read back the way an MLflow user would: the run's trace, its TOOL spans and their parents."""
+    from crews.fact_check.schemas import DraftInput
+    from tests.crews.fact_check.test_tools import BIKE, COPY, tool_calling_llm
+
+    draft = DraftInput(draft_id="agent_tools", copy_text=COPY, fact_sheet=BIKE)
+    with CrewRunTracker(RunContext(crew="fact_check", item_id="agent_tools"), {"provider": "openai"}, "h1",
+                        writer=lambda r: write_run(r, tracking_uri)) as tracker:
+        tracker.set_output(check_draft(draft, tool_calling_llm([])).model_dump(mode="json"))
+    run = MlflowClient(tracking_uri).get_run(tracker.mlflow_run_id)
+    (trace,) = mlflow.search_traces(locations=[run.info.experiment_id], run_id=run.info.run_id,
+                                    return_type="list")
+    spans = {s.span_id: s for s in trace.data.spans}
+    (called,) = [s for s in spans.values() if s.span_type == "TOOL" and s.name == "check_claims"]
+    assert spans[called.parent_id].span_type == "AGENT"
+    assert called.inputs == {"copy_text": COPY} and "contradicted" in str(called.outputs)
+    assert "verify_claims" in {s.name for s in spans.values() if s.span_type == "TOOL"}  # the pipeline's
