@@ -91,6 +91,11 @@ class CrewContract(ABC):
         """The text an approved result publishes (None: the crew publishes no text)."""
         return None
 
+    def review_sections(self, result: dict[str, Any]) -> list[str]:
+        """The Markdown sections that show a stored result on its review page (escaped with
+        :mod:`crews.markdown`; empty: the page lists the run's summary)."""
+        return []
+
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by ``X`` (pydantic models here are not

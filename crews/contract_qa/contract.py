@@ -200,3 +200,8 @@ class ContractQA(CrewContract):
         from crews.contract_qa.scoring import score
 
         return score(answer, expected)
+
+    def review_sections(self, result: dict[str, Any]) -> list[str]:
+        from crews.contract_qa.review_page import sections
+
+        return sections(result)

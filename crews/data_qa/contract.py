@@ -185,3 +185,8 @@ class DataQA(CrewContract):
         from crews.data_qa.scoring import score
 
         return score(report, expected)
+
+    def review_sections(self, result: dict[str, Any]) -> list[str]:
+        from crews.data_qa.review_page import sections
+
+        return sections(result)

@@ -151,3 +151,8 @@ class FactCheck(CrewContract):
         if status == "accepted" and review.get("correction"):
             return review["correction"]
         return result["revised_copy"]
+
+    def review_sections(self, result: dict[str, Any]) -> list[str]:
+        from crews.fact_check.review_page import sections
+
+        return sections(result)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from crews.contract_qa.schemas import Citation, ContractAnswer, EvidenceItem, QuotedCitation
 from crews.fact_check.schemas import ClaimCheck, Evidence, FactCheckReport
-from crews.review_pages import MAX_BODY_CHARS, MAX_ROWS, escape, quote_block, review_body, word_diff
+from crews.markdown import MAX_ROWS, escape, quote_block, word_diff
+from crews.review_pages import MAX_BODY_CHARS, review_body
 from tests.support.markdown import html
 
 SUMMARY = {"item_id": "x1", "needs_review": True,
