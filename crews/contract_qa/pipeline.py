@@ -1,5 +1,10 @@
 """Answer one question about one contract: route, retrieve, answer, verify, review.
 
+:func:`run` takes the steps every crew takes (docs/crews.md): **ask** (1, 2, 4, 6), **tool**
+(``search_clauses`` in 2, ``verify_quote`` in 5), **screen** (each clause found, 2), **verify**
+(5) and **route_to_review** (the end: grounded and confident, or the reasons a person should
+look).
+
 1. the coordinator routes the question to the documents, the register or both;
 2. BM25 finds candidate clauses (instruction-like sentences withheld; a clause
    with nothing else left is dropped); the retriever adds the clauses it finds

@@ -1,5 +1,11 @@
 """Check one dataset: profile in SQL, decide with severity rules, let the agents explain.
 
+:func:`run` takes the steps every crew takes (docs/crews.md): **tool** (``profile_table``:
+the profile and the declared rules' findings, then schema drift and severities), **ask** (the
+analyst explains, the reviewer summarizes), **verify** (the summary against the findings, asked
+once more or templated), **route_to_review** (the share of issues the analyst explained). There
+is nothing to **screen**: the agents see the findings, never the data's text.
+
 The verdict is reproducible from the evidence: ``passed`` is false exactly when a
 finding's kind has severity ``error`` in ``config/severity.yaml``. The analyst
 suggests fixes and the reviewer writes the summary; a fix the analyst leaves out

@@ -1,18 +1,24 @@
 """Fact-check one draft: agents find claims and rewrite, tools decide the facts.
 
-1. the fact checker quotes the claims it sees (``extraction_crew``);
-2. code cuts the copy into atomic claims (one fact each, with its span), keeps
-   the pieces the fact checker quoted as claims too, and gives every claim a
+:func:`run` takes the steps every crew takes (docs/crews.md): screen, ask, tool, verify,
+route_to_review.
+
+0. **screen**: sentences of the copy addressed to an AI system are withheld;
+1. **ask**: the fact checker quotes the claims it sees (``extraction_crew``);
+2. **tool** (``check_claims``): code cuts the copy into atomic claims (one fact each, with its
+   span), keeps the pieces the fact checker quoted as claims too, and gives every claim a
    verdict with evidence (:mod:`crews.fact_check.claim_checks`). The draft is
    ``draft_ok`` when every claim is supported;
-3. otherwise code applies the fixes (correct the value, drop the unsupported
+3. **ask**: otherwise code applies the fixes (correct the value, drop the unsupported
    claim), the copywriter polishes that copy and the editor reviews it
    (``revision_crew``);
-4. code re-checks the rewrite claim by claim (:mod:`crews.fact_check.revision_gate`):
+4. **verify**: code re-checks the rewrite claim by claim (:mod:`crews.fact_check.revision_gate`):
    ``revision_approved`` only when it keeps every supported claim, adds no
    unsupported one, contains no prompt text and the editor approves. A rewrite
    that fails is kept in ``rejected_rewrite`` and the tools' corrected copy is
-   the ``revised_copy``.
+   the ``revised_copy``;
+5. **route_to_review**: the share of claims the tools could verify, and the reasons a person
+   should look.
 
 The copy is untrusted: sentences addressed to an AI system are withheld from
 every prompt and from the checked copy (:mod:`crews.screening`), listed in the
