@@ -52,7 +52,14 @@ from crews.contract_qa.schemas import (
     QuotedCitation,
     Routing,
 )
-from crews.contract_qa.tools import MAX_QUERY_CHARS, SearchClausesTool, VerifyQuoteTool, cited_id, label
+from crews.contract_qa.tools import (
+    MAX_QUERY_CHARS,
+    MAX_QUOTE_CHARS,
+    SearchClausesTool,
+    VerifyQuoteTool,
+    cited_id,
+    label,
+)
 from crews.review import review_settings
 from crews.screening import WITHHELD, screen
 from crews.tracking.steps import traced_step
@@ -100,7 +107,7 @@ def verify_citations(
     verify = VerifyQuoteTool(contract_id=contract_id, texts=texts)
     verified, rejected = [], []
     for cited in answer.citations:
-        citation = verify.run(clause_id=cited.clause_id, quote=cited.quote).citation
+        citation = verify.run(clause_id=cited.clause_id[:300], quote=cited.quote[:MAX_QUOTE_CHARS]).citation
         if citation is None:
             rejected.append(cited)
         elif all(c.clause_id != citation.clause_id or c.quote != citation.quote for c in verified):

@@ -19,6 +19,7 @@ from crews.screening import screen
 
 MAX_QUERY_CHARS = 2000
 MAX_HITS = 20
+MAX_QUOTE_CHARS = 20_000  # far above what a model writes in one answer; an agent cannot send a book
 
 
 class SearchArgs(BaseModel):
@@ -54,8 +55,9 @@ class SearchClausesTool(CrewTool):
 
 
 class QuoteArgs(BaseModel):
-    clause_id: str = Field(description="the clause quoted, as shown ('9.3', 'msa:9.3', 'register.end_date')")
-    quote: str = Field(description="the words quoted from it")
+    clause_id: str = Field(max_length=300,
+                           description="the clause quoted, as shown ('9.3', 'msa:9.3', 'register.end_date')")
+    quote: str = Field(max_length=MAX_QUOTE_CHARS, description="the words quoted from it")
 
 
 class QuoteCheck(ToolResult):

@@ -38,7 +38,7 @@ from crews.fact_check.schemas import (
     FactCheckReport,
     FactSheet,
 )
-from crews.fact_check.tools import CheckClaimsTool
+from crews.fact_check.tools import MAX_QUOTED_CLAIMS, CheckClaimsTool
 from crews.review import review_settings
 from crews.screening import screen
 from crews.tracking.steps import traced_step
@@ -48,7 +48,8 @@ from crews.tracking.steps import traced_step
 def verify_claims(claims: list[str], copy_text: str, sheet: FactSheet) -> list[ClaimCheck]:
     """Every atomic claim of the copy with its verdict (:class:`~crews.fact_check.tools.CheckClaimsTool`);
     the fact checker's quotes mark extra claims."""
-    return CheckClaimsTool(sheet=sheet).run(copy_text=copy_text, claims=[str(c) for c in claims]).checks
+    quoted = [str(c) for c in claims][:MAX_QUOTED_CLAIMS]  # a model listing more adds nothing checkable
+    return CheckClaimsTool(sheet=sheet).run(copy_text=copy_text, claims=quoted).checks
 
 
 def remaining_problems(revised_copy: str, original: list[ClaimCheck], sheet: FactSheet) -> list[ClaimCheck]:

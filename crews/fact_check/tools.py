@@ -14,11 +14,13 @@ from crews.fact_check.request import MAX_COPY_CHARS
 from crews.fact_check.schemas import ClaimCheck, FactSheet
 from crews.runtime.tools import CrewTool, ToolResult
 
+MAX_QUOTED_CLAIMS = 200
+
 
 class CheckClaimsArgs(BaseModel):
     copy_text: str = Field(min_length=1, max_length=MAX_COPY_CHARS,
                            description="the marketing copy, or one claim of it")
-    claims: list[str] = Field(default_factory=list, max_length=200,
+    claims: list[str] = Field(default_factory=list, max_length=MAX_QUOTED_CLAIMS,
                               description="claims quoted from the copy, checked besides the ones code finds")
 
 

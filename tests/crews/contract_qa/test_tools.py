@@ -42,6 +42,13 @@ def test_search_refuses_unbounded_arguments(lease, arguments):
         SearchClausesTool(contract=lease).run(**arguments)
 
 
+@pytest.mark.parametrize("arguments", [{"clause_id": "1.1", "quote": "x" * 20_001},
+                                       {"clause_id": "1" * 301, "quote": "rent"}])
+def test_quote_checks_refuse_unbounded_arguments(lease, arguments):
+    with pytest.raises(ValueError, match="verify_quote' arguments validation failed"):
+        _verify(lease).run(**arguments)
+
+
 def _verify(lease: Contract) -> VerifyQuoteTool:
     return VerifyQuoteTool(contract_id="lease", texts={c.clause_id: c.text for c in lease.clauses})
 

@@ -77,3 +77,18 @@ def test_a_fact_checker_on_a_tool_calling_model_calls_check_claims_itself():
     (result,) = seen_by_model[:1]
     assert json.loads(result) == json.loads(str(CheckClaimsTool(sheet=BIKE).run(copy_text=COPY)))
     assert {c.verdict for c in report.claims} >= {"contradicted", "supported"}
+
+
+def test_a_model_quoting_more_claims_than_the_tool_takes_does_not_fail_the_draft():
+    from crews.fact_check.pipeline import run
+    from crews.fact_check.schemas import DraftInput, ExtractedClaims
+    from tests.support.scripted_fact_check import respond
+
+    def verbose(messages, response_model):
+        if response_model is ExtractedClaims:
+            return ExtractedClaims(claims=["a range of up to 80 km"] * 250)
+        return respond(messages, response_model)
+
+    llm = ScriptedLLM(model="scripted", provider="scripted").with_responder(verbose)
+    report = run(DraftInput(draft_id="many", copy_text=COPY, fact_sheet=BIKE), llm)
+    assert report.claims and "contradicted" in {c.verdict for c in report.claims}
