@@ -53,6 +53,7 @@ from crews.contract_qa.schemas import (
     Routing,
 )
 from crews.contract_qa.tools import (
+    MAX_CLAUSE_ID_CHARS,
     MAX_QUERY_CHARS,
     MAX_QUOTE_CHARS,
     SearchClausesTool,
@@ -107,7 +108,8 @@ def verify_citations(
     verify = VerifyQuoteTool(contract_id=contract_id, texts=texts)
     verified, rejected = [], []
     for cited in answer.citations:
-        citation = verify.run(clause_id=cited.clause_id[:300], quote=cited.quote[:MAX_QUOTE_CHARS]).citation
+        citation = verify.run(clause_id=cited.clause_id[:MAX_CLAUSE_ID_CHARS],
+                              quote=cited.quote[:MAX_QUOTE_CHARS]).citation
         if citation is None:
             rejected.append(cited)
         elif all(c.clause_id != citation.clause_id or c.quote != citation.quote for c in verified):

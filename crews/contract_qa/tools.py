@@ -20,6 +20,7 @@ from crews.screening import screen
 MAX_QUERY_CHARS = 2000
 MAX_HITS = 20
 MAX_QUOTE_CHARS = 20_000  # far above what a model writes in one answer; an agent cannot send a book
+MAX_CLAUSE_ID_CHARS = 300
 
 
 class SearchArgs(BaseModel):
@@ -55,7 +56,7 @@ class SearchClausesTool(CrewTool):
 
 
 class QuoteArgs(BaseModel):
-    clause_id: str = Field(max_length=300,
+    clause_id: str = Field(max_length=MAX_CLAUSE_ID_CHARS,
                            description="the clause quoted, as shown ('9.3', 'msa:9.3', 'register.end_date')")
     quote: str = Field(max_length=MAX_QUOTE_CHARS, description="the words quoted from it")
 

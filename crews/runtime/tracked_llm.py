@@ -133,7 +133,8 @@ class TrackedLLM(BaseLLM):
         from_task: Any | None = None,
         from_agent: Any | None = None,
         response_model: type[BaseModel] | None = None,
-    ) -> str | BaseModel:
+    ) -> str | BaseModel | list[dict[str, Any]]:
+        """The answer: text, the ``response_model`` instance, or the tool calls the model asked for."""
         chat = [{"role": "user", "content": messages}] if isinstance(messages, str) else list(messages)
         offered = tools if tools and self.native_tools else None
         attempts = 1 + (self.max_repairs if response_model is not None else 0)
