@@ -27,7 +27,6 @@ def _other(summary: dict[str, Any]) -> list[str]:
             for k, v in summary.items() if k not in _SUMMARY_HIDDEN]
 
 
-
 def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | None,
                 mlflow_url: str | None) -> str:
     """The Markdown body of one review page: why it is here, what to decide, the output and its evidence."""
@@ -37,10 +36,11 @@ def review_body(crew: str, summary: dict[str, Any], result: dict[str, Any] | Non
     else:
         link = (f"MLflow run {escape(run_id or 'not written (spooled)')} holds the agent trace and every "
                 "artifact.")
+    contract = get_crew(crew)
     sections = [
         f"**Why it needs review**\n{_reasons(summary, result or {})}",
-        "**Your decision**: " + get_crew(crew).decision_help,
-        *((get_crew(crew).review_sections(result) if result else None) or _other(summary)),
+        "**Your decision**: " + contract.decision_help,
+        *((contract.review_sections(result) if result else None) or _other(summary)),
         link,
     ]
     body = "\n\n".join(sections)

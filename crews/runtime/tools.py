@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crewai.llms.base_llm import BaseLLM
 from crewai.tools import BaseTool
 from pydantic import BaseModel, ConfigDict
 
@@ -39,8 +40,7 @@ class CrewTool(BaseTool):
         return result
 
 
-def agent_tools(llm: Any, tools: list[BaseTool]) -> list[BaseTool]:
-    """``tools`` when ``llm`` calls tools natively (CrewAI's own test), else none: a model that cannot
-    call them gets their results in its prompt from the pipeline instead."""
-    supports = getattr(llm, "supports_function_calling", None)
-    return list(tools) if callable(supports) and supports() else []
+def agent_tools(llm: BaseLLM, tools: list[BaseTool]) -> list[BaseTool]:
+    """``tools`` when ``llm`` calls tools natively, else none: a model that cannot call them gets their
+    results in its prompt from the pipeline instead."""
+    return list(tools) if llm.supports_function_calling() else []
