@@ -1,5 +1,13 @@
 # The two commands of the README are `make run` and `make test`.
 PY := .venv/bin/python
+# `make up EXECUTOR=celery WORKERS=2`: Airflow on CeleryExecutor with Postgres and Redis (the same for
+# run and test); the default is LocalExecutor on SQLite. CREWS_EXECUTOR/CREWS_WORKERS work as well.
+ifdef EXECUTOR
+export CREWS_EXECUTOR := $(EXECUTOR)
+endif
+ifdef WORKERS
+export CREWS_WORKERS := $(WORKERS)
+endif
 
 .PHONY: install run up trigger stop status test test-fast lint bench
 

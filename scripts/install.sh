@@ -24,6 +24,18 @@ if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then
   fi
 fi
 
+# The Celery stack (make up EXECUTOR=celery) runs Debian's Postgres and Redis servers.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null \
+    || ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[install] installing postgresql and redis-server (Debian packages) for the Celery stack"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      postgresql redis-server >/dev/null
+  else
+    echo "[install] note: postgresql or redis-server missing; the Celery stack and its tests need them"
+  fi
+fi
+
 stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt scripts/install.sh | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f .venv/.installed ] && [ "$(cat .venv/.installed)" = "$stamp_input" ]; then
   echo "[install] .venv is up to date"

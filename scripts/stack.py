@@ -1,5 +1,6 @@
 """The local stack: llama.cpp LLM server, MLflow server and Airflow (api-server, scheduler,
-dag-processor, triggerer).
+dag-processor, triggerer); with ``CREWS_EXECUTOR=celery`` also Postgres, Redis and
+``CREWS_WORKERS`` Celery workers (scripts/celery_stack.py).
 
     python scripts/stack.py up                       start what is not running yet
     python scripts/stack.py trigger DAG [--conf JSON] trigger over the REST API and wait
@@ -25,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import yaml
@@ -43,6 +44,7 @@ LLM_URL = f"http://{HOST}:{LLM_PORT}/v1"
 AIRFLOW_HOME = STATE / "airflow"
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]  # the project; trigger_dag.py also under `-m scripts.stack`
 
+import celery_stack  # noqa: E402  (Postgres, Redis and Celery workers)
 import trigger_dag  # noqa: E402  (the Airflow REST client)
 
 from crews import QUIET_CREWAI  # noqa: E402  (telemetry switches for every process)
@@ -68,41 +70,61 @@ def _alive(name: str) -> bool:
     if not path.exists():
         return False
     try:
-        os.kill(int(path.read_text()), 0)
+        pid = int(path.read_text())
+        os.kill(pid, 0)
     except (ProcessLookupError, ValueError):
         return False
-    return True
+    try:  # a server this process started and that has exited: reap it (a zombie still takes signals)
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:  # not our child
+        return True
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> None:
+Check = str | Callable[[], bool]  # a health URL that answers 200, or a function
+
+
+class Service(NamedTuple):
+    """A server of the stack: its own process group, pid file and log (``.stack/logs/<name>.log``)."""
+
+    name: str
+    check: Check
+    command: list[str]
+    env: dict[str, str]
+    timeout_s: float
+    user: str | None = None  # run as this user (Postgres refuses root)
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str], user: str | None = None) -> None:
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     _pid_file(name).parent.mkdir(parents=True, exist_ok=True)
     with (STATE / "logs" / f"{name}.log").open("ab") as out:
         process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True, user=user
         )
     _pid_file(name).write_text(str(process.pid))
     log(f"started {name} (pid {process.pid}, log .stack/logs/{name}.log)")
 
 
-def _wait(name: str, url: str, timeout_s: float, ok: Any = lambda r: r.status_code == 200) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout_s:
-        try:
-            if ok(httpx.get(url, timeout=3)):
-                return time.monotonic() - began
-        except httpx.HTTPError:
-            pass
-        if not _alive(name):
-            tail = (STATE / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise SystemExit(f"{name} exited during start-up; last log lines:\n{tail}")
-        time.sleep(1)
-    raise SystemExit(f"{name} did not answer {url} within {timeout_s:.0f}s; see .stack/logs/{name}.log")
+def _ready(service: Service, began: float) -> bool:
+    """Whether ``service`` answers; an error naming it (and its port) when it exited or ran out of time."""
+    if _answers(service.check):
+        return True
+    where = _where(service)
+    if not _alive(service.name):
+        tail = (STATE / "logs" / f"{service.name}.log").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{service.name}{where} exited during start-up; last log lines:\n{tail}")
+    if time.monotonic() - began > service.timeout_s:
+        target = service.check if isinstance(service.check, str) else where.strip(" ()") or "its check"
+        raise SystemExit(f"{service.name} did not answer {target} within {service.timeout_s:.0f}s; "
+                         f"see .stack/logs/{service.name}.log")
+    return False
 
 
-def _answers(url: str) -> bool:
+def _answers(check: Check) -> bool:
+    if callable(check):
+        return check()
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        return httpx.get(check, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -116,26 +138,69 @@ def base_env() -> dict[str, str]:
         MLFLOW_TRACKING_URI=MLFLOW_URL,
     )
     env.update(QUIET_CREWAI)
+    if celery_stack.executor() == "celery":  # crew results and budgets on the stack's Postgres
+        env["CREWS_RESULTS_URL"] = celery_stack.postgres_url(STATE, "crews")
     return env
 
 
-def llm_service() -> tuple[str, str, list[str], dict[str, str], float]:
+def llm_service() -> Service:
     command = [
         str(VENV_BIN / "python"), "-m", "crews.runtime.local_server",
         "--host", HOST, "--port", str(LLM_PORT), "--model-dir", str(STATE / "models"),
     ]
-    return "llm", f"{LLM_URL}/models", command, base_env(), 180
+    return Service("llm", f"{LLM_URL}/models", command, base_env(), 180)
 
 
-def mlflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
+def mlflow_service() -> Service:
+    """MLflow's server; its backend store is SQLite, or the stack's Postgres on Celery (the URL, with its
+    password, goes in the environment, not on the command line)."""
     (STATE / "mlflow").mkdir(parents=True, exist_ok=True)
+    env = base_env()
+    if celery_stack.executor() == "celery":
+        env["MLFLOW_BACKEND_STORE_URI"] = celery_stack.postgres_url(STATE, "mlflow", "postgresql")
+    else:
+        env["MLFLOW_BACKEND_STORE_URI"] = f"sqlite:///{STATE / 'mlflow' / 'mlflow.db'}"
     command = [
         str(VENV_BIN / "mlflow"), "server",
-        "--backend-store-uri", f"sqlite:///{STATE / 'mlflow' / 'mlflow.db'}",
         "--artifacts-destination", str(STATE / "mlflow" / "artifacts"),
         "--host", HOST, "--port", str(MLFLOW_PORT), "--workers", "1",
     ]
-    return "mlflow", f"{MLFLOW_URL}/health", command, base_env(), 240
+    return Service("mlflow", f"{MLFLOW_URL}/health", command, env, 240)
+
+
+def postgres_service() -> Service:
+    command = celery_stack.postgres_command(STATE)
+    return Service("postgres", celery_stack.postgres_ready(STATE), command, base_env(), 120,
+                   celery_stack.postgres_user())
+
+
+def redis_service() -> Service:
+    command = celery_stack.redis_command(STATE)
+    return Service("redis", celery_stack.redis_ready(STATE), command, base_env(), 60)
+
+
+def _log_size(name: str) -> int:
+    path = STATE / "logs" / f"{name}.log"
+    return path.stat().st_size if path.exists() else 0
+
+
+def worker_services() -> list[Service]:
+    """The Celery workers; each is ready once its log says so (after what earlier runs wrote)."""
+    services = []
+    for name in celery_stack.worker_names():
+        offset = _log_size(name)
+
+        def ready(name: str = name, offset: int = offset) -> bool:
+            path = STATE / "logs" / f"{name}.log"
+            if not path.exists():
+                return False
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                return b" ready." in handle.read()
+
+        command = celery_stack.worker_command(str(VENV_BIN / "airflow"), name)
+        services.append(Service(name, ready, command, airflow_env() | {"CREWS_WORKER_NAME": name}, 300))
+    return services
 
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
@@ -144,7 +209,8 @@ PASSWORDS_FILE = trigger_dag.PASSWORD_FILE  # in AIRFLOW_HOME
 
 def airflow_env() -> dict[str, str]:
     """What ``airflow standalone`` set up: LocalExecutor, simple auth manager (admin password in
-    ``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``), SQLite in ``$AIRFLOW_HOME``."""
+    ``$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated``), SQLite in ``$AIRFLOW_HOME``; on
+    Celery, CeleryExecutor with Postgres and Redis instead (celery_stack.airflow_env)."""
     env = base_env()
     env.update(
         AIRFLOW_HOME=str(AIRFLOW_HOME),
@@ -169,6 +235,11 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
         AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST=HOST,  # default 0.0.0.0, should it be enabled
     )
+    if celery_stack.executor() == "celery":
+        for sqlite_only in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS",
+                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+            env.pop(sqlite_only)
+        env.update(celery_stack.airflow_env(STATE, env["AIRFLOW__CORE__PARALLELISM"]))
     return env
 
 
@@ -185,12 +256,12 @@ def admin_password_file() -> Path:
     return path
 
 
-def airflow_service() -> tuple[str, str, list[str], dict[str, str], float]:
+def airflow_service() -> Service:
     """One service: this script's ``airflow-supervisor`` command runs every Airflow component."""
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
     admin_password_file()
     command = [str(VENV_BIN / "python"), str(Path(__file__).resolve()), "airflow-supervisor"]
-    return "airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600
+    return Service("airflow", f"{AIRFLOW_URL}/api/v2/monitor/health", command, airflow_env(), 600)
 
 
 def airflow_migrate_command() -> list[str]:
@@ -208,27 +279,49 @@ def airflow_components() -> dict[str, list[str]]:
     }
 
 
-def start(services: list[tuple[str, str, list[str], dict[str, str], float]]) -> None:
-    """Start every service that does not answer yet, all at once, then wait for each.
+def start(services: list[Service]) -> list[str]:
+    """Start every service that does not answer yet, all at once, then wait for each; returns the names
+    of those this call spawned.
 
     A service whose process is alive but does not answer (the LLM server busy with a long
     request, say) is waited for, not started twice: a second one could not bind its port
-    and would overwrite the pid file that ``down`` needs.
+    and would overwrite the pid file that ``down`` needs. When one fails to start, the ones
+    this call spawned are stopped again: no half-started stack stays behind.
     """
     began = time.monotonic()
-    pending = []
-    for name, health_url, command, env, timeout_s in services:
-        if _answers(health_url):
-            log(f"{name} already up ({health_url})")
+    pending, spawned = [], []
+    for service in services:
+        if _answers(service.check):
+            log(f"{service.name} already up{_where(service)}")
             continue
-        if _alive(name):
-            log(f"{name} is running but not answering yet; waiting for it")
+        if _alive(service.name):
+            log(f"{service.name} is running but not answering yet; waiting for it")
         else:
-            _spawn(name, command, env)
-        pending.append((name, health_url, timeout_s))
-    for name, health_url, timeout_s in pending:
-        _wait(name, health_url, timeout_s - (time.monotonic() - began))
-        log(f"{name} ready after {time.monotonic() - began:.1f}s")
+            _spawn(service.name, service.command, service.env, service.user)
+            spawned.append(service.name)
+        pending.append(service)
+    try:
+        while pending:  # all at once: the first that fails stops the wait
+            for service in [s for s in pending if _ready(s, began)]:
+                log(f"{service.name} ready after {time.monotonic() - began:.1f}s")
+                pending.remove(service)
+            if pending:
+                time.sleep(1)
+    except SystemExit:
+        for name in reversed(spawned):
+            stop(name)
+        raise
+    return spawned
+
+
+def _where(service: Service) -> str:
+    """`` (127.0.0.1:5432)`` for a service with a port, `` (URL)`` for one with a health URL."""
+    if isinstance(service.check, str):
+        return f" ({service.check})"
+    return f" ({HOST}:{_port(service.name)})" if service.name in ("postgres", "redis") else ""
+
+
+STOP_SIGNALS = {"postgres": signal.SIGINT}  # Postgres' fast shutdown; SIGTERM would wait for clients
 
 
 def stop(name: str) -> None:
@@ -238,7 +331,7 @@ def stop(name: str) -> None:
         return
     pid = int(path.read_text())
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, STOP_SIGNALS.get(name, signal.SIGTERM))
     except ProcessLookupError:
         pass
     for _ in range(30):
@@ -288,27 +381,54 @@ def _terminate(processes: dict[str, subprocess.Popen], grace_s: float = 12) -> N
             process.wait()
 
 
-def supervise(components: dict[str, list[str]]) -> int:
-    """Run the components until one exits (error: stop the others, return 1) or SIGTERM/SIGINT (return 0)."""
-    stopping: list[int] = []
+RESTARTS, RESTART_WINDOW_S = 3, 300  # a component that exits more often than this stops them all
+
+
+def supervise(components: dict[str, list[str]], restarts: int = RESTARTS,
+              stopping: list[int] | None = None) -> int:
+    """Run the components until SIGTERM/SIGINT (return 0). A component that exits is started again, as
+    a scheduler killed mid-run would be by a process manager; one that exits more than ``restarts`` times
+    within RESTART_WINDOW_S stops the others (return 1). Each component's pid is in
+    ``.stack/pids/airflow-<name>.pid``."""
+    stopping = [] if stopping is None else stopping  # the signals received (a test may append one)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, _: stopping.append(signum))
     started = {name: _start_component(name, command) for name, command in components.items()}
-    processes = {name: process for name, (process, _) in started.items()}
+    exits: dict[str, list[float]] = {name: [] for name in components}
     code = 0
-    while not stopping:
-        exited = [(name, p.returncode) for name, p in processes.items() if p.poll() is not None]
-        if exited and not stopping:
-            _say("supervisor", f"{exited[0][0]} exited with code {exited[0][1]}; "
-                               "stopping the other components")
-            code = 1
-            break
+    _write_component_pids(started)
+    while not stopping and not code:
+        for name, (process, _) in list(started.items()):
+            if process.poll() is None or stopping:
+                continue
+            now = time.monotonic()
+            exits[name] = [t for t in exits[name] if now - t < RESTART_WINDOW_S] + [now]
+            if len(exits[name]) > restarts:
+                _say("supervisor", f"{name} exited with code {process.returncode} "
+                                   f"({len(exits[name])} times in {RESTART_WINDOW_S} s); stopping the other "
+                                   "components")
+                code = 1
+                break
+            _say("supervisor", f"{name} exited with code {process.returncode}; starting it again "
+                               f"({len(exits[name])}/{restarts})")
+            started[name] = _start_component(name, components[name])
+            _write_component_pids(started)
         time.sleep(0.5)
+    processes = {name: process for name, (process, _) in started.items()}
     _terminate(processes)
     for _, reader in started.values():
         reader.join(timeout=2)  # their last lines (a traceback, say) before ours
+    for name in components:
+        _pid_file(f"airflow-{name}").unlink(missing_ok=True)
     _say("supervisor", "all Airflow components stopped")
     return code
+
+
+def _write_component_pids(started: dict[str, tuple[subprocess.Popen, threading.Thread]]) -> None:
+    for name, (process, _) in started.items():
+        path = _pid_file(f"airflow-{name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(process.pid))
 
 
 def cmd_airflow_supervisor(_: argparse.Namespace) -> None:
@@ -383,6 +503,8 @@ def wait_for_dag(client: httpx.Client, dag_id: str, timeout_s: float = 300) -> N
 def tokens_spent(dag_id: str, run_id: str) -> int | None:
     """LLM tokens the DAG run has paid for so far (the budget ledger in the results DB), or None."""
     os.environ.setdefault("CREWS_STATE_DIR", str(STATE))
+    if running_executor() == "celery":
+        os.environ.setdefault("CREWS_RESULTS_URL", celery_stack.postgres_url(STATE, "crews"))
     try:
         from crews.runtime.budget import SpendLedger
 
@@ -441,7 +563,7 @@ def print_results(client: httpx.Client, dag_id: str, run: dict, elapsed_s: float
     print(f"MLflow UI:   {MLFLOW_URL}  (experiments: {', '.join(experiments)})")
     for row in rows:
         print(f"  {row.get('item_id')}: {mlflow_link(row)}")
-    print(f"Results DB:  {STATE / 'results.db'} (table crew_results)")
+    print(f"Results DB:  {results_location()} (table crew_results)")
     print_reviews(dag_id, run_id, [t for t in tis if t["state"] == "awaiting_input"])
 
 
@@ -454,6 +576,13 @@ def print_table(rows: list[dict]) -> None:
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for row in rows:
         print("  ".join(str(row.get(c)).ljust(widths[c]) for c in columns))
+
+
+def results_location() -> str:
+    """Where the crew results are: the SQLite file, or the stack's Postgres database (no password)."""
+    if running_executor() == "celery":
+        return f"postgresql://{celery_stack.DB_USER}@{HOST}:{celery_stack.postgres_port()}/crews"
+    return str(STATE / "results.db")
 
 
 def mlflow_link(row: dict) -> str:
@@ -496,18 +625,55 @@ def push_prompts() -> None:
         log("prompts not pushed; the crews are served their YAML files until `python -m crews prompts push`")
 
 
+def _executor_file() -> Path:
+    return STATE / "executor"
+
+
+def running_executor() -> str | None:
+    """The executor of the Airflow this stack runs now, or None when Airflow is not running."""
+    if not _alive("airflow"):
+        return None
+    return _executor_file().read_text().strip() if _executor_file().exists() else "local"
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     began = time.monotonic()
-    start([llm_service(), mlflow_service(), airflow_service()])
+    executor = celery_stack.executor()
+    running = running_executor()
+    if running and running != executor:
+        raise SystemExit(f"the stack runs Airflow on the {running} executor; `make stop` before "
+                         f"`make up EXECUTOR={executor}`")
+    spawned: list[str] = []
+    if executor == "celery":
+        celery_stack.preflight(STATE, _alive)
+        spawned += start([postgres_service(), redis_service()])
+        celery_stack.create_databases(STATE)
+    services = [llm_service(), mlflow_service(), airflow_service()]
+    if executor == "celery":
+        services += worker_services()
+    try:
+        spawned += start(services)
+    except SystemExit:
+        for name in reversed(spawned):
+            stop(name)
+        raise
+    _executor_file().write_text(executor + "\n")
     push_prompts()
     with api_client() as client:
         load_settings(client)
-    log(f"stack up in {time.monotonic() - began:.1f}s")
+    workers = f", {celery_stack.worker_count()} Celery workers" if executor == "celery" else ""
+    log(f"stack up in {time.monotonic() - began:.1f}s ({executor} executor{workers})")
 
 
 def cmd_trigger(args: argparse.Namespace) -> None:
     if not _answers(f"{AIRFLOW_URL}/api/v2/monitor/health"):
         raise SystemExit(f"Airflow is not running at {AIRFLOW_URL}; start the stack with `make up`")
+    if running_executor() == "celery":
+        for service, check in (("postgres", celery_stack.postgres_ready(STATE)),
+                               ("redis", celery_stack.redis_ready(STATE))):
+            if not check():
+                raise SystemExit(f"{service} does not answer on {HOST}:{_port(service)}; the Celery stack "
+                                 "cannot run a DAG without it (`make stop`, then `make up EXECUTOR=celery`)")
     with api_client() as client:
         wait_for_dag(client, args.dag_id)
         began = time.monotonic()
@@ -517,9 +683,20 @@ def cmd_trigger(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _port(service: str) -> int:
+    return {"postgres": celery_stack.postgres_port, "redis": celery_stack.redis_port}[service]()
+
+
+def _worker_pids() -> list[str]:
+    return sorted(path.stem for path in (STATE / "pids").glob("worker-*.pid"))
+
+
 def cmd_down(_: argparse.Namespace) -> None:
-    for name in ("airflow", "mlflow", "llm"):
+    """Stop every server, whichever executor it was started with: workers and Airflow first, the
+    databases last."""
+    for name in (*_worker_pids(), "airflow", "mlflow", "llm", "redis", "postgres"):
         stop(name)
+    _executor_file().unlink(missing_ok=True)
 
 
 def cmd_status(_: argparse.Namespace) -> None:
@@ -529,6 +706,12 @@ def cmd_status(_: argparse.Namespace) -> None:
         ("airflow", f"{AIRFLOW_URL}/api/v2/monitor/health"),
     ):
         print(f"{name:8} {'up' if _answers(url) else 'down':5} {url}")
+    if running_executor() == "celery" or _alive("postgres") or _alive("redis"):
+        for name, check in (("postgres", celery_stack.postgres_ready(STATE)),
+                            ("redis", celery_stack.redis_ready(STATE))):
+            print(f"{name:8} {'up' if check() else 'down':5} {HOST}:{_port(name)}")
+        for name in _worker_pids():
+            print(f"{name:8} {'up' if _alive(name) else 'down':5} Celery worker")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ def commands(monkeypatch, tmp_path):
     monkeypatch.setattr(stack, "STATE", tmp_path)
     monkeypatch.setattr(stack, "AIRFLOW_HOME", tmp_path / "airflow")
     services = [stack.llm_service(), stack.mlflow_service(), stack.airflow_service()]
-    return ({name: command for name, _, command, _, _ in services}
+    return ({service.name: service.command for service in services}
             | {"db migrate": stack.airflow_migrate_command()} | stack.airflow_components())
 
 
@@ -43,26 +43,69 @@ def test_airflow_runs_no_log_servers(commands):
     assert stack.airflow_env()["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "False"
 
 
-def test_supervisor_stops_every_component_when_one_dies(monkeypatch, capsys):
+def test_supervisor_stops_every_component_when_one_keeps_dying(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(stack, "STATE", tmp_path)
     monkeypatch.setattr(stack.signal, "signal", lambda *_: None)  # keep pytest's own handlers
     began = time.monotonic()
     code = stack.supervise({
         "sleeper": [sys.executable, "-c", "import time; time.sleep(60)"],
         "crasher": [sys.executable, "-c", "print('boom'); raise SystemExit(3)"],
-    })
+    }, restarts=2)
     assert code == 1 and time.monotonic() - began < 30  # the sleeper was stopped, not waited for
     out = capsys.readouterr().out
-    assert "crasher       | boom" in out and "crasher exited with code 3" in out
+    assert out.count("crasher       | boom") == 3  # started, then started again twice
+    assert "crasher exited with code 3; starting it again (1/2)" in out
+    assert "crasher exited with code 3 (3 times in 300 s); stopping the other components" in out
+    assert not list((tmp_path / "pids").glob("airflow-*.pid"))  # the component pid files are gone
+
+
+def test_supervisor_starts_a_killed_component_again(monkeypatch, capsys, tmp_path):
+    """A scheduler killed mid-run comes back; the other components keep running."""
+    import signal as signals
+    import threading
+
+    monkeypatch.setattr(stack, "STATE", tmp_path)
+    monkeypatch.setattr(stack.signal, "signal", lambda *_: None)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    stopping: list[int] = []
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(
+        stack.supervise({"scheduler": sleeper, "api-server": sleeper}, stopping=stopping)))
+    thread.start()
+    pids = tmp_path / "pids"
+    try:
+        _wait_until(lambda: (pids / "airflow-api-server.pid").exists())
+        first, other = (int((pids / f"airflow-{n}.pid").read_text()) for n in ("scheduler", "api-server"))
+        os.kill(first, signals.SIGKILL)
+        _wait_until(lambda: int((pids / "airflow-scheduler.pid").read_text()) != first)
+        second = int((pids / "airflow-scheduler.pid").read_text())
+        os.kill(second, 0)  # the new scheduler runs
+        assert int((pids / "airflow-api-server.pid").read_text()) == other  # untouched
+    finally:
+        stopping.append(signals.SIGTERM)
+        thread.join(timeout=30)
+    assert codes == [0]
+    assert "scheduler exited with code -9; starting it again (1/3)" in capsys.readouterr().out
+    for pid in (second, other):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _wait_until(condition, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def test_start_waits_for_a_running_service_instead_of_starting_it_twice(monkeypatch):
     spawned = []
     monkeypatch.setattr(stack, "_answers", lambda url: False)  # busy: the health check times out
     monkeypatch.setattr(stack, "_alive", lambda name: name == "llm")
-    monkeypatch.setattr(stack, "_spawn", lambda name, command, env: spawned.append(name))
-    monkeypatch.setattr(stack, "_wait", lambda name, url, timeout_s: 0.0)
-    stack.start([("llm", "http://x/models", ["llm"], {}, 180),
-                 ("mlflow", "http://x/health", ["mlflow"], {}, 240)])
+    monkeypatch.setattr(stack, "_spawn", lambda name, command, env, user=None: spawned.append(name))
+    monkeypatch.setattr(stack, "_ready", lambda service, began: True)
+    assert stack.start([stack.Service("llm", "http://x/models", ["llm"], {}, 180),
+                        stack.Service("mlflow", "http://x/health", ["mlflow"], {}, 240)]) == ["mlflow"]
     assert spawned == ["mlflow"]
 
 
