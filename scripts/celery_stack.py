@@ -78,8 +78,10 @@ def redis_password(state: Path) -> str:
     return _secret(state / "redis" / "password")
 
 
-def postgres_url(state: Path, database: str, driver: str = "postgresql+psycopg2") -> str:
-    return f"{driver}://{DB_USER}:{postgres_password(state)}@{HOST}:{postgres_port()}/{database}"
+def postgres_url(state: Path, database: str, driver: str = "postgresql+psycopg2",
+                 port: int | None = None) -> str:
+    port = port or postgres_port()
+    return f"{driver}://{DB_USER}:{postgres_password(state)}@{HOST}:{port}/{database}"
 
 
 def broker_url(state: Path) -> str:
@@ -124,6 +126,24 @@ def redis_ready(state: Path) -> Callable[[], bool]:
                                     socket_timeout=2).ping())
         except redis.RedisError:
             return False
+    return ready
+
+
+def worker_ready(state: Path, name: str) -> Callable[[], bool]:
+    """True once the Celery worker ``name`` answers a ping through the broker (what compose's health
+    check asks too)."""
+    def ready() -> bool:
+        if not port_open(redis_port()):
+            return False
+        from celery import Celery
+
+        app = Celery(broker=broker_url(state))
+        try:
+            return bool(app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1.0))
+        except Exception:  # the broker refusing or going away: not ready
+            return False
+        finally:
+            app.close()
     return ready
 
 
@@ -253,6 +273,8 @@ def airflow_env(state: Path, parallelism: str) -> dict[str, str]:
     """What changes in Airflow's environment on Celery: executor, Postgres, Redis, worker hostnames."""
     return {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        # Airflow's Celery settings, plus workers that preload the crews' imports (plugins/crew_workers.py)
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "crew_workers.CELERY_CONFIG",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres_url(state, "airflow"),
         "AIRFLOW__CELERY__BROKER_URL": broker_url(state),
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + postgres_url(state, "airflow", "postgresql"),

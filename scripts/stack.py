@@ -94,6 +94,12 @@ class Service(NamedTuple):
     user: str | None = None  # run as this user (Postgres refuses root)
 
 
+def _log_file(name: str) -> str:
+    """A service's log file, as a path relative to the project when it is inside it."""
+    path = STATE / "logs" / f"{name}.log"
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _spawn(name: str, args: list[str], env: dict[str, str], user: str | None = None) -> None:
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     _pid_file(name).parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +108,7 @@ def _spawn(name: str, args: list[str], env: dict[str, str], user: str | None = N
             args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True, user=user
         )
     _pid_file(name).write_text(str(process.pid))
-    log(f"started {name} (pid {process.pid}, log .stack/logs/{name}.log)")
+    log(f"started {name} (pid {process.pid}, log {_log_file(name)})")
 
 
 def _ready(service: Service, began: float) -> bool:
@@ -116,7 +122,7 @@ def _ready(service: Service, began: float) -> bool:
     if time.monotonic() - began > service.timeout_s:
         target = service.check if isinstance(service.check, str) else where.strip(" ()") or "its check"
         raise SystemExit(f"{service.name} did not answer {target} within {service.timeout_s:.0f}s; "
-                         f"see .stack/logs/{service.name}.log")
+                         f"see {_log_file(service.name)}")
     return False
 
 
@@ -179,28 +185,12 @@ def redis_service() -> Service:
     return Service("redis", celery_stack.redis_ready(STATE), command, base_env(), 60)
 
 
-def _log_size(name: str) -> int:
-    path = STATE / "logs" / f"{name}.log"
-    return path.stat().st_size if path.exists() else 0
-
-
 def worker_services() -> list[Service]:
-    """The Celery workers; each is ready once its log says so (after what earlier runs wrote)."""
-    services = []
-    for name in celery_stack.worker_names():
-        offset = _log_size(name)
-
-        def ready(name: str = name, offset: int = offset) -> bool:
-            path = STATE / "logs" / f"{name}.log"
-            if not path.exists():
-                return False
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                return b" ready." in handle.read()
-
-        command = celery_stack.worker_command(str(VENV_BIN / "airflow"), name)
-        services.append(Service(name, ready, command, airflow_env() | {"CREWS_WORKER_NAME": name}, 300))
-    return services
+    """The Celery workers, each ready once it answers a ping through the broker."""
+    return [Service(name, celery_stack.worker_ready(STATE, name),
+                    celery_stack.worker_command(str(VENV_BIN / "airflow"), name),
+                    airflow_env() | {"CREWS_WORKER_NAME": name}, 300)
+            for name in celery_stack.worker_names()]
 
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
@@ -217,7 +207,8 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        # LocalExecutor whose workers preload the crews' imports once (plugins/crew_workers.py)
+        AIRFLOW__CORE__EXECUTOR="crew_workers.WarmLocalExecutor",
         AIRFLOW__CORE__AUTH_MANAGER=SIMPLE_AUTH_MANAGER,
         AIRFLOW__CORE__PARALLELISM=os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",

@@ -36,7 +36,7 @@ ASK_AGAIN = {"review_answer", "review_copy", "review_report"}  # one retry re-as
 CREW_DAGS = ["fact_check_copy", "data_quality_qa", "contract_qa", "crew_evaluation"]
 
 
-@pytest.mark.parametrize("dag_id", [*CREW_DAGS, "crew_drift"])
+@pytest.mark.parametrize("dag_id", [*CREW_DAGS, "crew_drift", "fan_out_floor"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.tags, "DAG needs tags"

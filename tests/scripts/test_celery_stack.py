@@ -48,7 +48,7 @@ def test_bad_settings_are_refused_naming_the_variable(monkeypatch, name, value, 
 def test_local_stays_the_default(monkeypatch):
     monkeypatch.delenv("CREWS_EXECUTOR", raising=False)
     assert celery_stack.executor() == "local"
-    assert stack.airflow_env()["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert stack.airflow_env()["AIRFLOW__CORE__EXECUTOR"] == "crew_workers.WarmLocalExecutor"
 
 
 def test_airflow_on_celery_uses_postgres_and_redis_and_names_its_workers(celery, monkeypatch):
