@@ -207,8 +207,9 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        # LocalExecutor whose workers preload the crews' imports once (plugins/crew_workers.py)
-        AIRFLOW__CORE__EXECUTOR="crew_workers.WarmLocalExecutor",
+        # LocalExecutor whose workers preload the crews' imports once (plugins/crew_workers.py);
+        # CREWS_WARM_WORKERS=0 runs Airflow's own executors, every task importing for itself
+        AIRFLOW__CORE__EXECUTOR="crew_workers.WarmLocalExecutor" if warm_workers() else "LocalExecutor",
         AIRFLOW__CORE__AUTH_MANAGER=SIMPLE_AUTH_MANAGER,
         AIRFLOW__CORE__PARALLELISM=os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
@@ -231,7 +232,14 @@ def airflow_env() -> dict[str, str]:
                             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
             env.pop(sqlite_only)
         env.update(celery_stack.airflow_env(STATE, env["AIRFLOW__CORE__PARALLELISM"]))
+        if not warm_workers():
+            env.pop("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS")
     return env
+
+
+def warm_workers() -> bool:
+    """``CREWS_WARM_WORKERS`` (default 1): workers preload the crews' imports (plugins/crew_workers.py)."""
+    return os.environ.get("CREWS_WARM_WORKERS", "1").strip() != "0"
 
 
 def admin_password_file() -> Path:

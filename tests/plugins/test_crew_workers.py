@@ -44,8 +44,8 @@ def test_celery_config_is_airflows_with_a_worker_init_hook(monkeypatch):
 
 
 def test_warm_local_executor_is_a_local_executor_whose_workers_preload_first(monkeypatch):
-    from airflow.executors import local_executor
     from airflow._shared.module_loading import import_string  # what ExecutorLoader uses
+    from airflow.executors import local_executor
 
     executor = import_string("crew_workers.WarmLocalExecutor")  # how Airflow loads [core] executor
     assert issubclass(executor, local_executor.LocalExecutor) and executor.__module__ == "crew_workers"
