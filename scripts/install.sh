@@ -13,27 +13,24 @@ if [ -z "$PYTHON_BIN" ]; then
 fi
 [ -n "$PYTHON_BIN" ] || { echo "error: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
+apt_install() {  # apt_install WHAT PACKAGE...: Debian packages, installed when run as root
+  local what=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[install] installing $* (Debian packages) for $what"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "[install] note: $what needs $* (apt-get install $*); without them it is skipped"
+  fi
+}
+
 # The browser test drives Debian's Chromium and reads its screenshots with tesseract.
 if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[install] installing chromium and tesseract-ocr (Debian packages) for the browser test"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      chromium tesseract-ocr >/dev/null
-  else
-    echo "[install] note: chromium or tesseract missing; the browser test will be skipped (apt-get install chromium tesseract-ocr)"
-  fi
+  apt_install "the browser test" chromium tesseract-ocr
 fi
-
 # The Celery stack (make up EXECUTOR=celery) runs Debian's Postgres and Redis servers.
-if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null \
+if ! { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; } \
     || ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[install] installing postgresql and redis-server (Debian packages) for the Celery stack"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      postgresql redis-server >/dev/null
-  else
-    echo "[install] note: postgresql or redis-server missing; the Celery stack and its tests need them"
-  fi
+  apt_install "the Celery stack" postgresql redis-server
 fi
 
 stamp_input=$(cat requirements.txt requirements-local.txt requirements-dev.txt constraints.txt scripts/install.sh | sha256sum | cut -d' ' -f1)

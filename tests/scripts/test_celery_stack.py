@@ -144,5 +144,26 @@ def test_postgres_and_redis_start_for_real(celery, monkeypatch):
     finally:
         stack.stop("redis")
         stack.stop("postgres")
+        home = celery_stack.postgres_home(celery)
+        if not home.is_relative_to(celery):  # the cluster went to the postgres user's home
+            shutil.rmtree(home, ignore_errors=True)
     assert not celery_stack.port_open(celery_stack.postgres_port())
     assert not celery_stack.port_open(celery_stack.redis_port())
+
+
+def test_trigger_names_the_service_that_is_down(celery, monkeypatch):
+    """A DAG run on the Celery stack needs its broker and database: refused up front, naming which."""
+    monkeypatch.setenv("CREWS_REDIS_PORT", "6390")
+    monkeypatch.setattr(stack, "_answers", lambda check: True)  # Airflow answers
+    monkeypatch.setattr(stack, "running_executor", lambda: "celery")
+    monkeypatch.setattr(celery_stack, "postgres_ready", lambda state: lambda: True)
+    monkeypatch.setattr(celery_stack, "redis_ready", lambda state: lambda: False)
+    with pytest.raises(SystemExit, match=r"redis does not answer on 127.0.0.1:6390; the Celery stack"):
+        stack.main(["trigger", "fact_check_copy"])
+
+
+def test_up_refuses_to_switch_executor_under_a_running_stack(celery, monkeypatch):
+    monkeypatch.setattr(stack, "running_executor", lambda: "local")
+    with pytest.raises(SystemExit, match=r"runs Airflow on the local executor; `make stop` before "
+                                         r"`make up EXECUTOR=celery`"):
+        stack.main(["up"])
