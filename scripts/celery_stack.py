@@ -49,12 +49,19 @@ def worker_count() -> int:
     return int(raw)
 
 
+def _port(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "").strip() or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise StackError(f"{variable}={raw!r}: a TCP port number from 1 to 65535")
+    return int(raw)
+
+
 def postgres_port() -> int:
-    return int(os.environ.get("CREWS_POSTGRES_PORT", "5432"))
+    return _port("CREWS_POSTGRES_PORT", 5432)
 
 
 def redis_port() -> int:
-    return int(os.environ.get("CREWS_REDIS_PORT", "6379"))
+    return _port("CREWS_REDIS_PORT", 6379)
 
 
 # --- secrets -----------------------------------------------------------------------
@@ -174,7 +181,7 @@ def postgres_tool(tool: str) -> str:
     return candidates[-1]
 
 
-def _server_user() -> str | None:
+def postgres_user() -> str | None:
     """Postgres refuses to run as root: as root the server runs as Debian's ``postgres`` user."""
     return "postgres" if os.geteuid() == 0 else None
 
@@ -183,7 +190,7 @@ def postgres_home(state: Path) -> Path:
     """Where the cluster lives: ``.stack/postgres``, or, when the ``postgres`` user cannot reach that
     folder (a clone under root's home, mode 700), a folder of the stack's own in that user's home."""
     home = state / "postgres"
-    user = _server_user()
+    user = postgres_user()
     state.mkdir(parents=True, exist_ok=True)
     if user is None or subprocess.run(["test", "-x", str(state)], user=user).returncode == 0:
         return home
@@ -198,7 +205,7 @@ def postgres_init(state: Path) -> Path:
     if (data / "PG_VERSION").exists():
         return data
     home.mkdir(parents=True, exist_ok=True)
-    user = _server_user()
+    user = postgres_user()
     password_file = home / "initdb-password"
     descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -222,10 +229,6 @@ def postgres_command(state: Path) -> list[str]:
     data = postgres_init(state)
     return [postgres_tool("postgres"), "-D", str(data), "-h", HOST, "-p", str(postgres_port()),
             "-k", str(data), "-c", "max_connections=200"]
-
-
-def postgres_user() -> str | None:
-    return _server_user()
 
 
 def create_databases(state: Path) -> None:

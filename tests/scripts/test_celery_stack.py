@@ -38,11 +38,15 @@ def _free_port() -> int:
     ("CREWS_EXECUTOR", "kubernetes", "CREWS_EXECUTOR='kubernetes': choose one of local, celery"),
     ("CREWS_WORKERS", "0", "CREWS_WORKERS='0': a whole number from 1 to 8"),
     ("CREWS_WORKERS", "two", "CREWS_WORKERS='two': a whole number from 1 to 8"),
+    ("CREWS_POSTGRES_PORT", "54x", "CREWS_POSTGRES_PORT='54x': a TCP port number from 1 to 65535"),
+    ("CREWS_REDIS_PORT", "70000", "CREWS_REDIS_PORT='70000': a TCP port number from 1 to 65535"),
 ])
 def test_bad_settings_are_refused_naming_the_variable(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
+    read = {"CREWS_EXECUTOR": celery_stack.executor, "CREWS_WORKERS": celery_stack.worker_count,
+            "CREWS_POSTGRES_PORT": celery_stack.postgres_port, "CREWS_REDIS_PORT": celery_stack.redis_port}
     with pytest.raises(SystemExit, match=message.replace("(", r"\(")):
-        celery_stack.executor() if name == "CREWS_EXECUTOR" else celery_stack.worker_count()
+        read[name]()
 
 
 def test_local_stays_the_default(monkeypatch):
