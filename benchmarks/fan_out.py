@@ -88,6 +88,7 @@ def run(ctx: Context) -> RowResult:
 
 def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
     """Both DAGs at every size on one configuration's stack: median run times and mapped task times."""
+    from scripts.celery_stack import drop_outside_cluster
     from tests.support.servers import free_port
 
     connection = {"conn_type": "generic",
@@ -123,6 +124,8 @@ def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> di
                         log(f"fan-out [{name}]: {dag_id} {size} items in {durations[kind][size][-1]:.1f}s")
     finally:
         stack.down()
+        if CONFIGS[name]["CREWS_EXECUTOR"] == "celery":
+            drop_outside_cluster(stack.state)
     return {"t": {kind: {n: median(v) for n, v in d.items()} for kind, d in durations.items()},
             "runs_s": durations, "task_s": {kind: median(v) for kind, v in task_s.items()},
             "stack_up_s": up_s}

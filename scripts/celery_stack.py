@@ -198,6 +198,14 @@ def postgres_home(state: Path) -> Path:
     return Path(pwd.getpwnam(user).pw_dir) / f"crews-stack-{digest}"
 
 
+def drop_outside_cluster(state: Path) -> None:
+    """Delete a throwaway stack's cluster that had to live in the postgres user's home (tests and
+    benchmarks; one in ``state`` goes with that folder)."""
+    home = postgres_home(state)
+    if not home.is_relative_to(state):
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def postgres_init(state: Path) -> Path:
     """``initdb`` the stack's cluster once (password login only, owner ``crews``); returns the data dir."""
     home = postgres_home(state)

@@ -109,14 +109,7 @@ def celery(tmp_path_factory):
         yield stack
     finally:
         stack.command("down", timeout=300)
-        drop_cluster(stack.state)
-
-
-def drop_cluster(state: Path) -> None:
-    """The test's Postgres cluster, when it lives outside its state folder (the postgres user's home)."""
-    home = celery_stack.postgres_home(state)
-    if not home.is_relative_to(state):
-        shutil.rmtree(home, ignore_errors=True)
+        celery_stack.drop_outside_cluster(stack.state)
 
 
 def drafts(tag: str, count: int) -> list[dict[str, Any]]:

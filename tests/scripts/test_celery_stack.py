@@ -148,9 +148,7 @@ def test_postgres_and_redis_start_for_real(celery, monkeypatch):
     finally:
         stack.stop("redis")
         stack.stop("postgres")
-        home = celery_stack.postgres_home(celery)
-        if not home.is_relative_to(celery):  # the cluster went to the postgres user's home
-            shutil.rmtree(home, ignore_errors=True)
+        celery_stack.drop_outside_cluster(celery)
     assert not celery_stack.port_open(celery_stack.postgres_port())
     assert not celery_stack.port_open(celery_stack.redis_port())
 
