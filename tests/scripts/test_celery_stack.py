@@ -25,7 +25,8 @@ def celery(monkeypatch, tmp_path):
     monkeypatch.setenv("CREWS_EXECUTOR", "celery")
     monkeypatch.setattr(stack, "STATE", tmp_path)
     monkeypatch.setattr(stack, "AIRFLOW_HOME", tmp_path / "airflow")
-    return tmp_path
+    yield tmp_path
+    celery_stack.drop_outside_cluster(tmp_path)  # a cluster a test made with initdb
 
 
 def _free_port() -> int:
@@ -148,7 +149,6 @@ def test_postgres_and_redis_start_for_real(celery, monkeypatch):
     finally:
         stack.stop("redis")
         stack.stop("postgres")
-        celery_stack.drop_outside_cluster(celery)
     assert not celery_stack.port_open(celery_stack.postgres_port())
     assert not celery_stack.port_open(celery_stack.redis_port())
 
