@@ -178,6 +178,12 @@ def test_fan_out_lands_on_both_workers_and_survives_losing_one_mid_item(celery):
     print(f"celery: {ITEMS} items on {sorted(hosts)}; worker-1 killed mid-item {lost}, retried on worker-2 "
           f"with {int(replayed['cache_hits'])} calls replayed; {paid} tokens paid, 0 re-spent")
 
+    # the generated Postgres and Redis passwords reach no log (servers', workers' and task logs)
+    secrets = [(celery.state / name / "password").read_text().strip() for name in ("postgres", "redis")]
+    logs = [p for folder in (celery.state / "logs", celery.state / "airflow" / "logs")
+            for p in folder.rglob("*") if p.is_file()]
+    assert logs and not [p for p in logs if any(s.encode() in p.read_bytes() for s in secrets)]
+
     # worker-1 comes back with `up`, which starts only what is not running
     celery.up()
     os.kill(celery.pid("worker-1"), 0)
