@@ -154,11 +154,21 @@ def worker_ready(state: Path, name: str) -> Callable[[], bool]:
     return ready
 
 
+def server_port(name: str) -> int:
+    """The port of ``postgres`` or ``redis``."""
+    return {"postgres": postgres_port, "redis": redis_port}[name]()
+
+
+def server_checks(state: Path) -> dict[str, Callable[[], bool]]:
+    """The readiness check of each server the Celery stack adds, by name."""
+    return {"postgres": postgres_ready(state), "redis": redis_ready(state)}
+
+
 def preflight(state: Path, owned: Callable[[str], bool]) -> None:
     """Refuse to start when the port of Postgres or Redis is taken by a server this stack did not start:
     the stack would otherwise talk to a stranger's database or broker, or half-start and fail later."""
-    for name, port, ready in (("postgres", postgres_port(), postgres_ready(state)),
-                              ("redis", redis_port(), redis_ready(state))):
+    for name, ready in server_checks(state).items():
+        port = server_port(name)
         if port_open(port) and not owned(name) and not ready():
             env = f"CREWS_{name.upper()}_PORT"
             raise StackError(f"{name}: {HOST}:{port} is taken by a server this stack did not start "

@@ -317,7 +317,9 @@ def _where(service: Service) -> str:
     """`` (127.0.0.1:5432)`` for a service with a port, `` (URL)`` for one with a health URL."""
     if isinstance(service.check, str):
         return f" ({service.check})"
-    return f" ({HOST}:{_port(service.name)})" if service.name in ("postgres", "redis") else ""
+    if service.name not in ("postgres", "redis"):
+        return ""
+    return f" ({HOST}:{celery_stack.server_port(service.name)})"
 
 
 STOP_SIGNALS = {"postgres": signal.SIGINT}  # Postgres' fast shutdown; SIGTERM would wait for clients
@@ -668,11 +670,11 @@ def cmd_trigger(args: argparse.Namespace) -> None:
     if not _answers(f"{AIRFLOW_URL}/api/v2/monitor/health"):
         raise SystemExit(f"Airflow is not running at {AIRFLOW_URL}; start the stack with `make up`")
     if running_executor() == "celery":
-        for service, check in (("postgres", celery_stack.postgres_ready(STATE)),
-                               ("redis", celery_stack.redis_ready(STATE))):
+        for service, check in celery_stack.server_checks(STATE).items():
             if not check():
-                raise SystemExit(f"{service} does not answer on {HOST}:{_port(service)}; the Celery stack "
-                                 "cannot run a DAG without it (`make stop`, then `make up EXECUTOR=celery`)")
+                raise SystemExit(f"{service} does not answer on {HOST}:{celery_stack.server_port(service)}; "
+                                 "the Celery stack cannot run a DAG without it (`make stop`, then "
+                                 "`make up EXECUTOR=celery`)")
     with api_client() as client:
         wait_for_dag(client, args.dag_id)
         began = time.monotonic()
@@ -680,10 +682,6 @@ def cmd_trigger(args: argparse.Namespace) -> None:
         print_results(client, args.dag_id, run, time.monotonic() - began)
     if run["state"] not in {"success", "awaiting_review"}:
         raise SystemExit(1)
-
-
-def _port(service: str) -> int:
-    return {"postgres": celery_stack.postgres_port, "redis": celery_stack.redis_port}[service]()
 
 
 def _worker_pids() -> list[str]:
@@ -706,9 +704,8 @@ def cmd_status(_: argparse.Namespace) -> None:
     ):
         print(f"{name:8} {'up' if _answers(url) else 'down':5} {url}")
     if running_executor() == "celery" or _alive("postgres") or _alive("redis"):
-        for name, check in (("postgres", celery_stack.postgres_ready(STATE)),
-                            ("redis", celery_stack.redis_ready(STATE))):
-            print(f"{name:8} {'up' if check() else 'down':5} {HOST}:{_port(name)}")
+        for name, check in celery_stack.server_checks(STATE).items():
+            print(f"{name:8} {'up' if check() else 'down':5} {HOST}:{celery_stack.server_port(name)}")
         for name in _worker_pids():
             print(f"{name:8} {'up' if _alive(name) else 'down':5} Celery worker")
 
