@@ -44,8 +44,10 @@ def drafts(size: int, tag: str) -> list[dict[str, Any]]:
             for i in range(size)]
 
 
-def conf(kind: str, size: int, tag: str) -> dict[str, Any]:
-    return {"drafts": drafts(size, tag)} if kind == "crew" else {"items": size}
+def conf(kind: str, size: int, tag: str, items_per_task: int = 1) -> dict[str, Any]:
+    if kind == "floor":
+        return {"items": size}
+    return {"drafts": drafts(size, tag)} | ({"items_per_task": items_per_task} if items_per_task > 1 else {})
 
 
 def run(ctx: Context) -> RowResult:
@@ -86,19 +88,43 @@ def run(ctx: Context) -> RowResult:
     return row
 
 
-def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
-    """Both DAGs at every size on one configuration's stack: median run times and mapped task times."""
-    from scripts.celery_stack import drop_outside_cluster
+def bench_stack(ctx: Context, name: str, prefix: str = "fanout") -> BenchStack:
+    """The benchmark's stack of configuration ``name``: scripted LLM, review routing off, no cron runs."""
     from tests.support.servers import free_port
 
     connection = {"conn_type": "generic",
                   "extra": {"provider": "scripted", "script": "tests.support.scripted_crews:respond"}}
-    stack = BenchStack(ctx.root / f"fanout_{name}", connection, {
+    return BenchStack(ctx.root / f"{prefix}_{name}", connection, {
         "CREWS_REVIEW_CONFIG": str(ROOT / "tests" / "support" / "no_review.yaml"),
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "CREWS_POSTGRES_PORT": str(free_port()), "CREWS_REDIS_PORT": str(free_port()),
         **CONFIGS[name],
     })
+
+
+def open_dags(stack: BenchStack, client: Any) -> None:
+    """Both DAGs parsed and unpaused, ``llm_pool`` at POOL_SLOTS, and one small run of each (not counted:
+    it warms every worker process)."""
+    for dag_id, _ in DAGS.values():
+        stack.wait_for_dag(client, dag_id)
+        _ok(client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}))
+    _ok(client.patch("/api/v2/pools/llm_pool", params={"update_mask": "slots"},
+                     json={"pool": "llm_pool", "slots": POOL_SLOTS, "include_deferred": False}))
+    for kind, (dag_id, task_id) in DAGS.items():
+        _check(stack.run_dag(client, dag_id, conf(kind, 4, "warmup")), task_id, 4)
+
+
+def stop(stack: BenchStack, name: str) -> None:
+    stack.down()
+    if CONFIGS[name]["CREWS_EXECUTOR"] == "celery":
+        from scripts.celery_stack import drop_outside_cluster
+
+        drop_outside_cluster(stack.state)
+
+
+def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> dict[str, Any]:
+    """Both DAGs at every size on one configuration's stack: median run times and mapped task times."""
+    stack = bench_stack(ctx, name)
     durations = {kind: {n: [] for n in sizes} for kind in DAGS}
     task_s = {kind: [] for kind in DAGS}
     try:
@@ -106,13 +132,7 @@ def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> di
         up_s = stack.up()
         log(f"fan-out [{name}]: stack up in {up_s:.0f}s")
         with stack.client() as client:
-            for dag_id, _ in DAGS.values():
-                stack.wait_for_dag(client, dag_id)
-                _ok(client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}))
-            _ok(client.patch("/api/v2/pools/llm_pool", params={"update_mask": "slots"},
-                             json={"pool": "llm_pool", "slots": POOL_SLOTS, "include_deferred": False}))
-            for kind, (dag_id, _) in DAGS.items():  # not counted: warms every worker process
-                _check(stack.run_dag(client, dag_id, conf(kind, 4, "warmup")), DAGS[kind][1], 4)
+            open_dags(stack, client)
             for rep in range(repeats):
                 for size in (sizes if rep % 2 == 0 else sizes[::-1]):
                     for kind, (dag_id, task_id) in DAGS.items():
@@ -123,9 +143,7 @@ def measure(ctx: Context, name: str, sizes: tuple[int, ...], repeats: int) -> di
                                          for t in done["task_instances"] if t["task_id"] == task_id]
                         log(f"fan-out [{name}]: {dag_id} {size} items in {durations[kind][size][-1]:.1f}s")
     finally:
-        stack.down()
-        if CONFIGS[name]["CREWS_EXECUTOR"] == "celery":
-            drop_outside_cluster(stack.state)
+        stop(stack, name)
     return {"t": {kind: {n: median(v) for n, v in d.items()} for kind, d in durations.items()},
             "runs_s": durations, "task_s": {kind: median(v) for kind, v in task_s.items()},
             "stack_up_s": up_s}

@@ -31,6 +31,7 @@ ROWS = {  # number -> (module, short names accepted by --only)
     5: ("throughput", ("throughput",)),
     6: ("fan_out", ("fanout", "fan_out")),
     7: ("startup", ("startup",)),
+    8: ("large_fan_out", ("large", "large_fan_out")),
 }
 
 
@@ -92,8 +93,8 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="rows to run, by number or name: 1-7, parse, tracking, retry, calls, "
-                                       "throughput, fanout, startup (comma-separated)")
+    parser.add_argument("--only", help="rows to run, by number or name: 1-8, parse, tracking, retry, calls, "
+                                       "throughput, fanout, startup, large (comma-separated)")
     parser.add_argument("--quick", action="store_true", help="few repeats and small subsets (development)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, stack state)")
     parser.add_argument("--out", help="file stem for the results (default: results/latest, or results/dev "

@@ -79,12 +79,16 @@ def screen(crew: str, requests: list[dict[str, Any]], prepare: Callable[[dict], 
 
 
 def run(crew: str, item: dict[str, Any], settings: Any, context: dict[str, Any],
-        prompt_version: str | None) -> dict[str, Any]:
-    """Run one item with tracking (:func:`crews.runner.run_item`); the task's JSON-safe result."""
+        prompt_version: str | None, wait_for_tracking: bool = True) -> dict[str, Any]:
+    """Run one item with tracking (:func:`crews.runner.run_item`); the task's JSON-safe result.
+
+    ``wait_for_tracking=False`` returns while its MLflow run is still being finished on the writer thread
+    (a task running several items overlaps that with the next item; it calls :func:`finish_tracking`)."""
     import crews  # noqa: F401  (CrewAI telemetry off before crewai loads)
     from crews.runner import run_item
 
-    result = run_item(crew, item, settings, context=context, prompt_version=prompt_version)
+    result = run_item(crew, item, settings, context=context, prompt_version=prompt_version,
+                      wait_for_tracking=wait_for_tracking)
     usage = result["usage"]
     log.info(
         "item %s: %s | %d LLM calls (+%d replayed from cache), %d tokens, $%.6f | MLflow run %s "
@@ -94,6 +98,46 @@ def run(crew: str, item: dict[str, Any], settings: Any, context: dict[str, Any],
         result["mlflow_experiment"],
     )
     return result
+
+
+def finish_tracking() -> None:
+    """Wait for the MLflow writes of the items run with ``wait_for_tracking=False`` (a write that cannot
+    finish stays in the spool and is replayed later)."""
+    from crews.tracking.background import wait_for_writes
+
+    wait_for_writes()
+
+
+def checkpoint(result: dict[str, Any], dag_id: str, run_id: str) -> None:
+    """Store one finished item's result row now (a task running several items): a later failure in the
+    task does not lose it, and a retry does not run it again (:func:`stored_results`)."""
+    from crews.results import upsert_results
+
+    upsert_results([result], dag_id=dag_id, dag_run_id=run_id)
+
+
+def stored_results(crew: str, dag_id: str, run_id: str, item_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The items of ``item_ids`` that have a result row in this DAG run, as :func:`run` returned them."""
+    import json
+
+    from crews.results import fetch_results
+    from crews.tracking.context import RunContext
+
+    wanted, found = set(item_ids), {}
+    if not wanted:
+        return found
+    for row in fetch_results(crew, run_id):
+        if row.dag_id != dag_id or row.item_id not in wanted:
+            continue
+        summary = json.loads(row.summary_json)
+        usage, task = summary.pop("usage", {}), summary.pop("task", {})
+        found[row.item_id] = {
+            "crew": crew, "item_id": row.item_id, "summary": summary, "result": json.loads(row.result_json),
+            "mlflow_run_id": row.mlflow_run_id,
+            "mlflow_experiment": RunContext(crew=crew, item_id=row.item_id).experiment,
+            "usage": usage, "task": task,
+        }
+    return found
 
 
 def collect(results: list[dict[str, Any]], expected: int, dag_id: str, run_id: str,

@@ -16,13 +16,14 @@ checks groundedness. Code verifies every quote verbatim against its clause.
   database, given once for the whole run (empty = the sample register
   `include/contract_qa/register.db`). Credentials stay in the connection; the
   tasks pass only its id.
+- `items_per_task`: pairs per mapped task (default 1), for large fan-outs.
 - `prompt_version`: the prompts the crew is served, an alias or a version number of
   the prompt registry's `crews.contract_qa` (empty = `production`; `yaml` = the files
   shipped with the code; see docs/mlflow.md, *Prompts*).
 
 **Flow**: `list_pairs` (loads every pair; one the crew cannot load fails in its own
 `refuse_pairs` task, outside the LLM pool) -> one mapped `answer_question` per (contract, question)
-pair (`expand_kwargs`; one MLflow run each, experiment `crews/contract_qa`, with
+pair, or per `items_per_task` pairs (one MLflow run each, experiment `crews/contract_qa`, with
 the retrieved evidence as `evidence.json`) -> `collect_results` (upsert into
 `crew_results`) -> `review_answer`: one human review per low-confidence or
 ungrounded answer (Airflow UI, *Required actions*) -> `record_reviews` stores
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from crew_airflow.params import ID, OPTIONAL_ID, items_param, prompt_version_param
+from crew_airflow.params import ID, OPTIONAL_ID, items_param, items_per_task_param, prompt_version_param
 from crew_airflow.review import human_review
 from crew_airflow.screening import screening_steps
 from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
@@ -68,6 +69,7 @@ from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
                                               "(postgres, mysql, sqlite; schema = database or file); empty = "
                                               "the sample register include/contract_qa/register.db."),
         "prompt_version": prompt_version_param(),
+        "items_per_task": items_per_task_param(),
     },
 )
 def contract_qa():
@@ -89,28 +91,23 @@ def contract_qa():
         print(f"{len(screened['ids'])} (contract, question) pairs")
         return screened
 
-    @task(pool=LLM_POOL, map_index_template="{{ pair_id }}")
-    def answer_question(contract_id: str, question_id: str, question: str,
-                        document: str | None = None) -> dict:
-        """Answer one question about one contract (one MLflow run)."""
+    @task(pool=LLM_POOL, map_index_template="{{ item_ids }}")
+    def answer_question(pairs: list[dict]) -> list[dict]:
+        """Answer one question about one contract, or `items_per_task` pairs in turn (one MLflow run each)."""
         from crew_airflow.connections import connection_database_url
-        from crew_airflow.tasks import run_crew_item
+        from crew_airflow.tasks import run_crew_items
 
-        from crews.service import get_crew
-
-        context = get_current_context()
-        item = {"contract_id": contract_id, "question_id": question_id, "question": question}
-        context["pair_id"] = get_crew("contract_qa").request_id(item)
-        if conn_id := context["params"]["register_conn_id"]:  # resolved here: the URL never reaches XCom
-            item["register_url"] = connection_database_url(conn_id, "register_conn_id")
-        return run_crew_item("contract_qa", item | ({"document": document} if document else {}))
+        register = {}
+        if conn_id := get_current_context()["params"]["register_conn_id"]:  # here: the URL never reaches XCom
+            register = {"register_url": connection_database_url(conn_id, "register_conn_id")}
+        return run_crew_items("contract_qa", pairs, lambda pair: pair | register)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], pairs: list[str]) -> list[dict]:
+    def collect_results(results: list[list[dict]], pairs: list[str]) -> list[dict]:
         """Upsert every answer into the results table."""
         from crew_airflow.tasks import collect_results as collect
 
-        return collect(results, pairs)
+        return collect("contract_qa", results, pairs)
 
     @task(trigger_rule="all_done")
     def all_questions_answered(summaries: list[dict], pairs: list[str]) -> None:
@@ -121,7 +118,7 @@ def contract_qa():
 
     listed = list_pairs()
     accepted, refused = screening_steps(listed, "pairs")
-    summaries = collect_results(answer_question.expand_kwargs(accepted), listed["ids"])
+    summaries = collect_results(answer_question.expand(pairs=accepted), listed["ids"])
     ([human_review("contract_qa", "review_answer", summaries), refused]
      >> all_questions_answered(summaries, listed["ids"]))
 

@@ -41,8 +41,8 @@ failures, tokens, cost).
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import AssetAlias, dag, get_current_context, task
-from crew_airflow.params import items_param, prompt_version_param
+from airflow.sdk import AssetAlias, dag, task
+from crew_airflow.params import items_param, items_per_task_param, prompt_version_param
 from crew_airflow.review import human_review
 from crew_airflow.screening import screening_steps
 from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
@@ -63,6 +63,7 @@ PASSED = AssetAlias("data_qa_passed")
                                 description="Dataset declarations; leave empty for "
                                             "include/data_qa/golden.yaml."),
         "prompt_version": prompt_version_param(),
+        "items_per_task": items_per_task_param(),
     },
 )
 def data_quality_qa():
@@ -77,22 +78,22 @@ def data_quality_qa():
         screened = screen_items("data_qa", conf_items("data_qa"), prepare=with_connection_url)
         return screened | {"accepted": [d["dataset_id"] for d in screened["accepted"]]}
 
-    @task(pool=LLM_POOL, map_index_template="{{ dataset_id }}")
-    def check_dataset(dataset_id: str) -> dict:
-        """Profile one dataset and run the data-QA crew on it (one MLflow run); a `conn_id` is resolved
-        here."""
+    @task(pool=LLM_POOL, map_index_template="{{ item_ids }}")
+    def check_dataset(dataset_ids: list[str]) -> list[dict]:
+        """Profile one dataset (or `items_per_task` in turn) and run the data-QA crew on it (one MLflow run
+        each); a `conn_id` is resolved here."""
         from crew_airflow.connections import with_connection_url
-        from crew_airflow.tasks import item_by_id, run_crew_item
+        from crew_airflow.tasks import item_by_id, run_crew_items
 
-        get_current_context()["dataset_id"] = dataset_id
-        return run_crew_item("data_qa", with_connection_url(item_by_id("data_qa", dataset_id)))
+        return run_crew_items("data_qa", dataset_ids,
+                              lambda dataset_id: with_connection_url(item_by_id("data_qa", dataset_id)))
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], datasets: list[str]) -> list[dict]:
+    def collect_results(results: list[list[dict]], datasets: list[str]) -> list[dict]:
         """Upsert every checked dataset's report into the results table."""
         from crew_airflow.tasks import collect_results as collect
 
-        return collect(results, datasets)
+        return collect("data_qa", results, datasets)
 
     @task
     def passed(summaries: list[dict]) -> list[dict]:
@@ -125,7 +126,7 @@ def data_quality_qa():
 
     listed = list_datasets()
     accepted, refused = screening_steps(listed, "datasets")
-    summaries = collect_results(check_dataset.expand(dataset_id=accepted), listed["ids"])
+    summaries = collect_results(check_dataset.expand(dataset_ids=accepted), listed["ids"])
     published = publish_passed.expand(summary=passed(summaries))
     quarantined = quarantine_failed.expand(summary=failed(summaries))
     recorded = human_review("data_qa", "review_report", summaries)

@@ -12,13 +12,15 @@ samples in `include/fact_check/golden.yaml`.
 `prompt_version` (optional): the prompts the crew is served, an alias or a version
 number of the prompt registry's `crews.fact_check` (default `production`; `yaml` = the
 files shipped with the code; see docs/mlflow.md, *Prompts*).
+`items_per_task` (optional, default 1): drafts per mapped task, for large fan-outs.
 
 **Two verdicts per draft**: `draft_ok` (every claim of the draft is supported)
 and `revision_approved` (the rewrite passed the code's revision gate and the
 editor); a draft is published when either holds, or when a reviewer accepts it.
 
 **Flow**: `list_drafts` (loads every draft; one the crew cannot load fails in its own
-`refuse_drafts` task, outside the LLM pool) -> one mapped `check_draft` per draft (the CrewAI crew:
+`refuse_drafts` task, outside the LLM pool) -> one mapped `check_draft` per draft, or per
+`items_per_task` drafts (the CrewAI crew:
 fact checker, copywriter, editor; deterministic tools decide each verdict) ->
 `collect_results` upserts into the `crew_results` table -> drafts the gate did not
 approve, or whose claims the tools could not verify (`include/review.yaml`), wait
@@ -37,8 +39,8 @@ Each crew task's *Details* tab has an **MLflow run** button that opens its run
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
-from crew_airflow.params import items_param, prompt_version_param
+from airflow.sdk import Asset, dag, task
+from crew_airflow.params import items_param, items_per_task_param, prompt_version_param
 from crew_airflow.review import human_review
 from crew_airflow.screening import screening_steps
 from crew_airflow.tasks import CREW_DEFAULT_ARGS, LLM_POOL
@@ -55,10 +57,11 @@ APPROVED_COPY = Asset("fact_check_approved_copy")
     tags=["crews", "fact_check", "llm"],
     default_args=CREW_DEFAULT_ARGS,
     params={
-        "drafts": items_param("fact_check", max_items=200,
+        "drafts": items_param("fact_check", max_items=500,
                               description="Drafts to check; leave empty for the samples in "
                                           "include/fact_check."),
         "prompt_version": prompt_version_param(),
+        "items_per_task": items_per_task_param(),
     },
 )
 def fact_check_copy():
@@ -70,20 +73,19 @@ def fact_check_copy():
 
         return screen_items("fact_check", conf_items("fact_check"))
 
-    @task(pool=LLM_POOL, map_index_template="{{ draft_id }}")
-    def check_draft(draft: dict) -> dict:
-        """Run the fact-check crew on one draft (one MLflow run)."""
-        from crew_airflow.tasks import run_crew_item
+    @task(pool=LLM_POOL, map_index_template="{{ item_ids }}")
+    def check_draft(drafts: list[dict]) -> list[dict]:
+        """Run the fact-check crew on one draft, or `items_per_task` drafts in turn (one MLflow run each)."""
+        from crew_airflow.tasks import run_crew_items
 
-        get_current_context()["draft_id"] = str(draft.get("draft_id", "?"))
-        return run_crew_item("fact_check", draft)
+        return run_crew_items("fact_check", drafts)
 
     @task(trigger_rule="all_done")
-    def collect_results(results: list[dict], drafts: list[str]) -> list[dict]:
+    def collect_results(results: list[list[dict]], drafts: list[str]) -> list[dict]:
         """Upsert every finished draft's report into the results table."""
         from crew_airflow.tasks import collect_results as collect
 
-        return collect(results, drafts)
+        return collect("fact_check", results, drafts)
 
     @task(outlets=[APPROVED_COPY], trigger_rule="all_done")
     def publish_approved(summaries: list[dict]) -> list[str]:
@@ -101,7 +103,7 @@ def fact_check_copy():
 
     listed = list_drafts()
     accepted, refused = screening_steps(listed, "drafts")
-    summaries = collect_results(check_draft.expand(draft=accepted), listed["ids"])
+    summaries = collect_results(check_draft.expand(drafts=accepted), listed["ids"])
     reviewed = human_review("fact_check", "review_copy", summaries)
     [reviewed, refused] >> publish_approved(summaries) >> all_drafts_checked(summaries, listed["ids"])
 

@@ -26,13 +26,15 @@ def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item
     dag_id = context.get("dag_id")
     run_key = f"{dag_id}/{context.get('run_id')}" if dag_id else f"cli/{uuid.uuid4().hex}"
     task_key = f"{context.get('task_id')}/{context.get('map_index')}" if dag_id else item_id
+    if dag_id and (context.get("items_in_task") or 1) > 1:  # per_task limits apply per item
+        task_key += f"/{item_id}"
     budget, price = limits.budget_for(dag_id), pricing_table().price(settings.provider, settings.model)
     require_price(budget, price, settings, dag_id if dag_id in limits.budgets else "default")
     guard = BudgetGuard(run_key, task_key, budget, price, SpendLedger())
     if not isinstance(llm, TrackedLLM):
         raise TypeError(f"provider {settings.provider}: {type(llm).__name__} is not a TrackedLLM; "
                         "it would bypass the response cache and the budget")
-    llm.with_guards(ResponseCache.for_context(context, limits.response_cache), guard,
+    llm.with_guards(ResponseCache.for_context(context, limits.response_cache, item_id), guard,
                     CallProgress(item_id, guard))
     return guard
 

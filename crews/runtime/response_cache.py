@@ -1,9 +1,10 @@
 """Persistent LLM response cache scoped to one Airflow task instance: retries do not re-pay.
 
-A request is keyed on its scope (``dag_id/run_id/task_id/map_index`` by default)
-plus provider, model, messages, parameters and output schema. Entries are
-written as soon as an answer arrives (diskcache commits each write to SQLite),
-so a task killed mid-crew still keeps the calls it finished.
+A request is keyed on its scope (``dag_id/run_id/task_id/map_index`` by default, plus
+``/item_id`` when the task runs several items) and its provider, model, messages,
+parameters and output schema. Entries are written as soon as an answer arrives
+(diskcache commits each write to SQLite), so a task killed mid-crew still keeps the
+calls it finished.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from crews.runtime.tracked_llm import Completion
 log = logging.getLogger(__name__)
 
 
-def cache_scope(context: dict[str, Any], scope: str) -> str | None:
+def cache_scope(context: dict[str, Any], scope: str, item_id: str | None = None) -> str | None:
     """The cache partition for a run, or ``None`` (no caching: CLI runs, or scope ``off``)."""
     if scope == "off" or not context.get("dag_id"):
         return None
     if scope == "dag":
         return str(context["dag_id"])
-    return "/".join(str(context.get(k)) for k in ("dag_id", "run_id", "task_id", "map_index"))
+    task_instance = "/".join(str(context.get(k)) for k in ("dag_id", "run_id", "task_id", "map_index"))
+    return f"{task_instance}/{item_id}" if (context.get("items_in_task") or 1) > 1 else task_instance
 
 
 class ResponseCache:
@@ -44,8 +46,9 @@ class ResponseCache:
         self._cache = diskcache.Cache(str(directory or state_dir() / "llm_cache"), timeout=30)
 
     @classmethod
-    def for_context(cls, context: dict[str, Any], settings: CacheSettings) -> ResponseCache | None:
-        scope = cache_scope(context, settings.scope)
+    def for_context(cls, context: dict[str, Any], settings: CacheSettings,
+                    item_id: str | None = None) -> ResponseCache | None:
+        scope = cache_scope(context, settings.scope, item_id)
         return cls(scope, expire_s=settings.expire_days * 86400) if scope else None
 
     def key(self, request: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ class RunContext:
     task_id: str | None = None
     map_index: int | None = None
     try_number: int | None = None
+    items_in_task: int | None = None  # set when the task runs several items (``items_per_task``)
 
     def tags(self) -> dict[str, str]:
         """The context as tags, with MLflow's source tags (the UI's *Source* column)."""

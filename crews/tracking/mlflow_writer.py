@@ -55,18 +55,22 @@ def check_server(uri: str, timeout_s: float = 2.0) -> None:
 
 HEALTHY_FOR_S = 30.0  # a server that answered recently is not asked again for each write
 _healthy: dict[str, float] = {}
+_clients: dict[str, Any] = {}  # one client per tracking URI and process: a task running many items reuses it
 
 
 def connect(uri: str | None = None) -> Any:
-    """An ``MlflowClient`` for ``uri`` (default: :func:`tracking_uri`), after a fast health check."""
+    """The process's ``MlflowClient`` for ``uri`` (default: :func:`tracking_uri`), after a fast health
+    check."""
     uri = uri or tracking_uri()
     if time.monotonic() - _healthy.get(uri, -HEALTHY_FOR_S) >= HEALTHY_FOR_S:
         check_server(uri)  # before importing MLflow: a dead server costs the timeout and nothing more
     _healthy[uri] = time.monotonic()
-    from mlflow.tracking import MlflowClient
+    if uri not in _clients:
+        from mlflow.tracking import MlflowClient
 
-    route_mlflow_logs()
-    return MlflowClient(uri)
+        route_mlflow_logs()
+        _clients[uri] = MlflowClient(uri)
+    return _clients[uri]
 
 
 def route_mlflow_logs() -> None:

@@ -154,7 +154,7 @@ def redact(value: Any) -> Any:
 _KEEP = {"record_id", "experiment", "metrics", "start_ms", "end_ms", "status", "prompt_template",
          "prompt_hash", "trace_id"}
 _KEEP_TAGS = {"prompt_hash", "record_id", "trace_id", "dag_id", "run_id", "task_id", "map_index",
-              "try_number"}
+              "try_number", "items_in_task"}
 _KEEP_SPAN = {"span_id", "parent_id", "kind", "start_ns", "end_ns", "ok"}
 _KEEP_ATTRIBUTES = {"call_id", "task_id"}
 

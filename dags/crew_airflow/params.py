@@ -31,6 +31,19 @@ def items_param(crew: str, max_items: int, description: str) -> Param:
                  title=contract.items_param.capitalize(), description=description)
 
 
+MAX_ITEMS_PER_TASK = 50
+
+
+def items_per_task_param() -> Param:
+    """How many items one mapped crew task runs, one after the other (default 1: a task per item)."""
+    return Param(
+        1, type="integer", minimum=1, maximum=MAX_ITEMS_PER_TASK, title="Items per task",
+        description="For large fan-outs: each mapped crew task runs this many items in turn, each still with "
+                    "its own MLflow run and result row; fewer tasks pay Airflow's per-task start. A failing "
+                    "item fails alone; a retry reruns only the task's items that have no result yet.",
+    )
+
+
 def crews_param(description: str) -> Param:
     """A Param naming some of the crews (default: all of them, as :mod:`crews.registry` lists them)."""
     from crews.service import crew_names

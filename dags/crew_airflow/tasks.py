@@ -192,22 +192,23 @@ def fan_out_progress() -> str | None:
             + (f" ({detail})" if detail else "") + f", running {counts['running']}")
 
 
-def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
+def run_crew_item(crew: str, item: dict[str, Any], context: dict[str, Any] | None = None,
+                  wait_for_tracking: bool = True) -> dict[str, Any]:
     """Run one mapped item.
 
     Invalid input fails the task at once, without retries. A spent budget skips an
-    item that has not started, and fails (without retries) one that has.
+    item that has not started, and fails (without retries) one that has. ``context``
+    adds to the task's identity (:func:`task_identity`); ``wait_for_tracking`` as in
+    :func:`crews.service.run`.
     """
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from crew_airflow.params import prompt_selector
     from crews import service
 
-    progress = fan_out_progress()
-    if progress:
-        log.info("fan-out progress: %s", progress)
     try:
-        return service.run(crew, item, llm_settings(), task_identity(), prompt_selector())
+        return service.run(crew, item, llm_settings(), task_identity() | (context or {}), prompt_selector(),
+                           wait_for_tracking)
     except service.InputError as exc:
         raise AirflowFailException(str(exc)) from exc
     except service.BudgetExceeded as exc:
@@ -216,18 +217,99 @@ def run_crew_item(crew: str, item: dict[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"stopped: {exc}") from exc
 
 
-def collect_results(results: list[dict[str, Any]], items: list[Any]) -> list[dict[str, Any]]:
+MAP_LABEL_MAX = 250  # Airflow's rendered map index column
+
+
+def run_crew_items(crew: str, items: list[Any],
+                   prepare: Callable[[Any], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Run one mapped task's chunk of items (``items_per_task``, one by default) in turn; their results.
+
+    ``prepare`` turns a mapped value into the item the crew runs (an id looked up, a
+    connection resolved). The task's map index reads as its item ids (``item_ids`` in
+    the context). One item behaves as :func:`run_crew_item`. Of several, each has its
+    own MLflow run, response cache and budget scope; each finished item's result row is
+    stored at once, so an item that fails fails alone: the others run, the task then
+    fails naming it (retried when the error may pass), and a retry reruns only the
+    items without a result row in this DAG run.
+    """
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from crews import service
+
+    contract = service.get_crew(crew)
+    ids = [value if isinstance(value, str) else contract.request_id(value) for value in items]
+    ctx = get_current_context()
+    ctx["item_ids"] = map_label(ids)
+    if progress := fan_out_progress():
+        log.info("fan-out progress: %s", progress)
+    prepare = prepare or (lambda value: value)
+    if len(items) == 1:
+        return [run_crew_item(crew, prepare(items[0]))]
+    ti = ctx["ti"]
+    stored = service.stored_results(crew, ti.dag_id, ti.run_id, ids) if ti.try_number > 1 else {}
+    if stored:
+        log.info("%d of %d items already have a result in this run (an earlier try): %s", len(stored),
+                 len(ids), ", ".join(stored))
+    results, failed, retry = [], {}, False
+    try:
+        for n, (item_id, value) in enumerate(zip(ids, items, strict=True), start=1):
+            if item_id in stored:
+                results.append(stored[item_id])
+                continue
+            log.info("item %d of %d in this task: %s", n, len(ids), item_id)
+            try:  # its MLflow run is finished on the writer thread while the next item runs
+                result = run_crew_item(crew, prepare(value), {"items_in_task": len(ids)},
+                                       wait_for_tracking=False)
+            except (AirflowFailException, AirflowSkipException) as exc:
+                failed[item_id] = exc
+            except Exception as exc:  # may pass: the task is retried for this item
+                log.exception("item %s failed", item_id)
+                failed[item_id], retry = exc, True
+            else:
+                service.checkpoint(result, ti.dag_id, ti.run_id)
+                results.append(result)
+    finally:
+        service.finish_tracking()
+    if not failed:
+        return results
+    reasons = "; ".join(f"{item_id}: {exc}" for item_id, exc in failed.items())
+    message = (f"{len(failed)} of {len(ids)} items of this task failed ({reasons}); the results of the other "
+               f"{len(results)} are stored and collected")
+    if retry:
+        raise RuntimeError(message + "; a retry reruns only the failed items")
+    if not results and all(isinstance(exc, AirflowSkipException) for exc in failed.values()):
+        raise AirflowSkipException(message)
+    raise AirflowFailException(message)
+
+
+def map_label(ids: list[str]) -> str:
+    """A mapped task's name in the UI: its item's id, or the first and last of several."""
+    label = ids[0] if len(ids) == 1 else f"{ids[0]} … {ids[-1]} ({len(ids)} items)"
+    return label if len(label) <= MAP_LABEL_MAX else label[:MAP_LABEL_MAX - 1] + "…"
+
+
+def collect_results(crew: str, results: list[list[dict[str, Any]]] | None,
+                    items: list[Any] | None) -> list[dict[str, Any]]:
     """Upsert this run's finished items into the results table and log the batch; return their summaries.
 
-    ``items`` are the run's input items (failed ones left no result).
+    ``results`` are the mapped crew tasks' returns (a list of results each); ``items``
+    the ids of the run's input items (failed ones left no result). With
+    ``items_per_task`` above 1, items finished by a task that failed later are taken
+    from their stored rows.
     """
     from airflow.sdk import get_current_context
 
     from crews import service
 
     ctx = get_current_context()
-    return service.collect(results or [], len(items or []), ctx["dag"].dag_id, ctx["run_id"],
-                           ctx["ti"].task_id)
+    dag_id, run_id = ctx["dag"].dag_id, ctx["run_id"]
+    finished = [result for returned in results or [] for result in (returned or []) if result]
+    if (ctx["params"].get("items_per_task") or 1) > 1:
+        have = {result["item_id"] for result in finished}
+        finished += service.stored_results(crew, dag_id, run_id,
+                                           [i for i in items or [] if i not in have]).values()
+    return service.collect(finished, len(items or []), dag_id, run_id, ctx["ti"].task_id)
 
 
 def require_all_items(summaries: list[dict[str, Any]] | None, item_ids: list[str] | None) -> None:

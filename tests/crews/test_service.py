@@ -73,3 +73,16 @@ def test_record_reviews_skips_reviews_never_answered():
                                   [{"item_id": "a"}, {"item_id": "b"}], responses) == 1
     statuses = {row.item_id: row.status for row in fetch_results("fact_check", "run_4")}
     assert statuses["b"] == "accepted" and statuses["a"] != "accepted"
+
+
+def test_a_checkpointed_item_comes_back_as_the_runner_returned_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CREWS_STATE_DIR", str(tmp_path))
+    result = {"crew": "fact_check", "item_id": "a", "summary": {"status": "approved", "passed": True},
+              "result": {"draft_id": "a"}, "mlflow_run_id": "r123", "mlflow_experiment": "crews/fact_check",
+              "usage": {"llm_calls": 3, "total_tokens": 90, "cost_usd": 0.0}, "task": {"task_id": "t",
+                                                                                       "map_index": 1}}
+    service.checkpoint(result, "fact_check_copy", "run1")
+    assert service.stored_results("fact_check", "fact_check_copy", "run1", ["a", "b"]) == {"a": result}
+    assert service.stored_results("fact_check", "fact_check_copy", "run2", ["a"]) == {}  # another run
+    assert service.stored_results("fact_check", "other_dag", "run1", ["a"]) == {}
+    assert service.stored_results("fact_check", "fact_check_copy", "run1", []) == {}

@@ -60,7 +60,11 @@ BAD_CONF = [
      ["is too long", "copy_text"]),
     ("fc_fact_sheet_wrong_type", "fact_check_copy", {"drafts": [DRAFT | {"fact_sheet": ["aurora"]}]},
      ["['aurora'] is not of type 'object', 'string', 'null'", "fact_sheet"]),
-    ("fc_fan_out", "fact_check_copy", {"drafts": [DRAFT] * 201}, ["param drafts", "is too long", "maxItems"]),
+    ("fc_fan_out", "fact_check_copy", {"drafts": [DRAFT] * 501}, ["param drafts", "is too long", "maxItems"]),
+    ("fc_items_per_task_zero", "fact_check_copy", {"drafts": [DRAFT], "items_per_task": 0},
+     ["items_per_task", "0 is less than the minimum of 1"]),
+    ("fc_items_per_task_huge", "fact_check_copy", {"drafts": [DRAFT], "items_per_task": 10**9},
+     ["items_per_task", "1000000000 is greater than the maximum of 50"]),
     ("dq_missing_table", "data_quality_qa", {"datasets": [{"dataset_id": "x", "url": "sqlite:///shop.db"}]},
      ["'table' is a required property"]),
     ("dq_no_source", "data_quality_qa", {"datasets": [{"dataset_id": "x", "table": "t"}]},
@@ -299,7 +303,7 @@ def test_contract_qa_run_keeps_good_pairs_and_names_the_bad(contract_qa_run, mon
 REFUSED_CONF = [
     # (dag_id, conf, what the first task says, the scripted LLM); the final task must fail at once saying why
     ("fact_check_copy", {"draftz": [DRAFT]},
-     "unknown conf key(s) ['draftz']; this DAG accepts ['drafts', 'prompt_version']",
+     "unknown conf key(s) ['draftz']; this DAG accepts ['drafts', 'items_per_task', 'prompt_version']",
      "tests.support.scripted_fact_check:respond"),
     ("fact_check_copy", {"drafts": [DRAFT, DRAFT]}, "drafts: draft_id ['d1'] used more than once",
      "tests.support.scripted_fact_check:respond"),

@@ -136,3 +136,26 @@ def test_a_configured_price_lets_the_usd_budget_count_the_model(tmp_path, monkey
     assert guard.ledger.spent(guard.run_key).usd == 6.0
     with pytest.raises(BudgetExceeded, match=r"\$6.0000 of \$5.0000"):
         llm.call("again")
+
+
+def test_per_task_limits_apply_to_each_item_of_a_task_running_several(tmp_path, monkeypatch):
+    from crews.runtime.guards import attach_guards
+    from crews.runtime.settings import LLMSettings
+
+    limits = tmp_path / "limits.yaml"
+    monkeypatch.setenv("CREWS_STATE_DIR", str(tmp_path))
+    limits.write_text("budgets:\n  default:\n    per_task: {tokens: 10, usd: null}\n")
+    monkeypatch.setenv("CREWS_LIMITS_FILE", str(limits))
+    settings = LLMSettings(provider="openai_compatible", model="m", base_url="http://127.0.0.1:9/v1")
+    context = {"dag_id": "d", "run_id": "r1", "task_id": "t", "map_index": 0, "items_in_task": 2}
+    guards = {}
+    for item in ("item_a", "item_b"):
+        llm = ScriptedLLM(model="m", provider="scripted").with_responder(lambda m, r: "one two")
+        guards[item] = (attach_guards(llm, settings, context, item), llm)
+    assert guards["item_a"][0].task_key == "t/0/item_a" and guards["item_b"][0].task_key == "t/0/item_b"
+    item_a, item_b = guards["item_a"][1], guards["item_b"][1]
+    item_a.call("a b c d e f")
+    item_a.call("g h i j k l")  # 16 tokens: item_a's budget is spent (a repeated prompt would be a cache hit)
+    with pytest.raises(BudgetExceeded, match="budget of task t/0/item_a spent: 16 of 10 tokens"):
+        item_a.call("m")
+    item_b.call("n o p q r s")  # the other item of the same task still has its own

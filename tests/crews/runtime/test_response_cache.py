@@ -73,3 +73,11 @@ def test_entries_are_counted_per_scope(tmp_path):
     ResponseCache("d/r1/t/1", tmp_path).put({"m": 1}, Completion("b"))
     assert ResponseCache("d/r1/t/0", tmp_path).entries() == 1
     assert ResponseCache("d/r1/t/9", tmp_path).entries() == 0
+
+
+def test_each_item_of_a_task_running_several_has_its_own_scope():
+    chunk = {**TI, "items_in_task": 3}
+    assert cache_scope(chunk, "task_instance", "draft_a") == "d/r1/t/3/draft_a"
+    assert cache_scope(chunk, "task_instance", "draft_b") != cache_scope(chunk, "task_instance", "draft_a")
+    assert cache_scope({**TI, "items_in_task": 1}, "task_instance", "draft_a") == "d/r1/t/3"
+    assert cache_scope(TI, "task_instance", "draft_a") == "d/r1/t/3"  # one item per task: as before

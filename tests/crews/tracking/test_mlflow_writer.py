@@ -224,3 +224,11 @@ def test_a_tool_an_agent_calls_itself_is_a_tool_span_under_the_agent_in_mlflow(t
     assert spans[called.parent_id].span_type == "AGENT"
     assert called.inputs == {"copy_text": COPY} and "contradicted" in str(called.outputs)
     assert "verify_claims" in {s.name for s in spans.values() if s.span_type == "TOOL"}  # the pipeline's
+
+
+def test_a_process_keeps_one_client_per_tracking_uri(tmp_path):
+    from crews.tracking.mlflow_writer import connect
+
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    assert connect(first) is connect(first)
+    assert connect(second) is not connect(first) and connect(second).tracking_uri == second
