@@ -8,8 +8,9 @@ warm workers, scripted LLM), three runs of 500 items, one each:
 - ``fact_check_copy``, one draft per mapped task (the default);
 - ``fact_check_copy`` with ``items_per_task`` = 10 (50 mapped tasks).
 
-While a run goes, the resident memory of the scheduler and of each worker process (LocalExecutor:
-the scheduler's children; Celery: each worker's process tree) is sampled every second. After a crew
+While a run goes, memory is sampled every two seconds: the scheduler's RSS, the largest worker
+process's RSS (LocalExecutor: the scheduler's children; Celery: each worker's process tree) and the
+workers' total PSS (shared pages of forked processes counted once). After a crew
 run, the results table must hold one row per draft and MLflow one finished production run per draft
 (nothing lost, nothing duplicated), and the run's XCom values are measured in Airflow's metadata DB.
 The goal: chunked crew items within 1.5x the floor's per-item time on the same executor.
@@ -55,11 +56,12 @@ def run(ctx: Context) -> RowResult:
     row.ratio = ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items())
     row.verdict(intact and all(ratio <= FLOOR_FACTOR for ratio in ratios.values()))
     row.notes = (f"one run of {items} items each (start to end of the DAG run), parallelism 4 on "
-                 f"{os.cpu_count()} cores, scripted LLM (1 call per item); memory is RSS sampled every "
-                 f"second (shared pages of forked processes count in each); nothing lost or duplicated: "
+                 f"{os.cpu_count()} cores, scripted LLM (1 call per item); memory sampled every 2 s (peak "
+                 f"RSS of the scheduler and of one worker process, peak PSS of all workers); nothing lost or "
+                 f"duplicated: "
                  f"{'yes' if intact else 'NO'}")
     row.details = ["| executor | run | mapped tasks | wall | per item | scheduler peak | worker process "
-                   "peak | all workers peak | XCom total | XCom largest | rows / MLflow runs |",
+                   "peak | all workers peak (PSS) | XCom total | XCom largest | rows / MLflow runs |",
                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, m in measured.items():
         for kind, r in m.items():
@@ -68,7 +70,7 @@ def run(ctx: Context) -> RowResult:
             row.details.append(
                 f"| {name} | {kind} | {r['tasks']} | {r['wall_s']:.0f} s | {r['per_item_s']:.2f} s | "
                 f"{r['rss']['scheduler_mb']:.0f} MB | {r['rss']['worker_max_mb']:.0f} MB | "
-                f"{r['rss']['workers_total_mb']:.0f} MB | {r['xcom']['total_kb']:.0f} kB | "
+                f"{r['rss']['workers_total_mb']:.0f} MB | {r['xcom']['total_kb']:.1f} kB | "
                 f"{r['xcom']['largest_kb']:.1f} kB | "
                 + (f"{r['rows']} / {r['mlflow_runs']}" if kind != "floor" else "n/a") + " |")
     row.data = {"items": items, "chunk": CHUNK, "measured": measured, "ratios": ratios, "intact": intact}
@@ -109,9 +111,9 @@ def measure(ctx: Context, name: str, items: int) -> dict[str, Any]:
 
 
 class MemorySampler:
-    """Peak RSS of the stack's scheduler and worker processes, sampled every second on a thread."""
+    """Peak memory of the stack's scheduler and worker processes, sampled on a thread."""
 
-    def __init__(self, stack: BenchStack, every_s: float = 1.0) -> None:
+    def __init__(self, stack: BenchStack, every_s: float = 2.0) -> None:
         self.pids = stack.state / "pids"
         self.every_s = every_s
         self.scheduler = self.worker_max = self.workers_total = 0
@@ -143,18 +145,20 @@ class MemorySampler:
                 workers += [worker, *_children(worker)]
         else:  # LocalExecutor: the executor's worker processes and their task processes
             workers = _children(scheduler)
-        rss = []
+        rss, pss = [], []
         for process in workers:
             try:
-                rss.append(process.memory_info().rss)
+                memory = process.memory_full_info()
             except psutil.Error:
                 continue
+            rss.append(memory.rss)
+            pss.append(memory.pss)
         try:
             self.scheduler = max(self.scheduler, scheduler.memory_info().rss)
         except psutil.Error:
             pass
         self.worker_max = max(self.worker_max, max(rss, default=0))
-        self.workers_total = max(self.workers_total, sum(rss))
+        self.workers_total = max(self.workers_total, sum(pss))
 
     def peaks(self) -> dict[str, float]:
         return {"scheduler_mb": self.scheduler / MB, "worker_max_mb": self.worker_max / MB,
