@@ -33,7 +33,7 @@ ROWS = {  # number -> (module, short names accepted by --only)
     7: ("startup", ("startup",)),
     8: ("large_fan_out", ("large", "large_fan_out")),
 }
-ON_REQUEST = {8}  # rows run only when --only names them (row 8: about 40 min of 500-item runs)
+ON_REQUEST = {8}  # rows run only when --only names them (row 8: an hour of 500-item runs)
 
 
 def select(only: str | None) -> list[int]:
