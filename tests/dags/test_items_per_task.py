@@ -73,3 +73,12 @@ def test_the_batch_counts_every_draft(dag_run):
     experiment = client.get_experiment_by_name("crews/fact_check")
     (batch,) = client.search_runs([experiment.experiment_id], "tags.kind = 'batch'")
     assert (batch.data.metrics["items"], batch.data.metrics["items_failed"]) == (5, 1)
+
+
+def test_each_task_is_named_by_its_chunk_in_the_ui(dag_run):
+    import sqlite3
+
+    with sqlite3.connect(dag_run["tmp"] / "airflow" / "airflow.db") as db:
+        names = dict(db.execute("SELECT map_index, rendered_map_index FROM task_instance "
+                                "WHERE task_id = 'check_draft'"))
+    assert names == {0: "a … flaky (2 items)", 1: "c … broken (2 items)", 2: "e"}
