@@ -183,30 +183,24 @@ def _children(process: Any) -> list[Any]:
         return []
 
 
-def metadata_url(stack: BenchStack, name: str) -> str:
-    """The SQLAlchemy URL of the stack's Airflow metadata DB."""
+SQLITE_FILES = {"airflow": "airflow/airflow.db", "crews": "results.db"}  # database -> file on the local stack
+
+
+def database_url(stack: BenchStack, name: str, database: str) -> str:
+    """The SQLAlchemy URL of one of the stack's databases: ``airflow`` (metadata) or ``crews`` (results)."""
     if CONFIGS[name]["CREWS_EXECUTOR"] == "celery":
         from scripts.celery_stack import postgres_url
 
-        return postgres_url(stack.state, "airflow", "postgresql+psycopg2",
+        return postgres_url(stack.state, database, "postgresql+psycopg2",
                             int(stack.env["CREWS_POSTGRES_PORT"]))
-    return f"sqlite:///{stack.state / 'airflow' / 'airflow.db'}"
-
-
-def results_url(stack: BenchStack, name: str) -> str:
-    if CONFIGS[name]["CREWS_EXECUTOR"] == "celery":
-        from scripts.celery_stack import postgres_url
-
-        return postgres_url(stack.state, "crews", "postgresql+psycopg2",
-                            int(stack.env["CREWS_POSTGRES_PORT"]))
-    return f"sqlite:///{stack.state / 'results.db'}"
+    return f"sqlite:///{stack.state / SQLITE_FILES[database]}"
 
 
 def xcom_sizes(stack: BenchStack, name: str, dag_id: str, run_id: str) -> dict[str, float]:
     """Total and largest XCom value of one DAG run, in kB of stored JSON."""
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(metadata_url(stack, name))
+    engine = create_engine(database_url(stack, name, "airflow"))
     try:
         with engine.connect() as db:
             sizes = [n or 0 for (n,) in db.execute(
@@ -222,7 +216,7 @@ def stored_once(stack: BenchStack, name: str, run_id: str, items: int) -> dict[s
     from mlflow import MlflowClient
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(results_url(stack, name))
+    engine = create_engine(database_url(stack, name, "crews"))
     try:
         with engine.connect() as db:
             rows = Counter(item for (item,) in db.execute(
