@@ -10,7 +10,7 @@ from crews.runtime.budget import BudgetGuard, PriceUnknown, SpendLedger, usd_lim
 from crews.runtime.limits import Budget, load_limits
 from crews.runtime.pricing import Price, pricing_table
 from crews.runtime.progress import CallProgress
-from crews.runtime.response_cache import ResponseCache
+from crews.runtime.response_cache import ResponseCache, runs_several_items
 from crews.runtime.settings import LLMSettings
 from crews.runtime.tracked_llm import TrackedLLM
 
@@ -26,7 +26,7 @@ def attach_guards(llm: Any, settings: LLMSettings, context: dict[str, Any], item
     dag_id = context.get("dag_id")
     run_key = f"{dag_id}/{context.get('run_id')}" if dag_id else f"cli/{uuid.uuid4().hex}"
     task_key = f"{context.get('task_id')}/{context.get('map_index')}" if dag_id else item_id
-    if dag_id and (context.get("items_in_task") or 1) > 1:  # per_task limits apply per item
+    if dag_id and runs_several_items(context):  # per_task limits apply per item
         task_key += f"/{item_id}"
     budget, price = limits.budget_for(dag_id), pricing_table().price(settings.provider, settings.model)
     require_price(budget, price, settings, dag_id if dag_id in limits.budgets else "default")

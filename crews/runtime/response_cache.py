@@ -23,6 +23,12 @@ from crews.runtime.tracked_llm import Completion
 log = logging.getLogger(__name__)
 
 
+def runs_several_items(context: dict[str, Any]) -> bool:
+    """Whether the task instance runs several items in turn (``items_per_task``): each item then has a cache
+    scope and a ``per_task`` budget key of its own."""
+    return (context.get("items_in_task") or 1) > 1
+
+
 def cache_scope(context: dict[str, Any], scope: str, item_id: str | None = None) -> str | None:
     """The cache partition for a run, or ``None`` (no caching: CLI runs, or scope ``off``)."""
     if scope == "off" or not context.get("dag_id"):
@@ -30,7 +36,7 @@ def cache_scope(context: dict[str, Any], scope: str, item_id: str | None = None)
     if scope == "dag":
         return str(context["dag_id"])
     task_instance = "/".join(str(context.get(k)) for k in ("dag_id", "run_id", "task_id", "map_index"))
-    return f"{task_instance}/{item_id}" if (context.get("items_in_task") or 1) > 1 else task_instance
+    return f"{task_instance}/{item_id}" if runs_several_items(context) else task_instance
 
 
 class ResponseCache:
